@@ -10,6 +10,7 @@
 // enforces that limit from the routing config.
 
 import type { Limits } from '../../../../crds/api/index.ts';
+import { fieldChanges } from '../shared/field-changes.ts';
 
 /** A model name no deployment can have (spaces are not allowed in our model names). */
 export const NO_MODELS = 'llm-tenancy: no active subscriptions';
@@ -48,21 +49,5 @@ export function teamFieldChanges(
   desired: TeamFields,
   observed: ObservedTeam,
 ): Partial<TeamFields> | undefined {
-  const changes: Partial<TeamFields> = {};
-  for (const key of Object.keys(desired) as (keyof TeamFields)[]) {
-    if (!sameValue(desired[key], observed[key])) Object.assign(changes, { [key]: desired[key] });
-  }
-  return Object.keys(changes).length > 0 ? changes : undefined;
-}
-
-function sameValue(want: unknown, have: unknown): boolean {
-  if (Array.isArray(want)) {
-    return (
-      Array.isArray(have) &&
-      want.length === have.length &&
-      [...have].sort().every((v, i) => v === want[i])
-    );
-  }
-  // LiteLLM returns absent and null alike for an unset limit.
-  return (want ?? null) === (have ?? null);
+  return fieldChanges(desired, observed);
 }
