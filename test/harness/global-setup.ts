@@ -2,7 +2,7 @@
 // file through `inject`. Only strings cross into the workers; each worker builds its own
 // clients from them (test/harness/kube.ts). Tests isolate themselves by namespace.
 import type { TestProject } from 'vitest/node';
-import { startTestBed } from './test-bed.ts';
+import { OPENSHIFT_GROUP_CRD, startTestBed } from './test-bed.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +22,7 @@ declare module 'vitest' {
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
   const started = performance.now();
-  const bed = await startTestBed();
+  const bed = await startTestBed({ kube: { extraCRDs: [OPENSHIFT_GROUP_CRD] } });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.info(
     `test bed ready in ${seconds}s (kube-apiserver+etcd ${bed.controlPlane!.startupMs} ms): ${bed.controlPlane!.url}, ${bed.redisUrl}, ${bed.oidc!.issuer}`,

@@ -45,6 +45,11 @@ export interface TestBed {
 
 const crdDir = fileURLToPath(new URL('../../crds/', import.meta.url));
 
+/** A CRD of the same shape as OpenShift's user.openshift.io/v1 Group, for group sync tests. */
+export const OPENSHIFT_GROUP_CRD = fileURLToPath(
+  new URL('./crds/user.openshift.io_groups.yaml', import.meta.url),
+);
+
 /** crds/*.yaml, the generated CRDs of this repository. */
 export async function ourCRDFiles(): Promise<string[]> {
   const names = await readdir(crdDir);

@@ -3,7 +3,7 @@
 // and .testenv/env (shell-sourceable) at the repository root.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { startTestBed } from './test-bed.ts';
+import { OPENSHIFT_GROUP_CRD, startTestBed } from './test-bed.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const outDir = `${root}.testenv`;
@@ -25,7 +25,7 @@ const stopSignal = new Promise<void>((resolve) => {
 });
 
 const started = performance.now();
-const bed = await startTestBed();
+const bed = await startTestBed({ kube: { extraCRDs: [OPENSHIFT_GROUP_CRD] } });
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
 await mkdir(outDir, { recursive: true });

@@ -31,6 +31,23 @@ describe('kube-apiserver', () => {
     expect(ns.status?.phase).toBe('Active');
   });
 
+  it("serves a user.openshift.io/v1 Group stand-in with OpenShift's layout (users at the top level)", async () => {
+    const groups = kubeConfigFromInject().makeApiClient(CustomObjectsApi);
+    const at = { group: 'user.openshift.io', version: 'v1', plural: 'groups' };
+    const name = `ml-${Date.now()}`;
+    await groups.createClusterCustomObject({
+      ...at,
+      body: {
+        apiVersion: 'user.openshift.io/v1',
+        kind: 'Group',
+        metadata: { name },
+        users: ['alice'],
+      },
+    });
+    const read = await groups.getClusterCustomObject({ ...at, name });
+    expect(read.users).toEqual(['alice']);
+  });
+
   it('enforces RBAC: an impersonated user without bindings may not list secrets', async () => {
     const namespace = await uniqueNamespace('rbac');
     const asAlice = impersonating(kubeConfigFromInject(), 'alice').makeApiClient(CoreV1Api);
