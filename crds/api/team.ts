@@ -91,6 +91,24 @@ export const TeamMemberStatus = z.object({
     ),
 });
 
+export const GroupState = z
+  .enum(['Found', 'Empty', 'Missing'])
+  .describe(
+    'Found: the group has users. Empty: it has none. Missing: it does not exist (any more).',
+  );
+
+export const TeamGroupStatus = z.object({
+  name: z.string().max(253).describe('Group name from spec.groups.'),
+  state: GroupState,
+  users: z.int().min(0).optional().describe('Users the group has now.'),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      'When the group became Empty or Missing; its former users stay members until the grace period after it ends.',
+    ),
+});
+
 export const TeamStatus = z
   .object({
     observedGeneration: observedGeneration(),
@@ -103,6 +121,12 @@ export const TeamStatus = z
       'Effective members and where each comes from.',
     ).optional(),
     memberCount: z.int().min(0).optional().describe('Number of effective members.'),
+    groups: mapOf(
+      TeamGroupStatus,
+      ['name'],
+      64,
+      'What each group in spec.groups looks like now.',
+    ).optional(),
     models: setOf(
       modelName('Model name.'),
       256,
