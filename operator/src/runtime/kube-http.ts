@@ -1,0 +1,131 @@
+// Plain JSON requests and watch streams to the API server, authenticated exactly as
+// client-node does it (KubeConfig.applySecurityAuthentication → headers and an undici
+// dispatcher carrying the TLS client certificate), because the informer needs three
+// things the typed clients and client-node 2.0's Watch do not give it:
+//
+// - objects as the server sent them (the typed list APIs turn timestamps into Dates and
+//   rename fields, while watch events arrive raw; a cache must hold one shape);
+// - the HTTP status and Status body of a failed list or watch (410 Gone means "relist");
+// - control over inactivity: client-node 2.0's Watch aborts any watch silent for a fixed
+//   30 s, shorter than the server's one-minute bookmark interval, so quiet resources would
+//   reconnect forever; here the informer's own stall watchdog decides.
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { fetch, type Response } from 'undici';
+
+/** metav1.Status, as the API server returns it for errors. */
+export interface KubeStatus {
+  kind?: string;
+  apiVersion?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: unknown;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent<T = unknown> {
+  type: WatchEventType;
+  /** The object; a KubeStatus for ERROR events. */
+  object: T;
+}
+
+/** An error answer of the API server, with its HTTP status and metav1.Status. */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  readonly statusCode: number;
+  readonly status: KubeStatus | undefined;
+  constructor(statusCode: number, status: KubeStatus | undefined, what: string) {
+    super(`${what}: ${statusCode} ${status?.reason ?? ''} ${status?.message ?? ''}`.trim());
+    this.statusCode = statusCode;
+    this.status = status;
+  }
+}
+
+/** 410 Gone: the resourceVersion is too old (compacted); the caller must list again. */
+export function isGone(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 410;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+async function send(
+  kc: KubeConfig,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  query: Query,
+  signal: AbortSignal | undefined,
+  body?: { contentType: string; text: string },
+): Promise<Response> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.set(key, String(value));
+  }
+  const context = new RequestContext(url.toString(), HttpMethod[method]);
+  await kc.applySecurityAuthentication(context);
+  return fetch(url, {
+    method,
+    headers: {
+      ...context.getHeaders(),
+      Accept: 'application/json',
+      ...(body ? { 'Content-Type': body.contentType } : {}),
+    },
+    body: body?.text,
+    dispatcher: context.getDispatcher(),
+    signal,
+  });
+}
+
+async function errorOf(response: Response, what: string): Promise<KubeApiError> {
+  const text = await response.text().catch(() => '');
+  let status: KubeStatus | undefined;
+  try {
+    status = JSON.parse(text) as KubeStatus;
+  } catch {
+    status = { message: text.slice(0, 200) };
+  }
+  return new KubeApiError(response.status, status, what);
+}
+
+/** GET `path` and parse the JSON answer; non-2xx answers throw KubeApiError. */
+export async function getJson<T>(
+  kc: KubeConfig,
+  path: string,
+  query: Query = {},
+  signal?: AbortSignal,
+): Promise<T> {
+  const response = await send(kc, 'GET', path, query, signal);
+  if (!response.ok) throw await errorOf(response, `GET ${path}`);
+  return (await response.json()) as T;
+}
+
+/**
+ * Opens a watch on `path` (watch=true is added) and yields its events until the server
+ * ends the stream (normal return) or it fails (throws). Abort `signal` to close it.
+ * An HTTP error answer throws KubeApiError before any event.
+ */
+export async function* watchEvents<T>(
+  kc: KubeConfig,
+  path: string,
+  query: Query,
+  signal: AbortSignal,
+): AsyncGenerator<WatchEvent<T>> {
+  const response = await send(kc, 'GET', path, { ...query, watch: true }, signal);
+  if (!response.ok || !response.body) throw await errorOf(response, `watch ${path}`);
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) yield JSON.parse(line) as WatchEvent<T>;
+    }
+  }
+  const rest = (buffered + decoder.decode()).trim();
+  if (rest) yield JSON.parse(rest) as WatchEvent<T>;
+}

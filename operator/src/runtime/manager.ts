@@ -1,0 +1,288 @@
+// The Manager runs everything the operator's controllers share, in controller-runtime's
+// order:
+//
+//   1. log the effective configuration, once;
+//   2. serve /healthz, /readyz and /metrics;
+//   3. preflight: every watched type must be served (a missing CRD fails start-up with a
+//      message naming it, instead of informers retrying 404s forever);
+//   4. start the shared informers on every replica, and wait for their caches (ready);
+//   5. run the controllers only while leader (Lease election), or at once when election is
+//      off; a replica that loses its lease stops and start() rejects, so the process exits
+//      and restarts clean;
+//   6. on stop() or SIGTERM/SIGINT: stop controllers (in-flight reconciles finish), release
+//      the lease, stop informers, close the server.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Controller, type ControllerOptions } from './controller.ts';
+import { enqueueMapped, enqueueObject, type UpdatePredicate } from './event-handlers.ts';
+import { startHealthServer, type HealthServer } from './health-server.ts';
+import { InformerFactory, type InformerDefaults, type InformerTarget } from './informer-factory.ts';
+import { LeaderElector } from './leader-election.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { runtimeMetrics, type RuntimeMetrics } from './metrics.ts';
+import type { KubeObject } from './object.ts';
+import type { Request } from './request.ts';
+
+/** The lease was lost while leading: exit and restart clean. */
+export class LeadershipLostError extends Error {
+  override readonly name = 'LeadershipLostError';
+}
+
+export interface LeaderElectionConfig {
+  leaseName: string;
+  leaseNamespace: string;
+  /** Default: host name (the pod name) plus a random suffix. */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  /** For logs. Default "llm-tenancy-operator". */
+  name?: string;
+  logger?: Logger;
+  /** Default: a new Registry with Node's default process metrics. */
+  registry?: Registry;
+  /** Port of /healthz, /readyz, /metrics; 0 picks a free one; false serves nothing. Default 8081. */
+  healthPort?: number | false;
+  healthHost?: string;
+  /** false: lead at once (one replica, tests). */
+  leaderElection: false | LeaderElectionConfig;
+  informerDefaults?: InformerDefaults;
+  /** Install SIGTERM/SIGINT handlers that stop the manager. Default true. */
+  handleSignals?: boolean;
+}
+
+export interface WatchFor {
+  target: InformerTarget;
+  /** Drop updates this returns false for (e.g. generationChanged); resyncs always pass. */
+  updatePredicate?: UpdatePredicate<KubeObject>;
+  resyncPeriodMs?: number;
+}
+
+export interface WatchMapped extends WatchFor {
+  /** The requests of the controller's own kind that an object of this kind affects. */
+  map: (object: KubeObject) => readonly Request[];
+}
+
+export interface ManagedControllerOptions extends Omit<ControllerOptions, 'logger' | 'metrics'> {
+  /** The controller's own kind: each object enqueues itself. */
+  for?: WatchFor;
+  /** Other kinds whose changes enqueue mapped requests. */
+  watches?: WatchMapped[];
+}
+
+export class Manager {
+  readonly name: string;
+  readonly log: Logger;
+  readonly metrics: RuntimeMetrics;
+  readonly informers: InformerFactory;
+  readonly #options: ManagerOptions;
+  readonly #controllers: Controller[] = [];
+  readonly #stop = new AbortController();
+  #health: HealthServer | undefined;
+  #running: Promise<void> | undefined;
+  #leading = false;
+
+  constructor(options: ManagerOptions) {
+    this.#options = options;
+    this.name = options.name ?? 'llm-tenancy-operator';
+    this.log = options.logger ?? createLogger();
+    let registry = options.registry;
+    if (!registry) {
+      registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+    }
+    this.metrics = runtimeMetrics(registry);
+    this.informers = new InformerFactory(options.kubeConfig, {
+      logger: this.log,
+      defaults: options.informerDefaults,
+    });
+  }
+
+  /** The bound port of the health server (after start), e.g. when healthPort was 0. */
+  get healthPort(): number | undefined {
+    return this.#health?.port;
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  get controllers(): readonly Controller[] {
+    return this.#controllers;
+  }
+
+  /** Adds a controller and wires its watches to the shared informers. Call before start(). */
+  addController(options: ManagedControllerOptions): Controller {
+    if (this.#controllers.some((c) => c.name === options.name)) {
+      throw new Error(`a controller named ${options.name} already exists`);
+    }
+    const controller = new Controller({ ...options, logger: this.log, metrics: this.metrics });
+    if (options.for) {
+      this.informers
+        .informerFor(options.for.target)
+        .addEventHandler(
+          enqueueObject(controller, { updatePredicate: options.for.updatePredicate }),
+          {
+            resyncPeriodMs: options.for.resyncPeriodMs,
+          },
+        );
+    }
+    for (const watch of options.watches ?? []) {
+      this.informers
+        .informerFor(watch.target)
+        .addEventHandler(
+          enqueueMapped(controller, watch.map, { updatePredicate: watch.updatePredicate }),
+          {
+            resyncPeriodMs: watch.resyncPeriodMs,
+          },
+        );
+    }
+    this.#controllers.push(controller);
+    return controller;
+  }
+
+  /** Ready: every informer has synced. */
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons = this.informers.informers
+      .filter((i) => !i.hasSynced())
+      .map((i) => `cache not synced: ${i.description}`);
+    if (!this.#running) reasons.push('manager not started');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Runs until stop() (resolves) or a fatal error: preflight failed, leadership lost
+   * (rejects). Call once.
+   */
+  start(): Promise<void> {
+    if (this.#running) throw new Error('manager already started');
+    this.#running = this.#run();
+    return this.#running;
+  }
+
+  /** Stops gracefully; resolves when everything has stopped. */
+  async stop(): Promise<void> {
+    this.#stop.abort(new Error('manager stopping'));
+    await this.#running?.catch(() => {});
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    const onSignal = (name: string) => {
+      this.log.info({ signal: name }, 'shutting down');
+      this.#stop.abort(new Error(`received ${name}`));
+    };
+    const onTerm = () => onSignal('SIGTERM');
+    const onInt = () => onSignal('SIGINT');
+    if (this.#options.handleSignals ?? true) {
+      process.once('SIGTERM', onTerm);
+      process.once('SIGINT', onInt);
+    }
+    const election = this.#options.leaderElection;
+    const identity = election
+      ? (election.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`)
+      : undefined;
+    this.#logConfiguration(identity);
+    try {
+      if (this.#options.healthPort !== false) {
+        this.#health = await startHealthServer({
+          port: this.#options.healthPort ?? 8081,
+          host: this.#options.healthHost,
+          registry: this.metrics.registry,
+          readiness: () => this.readiness(),
+          logger: this.log,
+        });
+        this.log.info({ port: this.#health.port }, 'serving /healthz, /readyz, /metrics');
+      }
+      const resources = await this.informers.preflight();
+      this.log.info(
+        { resources: resources.map((r) => `${r.plural}.${r.apiVersion}`) },
+        'preflight passed',
+      );
+      this.informers.start();
+      await this.informers.waitForSync(signal);
+      this.log.info('caches synced');
+
+      if (!election) {
+        this.#startControllers();
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        await this.#stopControllers();
+        return;
+      }
+      const elector = new LeaderElector(this.#options.kubeConfig, {
+        ...election,
+        identity: identity!,
+        logger: this.log,
+        onStartedLeading: () => this.#startControllers(),
+        onStoppedLeading: () => this.#stopControllers(),
+      });
+      await elector.run(signal);
+      if (!signal.aborted) {
+        throw new LeadershipLostError(
+          `leader election lost: lease ${election.leaseNamespace}/${election.leaseName}`,
+        );
+      }
+    } catch (err) {
+      if (signal.aborted && !(err instanceof LeadershipLostError)) {
+        // Stopping while still starting (e.g. waiting for sync) is not a failure.
+        return;
+      }
+      this.log.error({ err }, 'manager failed');
+      throw err;
+    } finally {
+      await this.#stopControllers();
+      await this.informers.stop();
+      await this.#health?.close();
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      this.log.info('manager stopped');
+    }
+  }
+
+  #startControllers(): void {
+    this.#leading = true;
+    for (const controller of this.#controllers) controller.start();
+  }
+
+  async #stopControllers(): Promise<void> {
+    this.#leading = false;
+    await Promise.all(this.#controllers.map((c) => c.stop()));
+  }
+
+  #logConfiguration(identity: string | undefined): void {
+    const election = this.#options.leaderElection;
+    this.log.info(
+      {
+        config: {
+          name: this.name,
+          cluster: this.#options.kubeConfig.getCurrentCluster()?.server,
+          health:
+            this.#options.healthPort === false
+              ? 'off'
+              : `${this.#options.healthHost ?? '0.0.0.0'}:${this.#options.healthPort ?? 8081}`,
+          leaderElection: election
+            ? {
+                lease: `${election.leaseNamespace}/${election.leaseName}`,
+                identity,
+                leaseDurationMs: election.leaseDurationMs ?? 15_000,
+                renewDeadlineMs: election.renewDeadlineMs ?? 10_000,
+                retryPeriodMs: election.retryPeriodMs ?? 2_000,
+              }
+            : 'off',
+          informers: this.informers.targets.map((t) => InformerFactory.key(t)),
+          informerDefaults: this.#options.informerDefaults ?? {},
+          controllers: this.#controllers.map((c) => ({ name: c.name, workers: c.workers })),
+        },
+      },
+      'effective configuration',
+    );
+  }
+}

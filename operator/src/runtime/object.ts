@@ -1,0 +1,44 @@
+// The little every Kubernetes object has that the runtime relies on. Typed structurally so
+// that client-node's models (V1ConfigMap, whose timestamps are Dates) and raw wire objects
+// (timestamps are strings, as the informer caches them) both fit.
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  deletionTimestamp?: Date | string;
+  finalizers?: string[];
+  labels?: { [key: string]: string };
+  annotations?: { [key: string]: string };
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}
+
+/** "namespace/name", or "name" when cluster-scoped: the same key as requestKey. */
+export function objectKey(object: KubeObject): string {
+  const name = object.metadata?.name;
+  if (!name) throw new TypeError('object has no metadata.name');
+  const namespace = object.metadata?.namespace;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export function isDeleting(object: KubeObject): boolean {
+  return (
+    object.metadata?.deletionTimestamp !== undefined && object.metadata.deletionTimestamp !== null
+  );
+}
+
+/** Freezes `value` and everything in it: cached objects are shared, never edited in place. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
