@@ -15,6 +15,8 @@ import { findKubeBinaries, type KubeBinaries } from './kube-binaries.ts';
 
 export interface ControlPlane {
   url: string;
+  /** etcd's client URL (plain HTTP on loopback), for tests that act on storage directly. */
+  etcdUrl: string;
   kubeConfig: KubeConfig;
   binaries: KubeBinaries;
   /** Temp dir with certificates and the etcd / kube-apiserver logs. */
@@ -63,6 +65,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const startupMs = Math.round(performance.now() - started);
     return {
       url: apiServer.url,
+      etcdUrl: etcd.url,
       kubeConfig: apiServer.kubeConfig,
       binaries,
       dir,

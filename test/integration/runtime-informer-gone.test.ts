@@ -12,7 +12,7 @@ import {
   type ListWatcher,
 } from '../../operator/src/runtime/informer.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
-import { compactEtcd, etcdUrlOf } from './support/etcd-compaction.ts';
+import { compactEtcd } from './support/etcd-compaction.ts';
 
 const poll = { timeout: 30_000, interval: 50 };
 
@@ -32,7 +32,7 @@ describe('Informer and 410 Gone', () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     const create = (name: string) =>
       core.createNamespacedConfigMap({ namespace, body: { metadata: { name } } });
-    const etcd = await etcdUrlOf(kc);
+    const etcd = controlPlane.etcdUrl;
     const real = kubeListWatcher<V1ConfigMap>(
       kc,
       { apiVersion: 'v1', kind: 'ConfigMap' },
