@@ -1,0 +1,380 @@
+// The client's behaviour under faults, against the LiteLLM-compatible test server over real
+// sockets: what each failure becomes, which calls are retried, the circuit breaker, metrics.
+// No timing is asserted: waits are injected (no real backoff sleeps) and counted instead.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLiteLLMServer, type LiteLLMTestServer } from '../../../test/litellm-server/server.ts';
+import { LiteLLMClient, type LiteLLMClientOptions } from './client.ts';
+import { litellmConfigFromEnv, masterKeyFromFile } from './config.ts';
+import { LiteLLMError } from './errors.ts';
+import { hashKey } from './hash.ts';
+
+const masterKey = 'sk-master-unit-0000';
+let server: LiteLLMTestServer;
+
+beforeAll(async () => {
+  server = await startLiteLLMServer({ masterKey, models: ['gpt-test', 'emb-test'] });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+afterEach(() => {
+  server.reset();
+});
+
+/** A client whose waits are recorded instead of slept. */
+function client(options: Partial<LiteLLMClientOptions> = {}) {
+  const sleeps: number[] = [];
+  const c = new LiteLLMClient({
+    baseUrl: server.url,
+    masterKey,
+    timeoutMs: 2_000,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    ...options,
+  });
+  return { client: c, sleeps };
+}
+
+async function failure(promise: Promise<unknown>): Promise<LiteLLMError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(LiteLLMError);
+  return err as LiteLLMError;
+}
+
+describe('failures become classified LiteLLMErrors', () => {
+  it('no answer within the timeout → unavailable (hang)', async () => {
+    server.faults.add({ route: '/team/info', hang: true });
+    const { client: c } = client({ timeoutMs: 200, retry: { maxAttempts: 1 } });
+    const err = await failure(c.teamInfo('t', { object: 'Team t' }));
+    expect(err.kind).toBe('unavailable');
+    expect(err.status).toBeUndefined();
+    expect(err.message).toBe('Team t: GET /team/info: no response within 200 ms');
+  });
+
+  it('a dropped connection → unavailable', async () => {
+    server.faults.add({ route: '/team/info', drop: true });
+    const { client: c } = client({ retry: { maxAttempts: 1 } });
+    const err = await failure(c.teamInfo('t'));
+    expect(err.kind).toBe('unavailable');
+    expect(err.message).toMatch(
+      /^GET \/team\/info: could not reach LiteLLM at http:\/\/127\.0\.0\.1:\d+: /,
+    );
+  });
+
+  it('nothing listening → unavailable', async () => {
+    const port = await getPort({ host: '127.0.0.1' }); // free: nothing listens there
+    const c = new LiteLLMClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      masterKey,
+      retry: { maxAttempts: 1 },
+    });
+    const err = await failure(c.listModels());
+    expect(err.kind).toBe('unavailable');
+    expect(err.message).toContain('ECONNREFUSED');
+  });
+
+  it('429 with Retry-After → rateLimited with retryAfterMs, not waited for when long', async () => {
+    server.faults.add({ route: '/team/info', status: 429, retryAfter: 30 });
+    const { client: c, sleeps } = client();
+    const err = await failure(c.teamInfo('t'));
+    expect(err.kind).toBe('rateLimited');
+    expect(err.retryAfterMs).toBe(30_000);
+    expect(sleeps).toEqual([]);
+    expect(server.calls.count('GET', '/team/info')).toBe(1);
+  });
+
+  it('503 with an HTTP-date Retry-After → unavailable with retryAfterMs', async () => {
+    server.faults.add({
+      route: '/team/new',
+      status: 503,
+      retryAfter: new Date(Date.now() + 60_000).toUTCString(),
+    });
+    const { client: c } = client();
+    const err = await failure(c.newTeam({ team_id: 't' }));
+    expect(err.kind).toBe('unavailable');
+    expect(err.retryAfterMs).toBeGreaterThan(50_000);
+  });
+
+  it('the master key and plaintext keys never appear in messages', async () => {
+    const key = 'sk-secret-value-0123456789';
+    server.faults.add({
+      route: '/key/generate',
+      status: 400,
+      body: { detail: `bad key ${key} with master ${masterKey}` },
+    });
+    const { client: c } = client();
+    const err = await failure(c.generateKey({ key }));
+    expect(err.message).not.toContain(key);
+    expect(err.message).not.toContain(masterKey);
+    expect(err.message).toBe('POST /key/generate: 400 bad key [redacted] with master [redacted]');
+  });
+
+  it('a request that breaks the contract is refused before sending (invalid)', async () => {
+    const { client: c } = client();
+    const err = await failure(c.generateKey({ key: 'not-a-key' }, { object: 'VirtualKey ns/k' }));
+    expect(err.kind).toBe('invalid');
+    expect(err.terminal).toBe(true);
+    expect(err.message).toMatch(/^VirtualKey ns\/k: POST \/key\/generate: request not sent/);
+    expect(server.calls.snapshot().total).toBe(0);
+  });
+
+  it('a response that breaks the contract → server', async () => {
+    server.faults.add({ route: '/team/info', status: 200, body: { team_id: 't' } });
+    const { client: c } = client();
+    const err = await failure(c.teamInfo('t'));
+    expect(err.kind).toBe('server');
+    expect(err.message).toContain('response does not match the LiteLLM contract: team_info');
+  });
+});
+
+describe('retries: only idempotent calls, only for unavailability', () => {
+  it('a GET is retried after 503 and succeeds', async () => {
+    server.faults.add({ route: '/v1/models', status: 503, times: 2 });
+    const { client: c, sleeps } = client();
+    const models = await c.listModels();
+    expect(models.data.map((m) => m.id)).toEqual(['gpt-test', 'emb-test']);
+    expect(server.calls.count('GET', '/v1/models')).toBe(3);
+    expect(sleeps).toEqual([150, 300]); // equal jitter at random 0.5: 200·¾, 400·¾
+  });
+
+  it('a GET is retried after a dropped connection, with a short Retry-After honoured exactly', async () => {
+    server.faults.add({ route: '/v1/models', drop: true, times: 1 });
+    server.faults.add({ route: '/v1/models', status: 503, retryAfter: 1, times: 1 });
+    const { client: c, sleeps } = client();
+    await c.listModels();
+    expect(server.calls.count('GET', '/v1/models')).toBe(3);
+    expect(sleeps).toEqual([1_000, 300]);
+  });
+
+  it('gives up after maxAttempts with the last error', async () => {
+    server.faults.add({ route: '/v1/models', status: 502 });
+    const { client: c } = client({ retry: { maxAttempts: 3 } });
+    const err = await failure(c.listModels());
+    expect(err.status).toBe(502);
+    expect(server.calls.count('GET', '/v1/models')).toBe(3);
+  });
+
+  it.each([
+    ['newTeam', (c: LiteLLMClient) => c.newTeam({ team_id: 't' }), '/team/new'],
+    ['newUser', (c: LiteLLMClient) => c.newUser({ user_id: 'u' }), '/user/new'],
+    [
+      'generateKey',
+      (c: LiteLLMClient) => c.generateKey({ key: 'sk-0123456789abcdef' }),
+      '/key/generate',
+    ],
+    [
+      'addTeamMembers',
+      (c: LiteLLMClient) =>
+        c.addTeamMembers({ team_id: 't', member: { role: 'user', user_id: 'u' } }),
+      '/team/member_add',
+    ],
+    [
+      'deleteTeamMember',
+      (c: LiteLLMClient) => c.deleteTeamMember({ team_id: 't', user_id: 'u' }),
+      '/team/member_delete',
+    ],
+    [
+      'deleteKeys',
+      (c: LiteLLMClient) => c.deleteKeys({ keys: ['sk-0123456789abcdef'] }),
+      '/key/delete',
+    ],
+    ['deleteTeams', (c: LiteLLMClient) => c.deleteTeams(['t']), '/team/delete'],
+    ['deleteUsers', (c: LiteLLMClient) => c.deleteUsers(['u']), '/user/delete'],
+    [
+      'updateKey with duration',
+      (c: LiteLLMClient) => c.updateKey({ key: 'sk-0123456789abcdef', duration: '30d' }),
+      '/key/update',
+    ],
+  ] as const)('%s is never retried', async (_name, call, path) => {
+    server.faults.add({ route: path, status: 503 });
+    const { client: c, sleeps } = client();
+    const err = await failure(call(c));
+    expect(err.kind).toBe('unavailable');
+    expect(server.calls.count('POST', path)).toBe(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it.each([
+    [
+      'updateTeam',
+      (c: LiteLLMClient) => c.updateTeam({ team_id: 't', max_budget: null }),
+      '/team/update',
+    ],
+    [
+      'updateUser',
+      (c: LiteLLMClient) => c.updateUser({ user_id: 'u', tpm_limit: 10 }),
+      '/user/update',
+    ],
+    [
+      'updateKey',
+      (c: LiteLLMClient) => c.updateKey({ key: hashKey('sk-0123456789abcdef'), max_budget: 5 }),
+      '/key/update',
+    ],
+    ['blockKey', (c: LiteLLMClient) => c.blockKey('sk-0123456789abcdef'), '/key/block'],
+    ['blockTeam', (c: LiteLLMClient) => c.blockTeam('t'), '/team/block'],
+  ] as const)('%s (marked idempotent) is retried', async (_name, call, path) => {
+    server.faults.add({ route: path, status: 503 });
+    const { client: c } = client({ retry: { maxAttempts: 2 } });
+    await failure(call(c));
+    expect(server.calls.count('POST', path)).toBe(2);
+  });
+
+  it('4xx answers are not retried, even on GETs', async () => {
+    const { client: c } = client();
+    const err = await failure(c.teamInfo('missing'));
+    expect(err.kind).toBe('notFound');
+    expect(server.calls.count('GET', '/team/info')).toBe(1);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after N consecutive unavailable calls, fails fast without calling, and recovers', async () => {
+    let now = 0;
+    const registry = new Registry();
+    const { client: c } = client({
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 3, coolDownMs: 5_000, now: () => now },
+      registry,
+    });
+    server.faults.add({ route: '/v1/models', status: 503 });
+    for (let i = 0; i < 3; i++) expect((await failure(c.listModels())).status).toBe(503);
+    expect(c.breaker.state).toBe('open');
+
+    const fast = await failure(c.listModels({ object: 'Team t' }));
+    expect(fast.kind).toBe('unavailable');
+    expect(fast.circuitOpen).toBe(true);
+    expect(fast.retryAfterMs).toBe(5_000);
+    expect(fast.message).toMatch(
+      /^Team t: GET \/v1\/models: not sent: circuit breaker open after 3 consecutive failures/,
+    );
+    expect(fast.message).toContain(
+      '(last: GET /v1/models: 503 injected fault: HTTP 503 for GET /v1/models)',
+    );
+    expect(server.calls.count('GET', '/v1/models')).toBe(3);
+
+    // After the cool-down one probe goes through; LiteLLM is back, so the circuit closes.
+    server.faults.clear();
+    now += 5_000;
+    await c.listModels();
+    expect(c.breaker.state).toBe('closed');
+    expect(server.calls.count('GET', '/v1/models')).toBe(4);
+
+    const metrics = await registry.getSingleMetric('litellm_client_requests_total')!.get();
+    const byCode = Object.fromEntries(metrics.values.map((v) => [v.labels.code, v.value]));
+    expect(byCode).toEqual({ '503': 3, circuit_open: 1, '200': 1 });
+    expect(
+      (await registry.getSingleMetric('litellm_client_circuit_state')!.get()).values[0]?.value,
+    ).toBe(0);
+  });
+
+  it('a failed probe keeps it open; 4xx answers count as LiteLLM being up', async () => {
+    let now = 0;
+    const { client: c } = client({
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { failureThreshold: 2, coolDownMs: 1_000, now: () => now },
+    });
+    server.faults.add({ route: '/team/info', drop: true });
+    await failure(c.teamInfo('t'));
+    await failure(c.teamInfo('t'));
+    expect(c.breaker.state).toBe('open');
+    now += 1_000;
+    await failure(c.teamInfo('t')); // the probe is dropped too
+    expect(c.breaker.state).toBe('open');
+    server.faults.clear();
+    now += 1_000;
+    expect((await failure(c.teamInfo('t'))).kind).toBe('notFound'); // an answer: closed
+    expect(c.breaker.state).toBe('closed');
+  });
+
+  it('a caller abort is not a LiteLLM failure', async () => {
+    server.faults.add({ route: '/team/info', hang: true });
+    const { client: c } = client({ circuitBreaker: { failureThreshold: 1 } });
+    const controller = new AbortController();
+    const pending = c.teamInfo('t', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('shutting down')), 50);
+    await expect(pending).rejects.toThrow('shutting down');
+    expect(c.breaker.state).toBe('closed');
+  });
+});
+
+describe('metrics', () => {
+  it('label requests by route template, method and status; never by key', async () => {
+    const registry = new Registry();
+    const { client: c } = client({ registry });
+    await failure(c.keyInfo('sk-not-there-0123456789'));
+    await c.listModels();
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'litellm_client_requests_total{endpoint="/key/info",method="GET",code="404"} 1',
+    );
+    expect(text).toContain(
+      'litellm_client_requests_total{endpoint="/v1/models",method="GET",code="200"} 1',
+    );
+    expect(text).toContain(
+      'litellm_client_request_duration_seconds_count{endpoint="/v1/models",method="GET"} 1',
+    );
+    expect(text).not.toContain('sk-not-there');
+  });
+
+  it('two clients share one set of metrics on a registry', () => {
+    const registry = new Registry();
+    client({ registry });
+    expect(() => client({ registry })).not.toThrow();
+  });
+});
+
+describe('configuration', () => {
+  it('reads LITELLM_URL and LITELLM_MASTER_KEY', () => {
+    expect(
+      litellmConfigFromEnv({ LITELLM_URL: 'http://litellm:4000', LITELLM_MASTER_KEY: 'sk-m' }),
+    ).toEqual({
+      baseUrl: 'http://litellm:4000',
+      masterKey: 'sk-m',
+    });
+  });
+
+  it('says what is missing', () => {
+    expect(() => litellmConfigFromEnv({})).toThrow('LITELLM_URL is not set');
+    expect(() => litellmConfigFromEnv({ LITELLM_URL: 'nope' })).toThrow('LITELLM_URL is not a URL');
+    expect(() => litellmConfigFromEnv({ LITELLM_URL: 'http://x' })).toThrow(
+      'LITELLM_MASTER_KEY_FILE',
+    );
+    expect(() =>
+      litellmConfigFromEnv({
+        LITELLM_URL: 'http://x',
+        LITELLM_MASTER_KEY_FILE: '/nonexistent/key',
+      }),
+    ).toThrow('/nonexistent/key');
+  });
+
+  it('re-reads a mounted key file, so a rotated Secret is used without a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llm-tenancy-key-'));
+    try {
+      const file = join(dir, 'masterKey');
+      await writeFile(file, `${masterKey}\n`);
+      const source = masterKeyFromFile(file, 0);
+      const c = new LiteLLMClient({
+        baseUrl: server.url,
+        masterKey: source,
+        retry: { maxAttempts: 1 },
+      });
+      expect((await c.listModels()).data).toHaveLength(2);
+      await writeFile(file, 'sk-rotated-elsewhere');
+      expect((await failure(c.listModels())).kind).toBe('unauthorized');
+      await writeFile(file, masterKey);
+      expect((await c.listModels()).data).toHaveLength(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
