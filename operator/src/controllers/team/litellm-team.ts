@@ -41,8 +41,8 @@ export function desiredTeamFields(input: {
   };
 }
 
-/** What LiteLLM reports for a team (`team_info` of /team/info), loosely. */
-export type ObservedTeam = { [K in keyof TeamFields]?: TeamFields[K] | undefined };
+/** What LiteLLM reports for a team (`team_info` of /team/info), loosely: any field may be null. */
+export type ObservedTeam = { [K in keyof TeamFields]?: TeamFields[K] | null | undefined };
 
 /** The fields to send to /team/update, or undefined when LiteLLM already agrees. */
 export function teamFieldChanges(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredUserFields, userFieldChanges } from './litellm-user.ts';
+import { desiredUserFields, newUserFields, userFieldChanges } from './litellm-user.ts';
 
 describe('desiredUserFields', () => {
   it.each([
@@ -56,5 +56,27 @@ describe('userFieldChanges', () => {
         max_budget: 1000,
       }),
     ).toEqual({ user_role: 'internal_user', max_budget: null });
+  });
+
+  it('does not ask to clear an e-mail or alias, which /user/update cannot clear', () => {
+    const withoutEmail = desiredUserFields({ role: 'user' });
+    expect(
+      userFieldChanges(withoutEmail, {
+        user_email: 'old@b.c',
+        user_alias: 'Old Name',
+        user_role: 'internal_user',
+        models: ['no-default-models'],
+      }),
+    ).toBeUndefined();
+  });
+});
+
+describe('newUserFields', () => {
+  it('leaves out what is unset instead of sending null', () => {
+    expect(newUserFields(desiredUserFields({ role: 'viewer', limits: { tpm: 10 } }))).toEqual({
+      user_role: 'internal_user_viewer',
+      models: ['no-default-models'],
+      tpm_limit: 10,
+    });
   });
 });

@@ -57,10 +57,35 @@ export function desiredUserFields(spec: {
 
 export type ObservedUser = { [K in keyof UserFields]?: UserFields[K] | undefined };
 
+/**
+ * /user/update ignores null for these: an e-mail or alias removed from the spec stays in
+ * LiteLLM, and asking again on every resync would never converge.
+ */
+type Unclearable = 'user_email' | 'user_alias';
+const UNCLEARABLE: readonly Unclearable[] = ['user_email', 'user_alias'];
+
+/** What /user/update is sent: null only where it clears (budgets and rate limits). */
+export type UserFieldUpdate = Partial<Omit<UserFields, Unclearable>> & {
+  [K in Unclearable]?: string;
+};
+
+/** What /user/new is sent: it knows no null, an unset field is left out. */
+export type NewUserFields = { [K in keyof UserFields]?: Exclude<UserFields[K], null> };
+
 /** The fields to send to /user/update, or undefined when LiteLLM already agrees. */
 export function userFieldChanges(
   desired: UserFields,
   observed: ObservedUser,
-): Partial<UserFields> | undefined {
-  return fieldChanges(desired, observed);
+): UserFieldUpdate | undefined {
+  const changes = fieldChanges(desired, observed);
+  for (const field of UNCLEARABLE) {
+    if (changes?.[field] === null) delete changes[field];
+  }
+  return changes && Object.keys(changes).length > 0 ? (changes as UserFieldUpdate) : undefined;
+}
+
+export function newUserFields(desired: UserFields): NewUserFields {
+  return Object.fromEntries(
+    Object.entries(desired).filter(([, value]) => value !== null),
+  ) as NewUserFields;
 }

@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, parseConfig, type OperatorConfig } from './config.ts';
+
+const context = { hostname: 'node-1', podNamespace: undefined, identitySuffix: 'abcd' };
+const minimal = {
+  LITELLM_URL: 'http://litellm.litellm.svc:4000/',
+  LITELLM_MASTER_KEY_FILE: '/var/run/secrets/litellm/master-key',
+  LEADER_ELECTION_NAMESPACE: 'llm-tenancy',
+};
+
+function problemsOf(env: NodeJS.ProcessEnv, ctx = context): readonly string[] {
+  try {
+    parseConfig(env, ctx);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills in the defaults', () => {
+    expect(parseConfig(minimal, context)).toEqual<OperatorConfig>({
+      litellmUrl: 'http://litellm.litellm.svc:4000',
+      masterKey: { from: 'file', path: '/var/run/secrets/litellm/master-key' },
+      resyncIntervalMs: 300_000,
+      groupGracePeriodMs: 3_600_000,
+      groupSyncSelector: undefined,
+      orphanCollection: 'dry-run',
+      orphanCollectionIntervalMs: 600_000,
+      healthPort: 8081,
+      leaderElection: {
+        namespace: 'llm-tenancy',
+        leaseName: 'llm-tenancy-operator',
+        identity: 'node-1_abcd',
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2_000,
+      },
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting', () => {
+    const config = parseConfig(
+      {
+        LITELLM_URL: 'https://litellm.example.com/proxy',
+        LITELLM_MASTER_KEY: 'sk-dev',
+        RESYNC_INTERVAL: '90s',
+        GROUP_GRACE_PERIOD: '0s',
+        GROUP_SYNC_SELECTOR: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
+        ORPHAN_COLLECTION: 'on',
+        ORPHAN_COLLECTION_INTERVAL: '1h',
+        HEALTH_PORT: '9090',
+        LEADER_ELECTION: 'true',
+        POD_NAME: 'operator-7d9f-x2',
+        POD_NAMESPACE: 'platform',
+        LEADER_ELECTION_LEASE_NAME: 'my-lease',
+        LEADER_ELECTION_LEASE_DURATION: '6s',
+        LEADER_ELECTION_RENEW_DEADLINE: '4s',
+        LEADER_ELECTION_RETRY_PERIOD: '500ms',
+        LOG_LEVEL: 'DEBUG',
+      },
+      context,
+    );
+    expect(config).toMatchObject({
+      litellmUrl: 'https://litellm.example.com/proxy',
+      masterKey: { from: 'env', value: 'sk-dev' },
+      resyncIntervalMs: 90_000,
+      groupGracePeriodMs: 0,
+      groupSyncSelector: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
+      orphanCollection: 'on',
+      orphanCollectionIntervalMs: 3_600_000,
+      healthPort: 9090,
+      leaderElection: {
+        namespace: 'platform',
+        leaseName: 'my-lease',
+        identity: 'operator-7d9f-x2_abcd',
+        leaseDurationMs: 6000,
+        renewDeadlineMs: 4000,
+        retryPeriodMs: 500,
+      },
+      logLevel: 'debug',
+    });
+  });
+
+  it('takes the pod namespace for the lease, and needs none without election', () => {
+    const { LEADER_ELECTION_NAMESPACE: _ns, ...withoutNamespace } = minimal;
+    const inPod = parseConfig(withoutNamespace, { ...context, podNamespace: 'from-pod' });
+    expect(inPod.leaderElection).toMatchObject({ namespace: 'from-pod' });
+    expect(
+      parseConfig({ ...withoutNamespace, LEADER_ELECTION: 'false' }, context).leaderElection,
+    ).toBe(false);
+  });
+
+  it('syncs every Group with "*"', () => {
+    expect(parseConfig({ ...minimal, GROUP_SYNC_SELECTOR: '*' }, context).groupSyncSelector).toBe(
+      '',
+    );
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = parseConfig(
+      { ...minimal, RESYNC_INTERVAL: '', LITELLM_MASTER_KEY: '  ', LOG_LEVEL: '' },
+      context,
+    );
+    expect(config).toMatchObject({ resyncIntervalMs: 300_000, logLevel: 'info' });
+  });
+
+  it('reports every problem at once, naming the variable', () => {
+    const problems = problemsOf({
+      LITELLM_URL: 'litellm:4000',
+      RESYNC_INTERVAL: '300',
+      ORPHAN_COLLECTION: 'yes',
+      HEALTH_PORT: '70000',
+      GROUP_SYNC_SELECTOR: 'team=,=x',
+      LOG_LEVEL: 'loud',
+      LEADER_ELECTION: 'maybe',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^LITELLM_URL: must be an http\(s\) URL/),
+        'RESYNC_INTERVAL: "300" is not a duration (like 30s, 5m, 1h30m)',
+        'ORPHAN_COLLECTION: must be off, dry-run or on',
+        'HEALTH_PORT: must be a port number (0 to 65535)',
+        expect.stringMatching(/^GROUP_SYNC_SELECTOR: "=x" is not a label selector requirement/),
+        expect.stringMatching(/^LOG_LEVEL: must be one of trace, debug/),
+        'LEADER_ELECTION: must be true or false',
+        expect.stringMatching(/^LITELLM_MASTER_KEY_FILE: is required/),
+        expect.stringMatching(/^LEADER_ELECTION_NAMESPACE: is required outside a pod/),
+      ]),
+    );
+    expect(problems).toHaveLength(9);
+  });
+
+  it.each([
+    [{ LITELLM_URL: undefined }, /^LITELLM_URL: is required/],
+    [{ LITELLM_MASTER_KEY: 'sk-x' }, /set one, not both/],
+    [{ RESYNC_INTERVAL: '100ms' }, /^RESYNC_INTERVAL: must be at least 1s/],
+    [
+      { LEADER_ELECTION_LEASE_DURATION: '5s', LEADER_ELECTION_RENEW_DEADLINE: '5s' },
+      /^LEADER_ELECTION_RENEW_DEADLINE: must be shorter than LEADER_ELECTION_LEASE_DURATION/,
+    ],
+    [{ LEADER_ELECTION_RETRY_PERIOD: '10s' }, /^LEADER_ELECTION_RETRY_PERIOD: must be shorter/],
+    [{ LEADER_ELECTION_LEASE_NAME: 'Not_A_Name' }, /^LEADER_ELECTION_LEASE_NAME: must be/],
+  ])('rejects %j', (change, problem) => {
+    const problems = problemsOf({ ...minimal, ...change });
+    expect(problems).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it('says in its message what is wrong', () => {
+    expect(() => parseConfig({}, context)).toThrow(/invalid configuration:\n {2}- LITELLM_URL/);
+  });
+});
+
+describe('describeConfig', () => {
+  it('never shows the master key', () => {
+    const config = parseConfig(
+      { ...minimal, LITELLM_MASTER_KEY_FILE: undefined, LITELLM_MASTER_KEY: 'sk-very-secret' },
+      context,
+    );
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).not.toContain('sk-very-secret');
+    expect(describeConfig(config)).toMatchObject({
+      masterKey: 'from LITELLM_MASTER_KEY',
+      resyncInterval: '5m',
+      leaderElection: { lease: 'llm-tenancy/llm-tenancy-operator', leaseDuration: '15s' },
+    });
+  });
+});

@@ -1,0 +1,282 @@
+// The operator's configuration, from environment variables only (the Helm chart sets them),
+// validated with zod in one pass so a bad deployment hears about every problem at once.
+// An empty variable counts as unset: Kubernetes manifests often carry `value: ""`.
+//
+//   LITELLM_URL                      base URL of the LiteLLM proxy (required)
+//   LITELLM_MASTER_KEY_FILE          a file holding the master key (a mounted Secret), or
+//   LITELLM_MASTER_KEY               the key itself (development); exactly one of the two
+//   RESYNC_INTERVAL                  how often every object is compared with LiteLLM (5m)
+//   GROUP_GRACE_PERIOD               how long an emptied or vanished group keeps its users (1h)
+//   GROUP_SYNC_SELECTOR              label selector of the OpenShift Groups that get a Team;
+//                                    "*" for every Group; unset: group sync is off
+//   ORPHAN_COLLECTION                off | dry-run | on (dry-run)
+//   ORPHAN_COLLECTION_INTERVAL       time between orphan collection passes (10m)
+//   HEALTH_PORT                      port of /healthz, /readyz and /metrics (8081)
+//   LEADER_ELECTION                  true | false (true)
+//   LEADER_ELECTION_NAMESPACE        namespace of the Lease (POD_NAMESPACE, or the pod's own)
+//   LEADER_ELECTION_LEASE_NAME       (llm-tenancy-operator)
+//   LEADER_ELECTION_LEASE_DURATION   (15s), LEADER_ELECTION_RENEW_DEADLINE (10s),
+//   LEADER_ELECTION_RETRY_PERIOD     (2s): client-go's defaults
+//   POD_NAME                         the leader identity (else the host name), plus a suffix
+//   LOG_LEVEL                        trace | debug | info | warn | error | fatal | silent (info)
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration.ts';
+import { labelSelectorProblem } from './label-selector.ts';
+
+export type OrphanCollection = 'off' | 'dry-run' | 'on';
+
+export type MasterKeyConfig = { from: 'file'; path: string } | { from: 'env'; value: string };
+
+export interface LeaderElectionSettings {
+  namespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface OperatorConfig {
+  litellmUrl: string;
+  masterKey: MasterKeyConfig;
+  resyncIntervalMs: number;
+  groupGracePeriodMs: number;
+  /** undefined: group sync off; "": every Group. */
+  groupSyncSelector: string | undefined;
+  orphanCollection: OrphanCollection;
+  orphanCollectionIntervalMs: number;
+  healthPort: number;
+  leaderElection: LeaderElectionSettings | false;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What the environment cannot tell: the host, and the namespace a pod runs in. */
+export interface ConfigContext {
+  hostname: string;
+  /** The service account's namespace when running in a pod. */
+  podNamespace?: string;
+  /** Appended to the identity so two processes never share one. */
+  identitySuffix: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const text = () => z.preprocess(unsetIfEmpty, z.string().trim().optional());
+
+const duration = (fallback: string, min: { ms: number; what: string }) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const ms = parseDuration(value);
+        if (ms === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(value)} is not a duration (like 30s, 5m, 1h30m)`,
+          });
+          return z.NEVER;
+        }
+        if (ms < min.ms) {
+          ctx.addIssue({ code: 'custom', message: `must be at least ${min.what}` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+  );
+
+const port = (fallback: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number (0 to 65535)')
+      .max(65535, 'must be a port number (0 to 65535)')
+      .default(fallback),
+  );
+
+const bool = (fallback: boolean) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False', '1', '0'], {
+        message: 'must be true or false',
+      })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v.toLowerCase() === 'true' || v === '1'),
+  );
+
+const second = { ms: 1000, what: '1s' };
+const EVERY_GROUP = '*';
+const millisecond = { ms: 1, what: '1ms' };
+
+const Env = z.object({
+  LITELLM_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string({ message: 'is required: the base URL of the LiteLLM proxy' })
+      .trim()
+      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
+        message: 'must be an http(s) URL, e.g. http://litellm.litellm.svc:4000',
+      }),
+  ),
+  RESYNC_INTERVAL: duration('5m', second),
+  GROUP_GRACE_PERIOD: duration('1h', { ms: 0, what: '0s' }),
+  GROUP_SYNC_SELECTOR: text()
+    .superRefine((value, ctx) => {
+      const problem =
+        value === undefined || value === EVERY_GROUP ? undefined : labelSelectorProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    // The empty label selector selects everything, but an empty variable means "unset".
+    .transform((value) => (value === EVERY_GROUP ? '' : value)),
+  ORPHAN_COLLECTION: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['off', 'dry-run', 'on'], { message: 'must be off, dry-run or on' }).default('dry-run'),
+  ),
+  ORPHAN_COLLECTION_INTERVAL: duration('10m', second),
+  HEALTH_PORT: port(8081),
+  LEADER_ELECTION: bool(true),
+  LEADER_ELECTION_NAMESPACE: text(),
+  LEADER_ELECTION_LEASE_NAME: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name')
+      .default('llm-tenancy-operator'),
+  ),
+  LEADER_ELECTION_LEASE_DURATION: duration('15s', millisecond),
+  LEADER_ELECTION_RENEW_DEADLINE: duration('10s', millisecond),
+  LEADER_ELECTION_RETRY_PERIOD: duration('2s', millisecond),
+  POD_NAME: text(),
+  POD_NAMESPACE: text(),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? unsetIfEmpty(v.toLowerCase()) : v),
+    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
+});
+
+/** The configuration in `env`; throws ConfigError listing every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): OperatorConfig {
+  const parsed = Env.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  // The checks across variables read the raw values too, so one run reports everything.
+  const raw = (name: string) => {
+    const value = unsetIfEmpty(env[name]);
+    return typeof value === 'string' ? value.trim() : undefined;
+  };
+
+  let masterKey: MasterKeyConfig | undefined;
+  const keyFile = raw('LITELLM_MASTER_KEY_FILE');
+  const key = raw('LITELLM_MASTER_KEY');
+  if (key && keyFile) {
+    problems.push('LITELLM_MASTER_KEY and LITELLM_MASTER_KEY_FILE: set one, not both');
+  } else if (keyFile) {
+    masterKey = { from: 'file', path: keyFile };
+  } else if (key) {
+    masterKey = { from: 'env', value: key };
+  } else {
+    problems.push(
+      'LITELLM_MASTER_KEY_FILE: is required (a file holding the LiteLLM master key, e.g. a mounted Secret), or set LITELLM_MASTER_KEY',
+    );
+  }
+
+  const electionOn = parsed.success
+    ? parsed.data.LEADER_ELECTION
+    : raw('LEADER_ELECTION') !== 'false';
+  const namespace =
+    raw('LEADER_ELECTION_NAMESPACE') ?? raw('POD_NAMESPACE') ?? context.podNamespace;
+  if (electionOn && !namespace) {
+    problems.push(
+      'LEADER_ELECTION_NAMESPACE: is required outside a pod (the namespace of the Lease), or set LEADER_ELECTION=false to run a single replica',
+    );
+  }
+  if (parsed.success && electionOn) {
+    const e = parsed.data;
+    if (!(e.LEADER_ELECTION_RENEW_DEADLINE < e.LEADER_ELECTION_LEASE_DURATION)) {
+      problems.push(
+        'LEADER_ELECTION_RENEW_DEADLINE: must be shorter than LEADER_ELECTION_LEASE_DURATION',
+      );
+    }
+    if (!(e.LEADER_ELECTION_RETRY_PERIOD < e.LEADER_ELECTION_RENEW_DEADLINE)) {
+      problems.push(
+        'LEADER_ELECTION_RETRY_PERIOD: must be shorter than LEADER_ELECTION_RENEW_DEADLINE',
+      );
+    }
+  }
+  if (!parsed.success || problems.length > 0 || !masterKey) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  return {
+    litellmUrl: e.LITELLM_URL.replace(/\/+$/, ''),
+    masterKey,
+    resyncIntervalMs: e.RESYNC_INTERVAL,
+    groupGracePeriodMs: e.GROUP_GRACE_PERIOD,
+    groupSyncSelector: e.GROUP_SYNC_SELECTOR,
+    orphanCollection: e.ORPHAN_COLLECTION,
+    orphanCollectionIntervalMs: e.ORPHAN_COLLECTION_INTERVAL,
+    healthPort: e.HEALTH_PORT,
+    leaderElection: electionOn
+      ? {
+          namespace: namespace!,
+          leaseName: e.LEADER_ELECTION_LEASE_NAME,
+          identity: `${e.POD_NAME ?? context.hostname}_${context.identitySuffix}`,
+          leaseDurationMs: e.LEADER_ELECTION_LEASE_DURATION,
+          renewDeadlineMs: e.LEADER_ELECTION_RENEW_DEADLINE,
+          retryPeriodMs: e.LEADER_ELECTION_RETRY_PERIOD,
+        }
+      : false,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The configuration as logged at start: durations readable, the master key never. */
+export function describeConfig(config: OperatorConfig): Record<string, unknown> {
+  const election = config.leaderElection;
+  return {
+    litellmUrl: config.litellmUrl,
+    masterKey:
+      config.masterKey.from === 'file'
+        ? `from file ${config.masterKey.path}`
+        : 'from LITELLM_MASTER_KEY',
+    resyncInterval: formatDuration(config.resyncIntervalMs),
+    groupGracePeriod: formatDuration(config.groupGracePeriodMs),
+    groupSyncSelector:
+      config.groupSyncSelector === undefined
+        ? 'off'
+        : config.groupSyncSelector === ''
+          ? 'every Group'
+          : config.groupSyncSelector,
+    orphanCollection: config.orphanCollection,
+    orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
+    healthPort: config.healthPort,
+    leaderElection: election
+      ? {
+          lease: `${election.namespace}/${election.leaseName}`,
+          identity: election.identity,
+          leaseDuration: formatDuration(election.leaseDurationMs),
+          renewDeadline: formatDuration(election.renewDeadlineMs),
+          retryPeriod: formatDuration(election.retryPeriodMs),
+        }
+      : 'off',
+    logLevel: config.logLevel,
+  };
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { labelSelectorProblem } from './label-selector.ts';
+
+describe('labelSelectorProblem', () => {
+  it.each([
+    'team',
+    '!legacy',
+    'llmtenancy.dev/team=true',
+    'a==b,c!=d',
+    'env in (prod,dev)',
+    'env notin ( a , b )',
+    'x=',
+    'app.kubernetes.io/part-of=llm, tier in (a)',
+  ])('accepts %s', (selector) => {
+    expect(labelSelectorProblem(selector)).toBeUndefined();
+  });
+
+  it.each(['', '=x', 'a=b=c', 'env in prod', 'a,,b', 'bad key=x', 'a=(b)'])(
+    'rejects %j',
+    (selector) => {
+      expect(labelSelectorProblem(selector)).toBeDefined();
+    },
+  );
+});
