@@ -19,6 +19,7 @@ import { LiteLLMClient } from '../../../operator/src/litellm/client.ts';
 import { setCondition } from '../../../operator/src/runtime/conditions.ts';
 import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
+import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
 
 export const GROUP = 'llmtenancy.dev';
@@ -114,10 +115,12 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
 export class Objects {
   readonly api: CustomObjectsApi;
   readonly labels: Record<string, string>;
+  readonly teams: ClusterObjects<Team>;
 
   constructor(kc: KubeConfig, labels: Record<string, string>) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.labels = labels;
+    this.teams = new ClusterObjects<Team>(this.api, 'Team', 'teams', labels);
   }
 
   async createTeam(
@@ -125,48 +128,20 @@ export class Objects {
     spec: Record<string, unknown>,
     metadata: Record<string, unknown> = {},
   ): Promise<Team> {
-    return (await this.api.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'teams',
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: 'Team',
-        metadata: { name, labels: this.labels, ...metadata },
-        spec,
-      },
-    })) as Team;
+    return this.teams.create(name, spec, metadata);
   }
 
-  async team(name: string): Promise<Team | undefined> {
-    try {
-      return (await this.api.getClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: 'teams',
-        name,
-      })) as Team;
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    }
+  team(name: string): Promise<Team | undefined> {
+    return this.teams.get(name);
   }
 
   /** A JSON merge patch of a Team (null deletes a field). */
-  async patchTeam(name: string, patch: Record<string, unknown>): Promise<Team> {
-    return (await this.api.patchClusterCustomObject(
-      { group: GROUP, version: VERSION, plural: 'teams', name, body: patch },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as Team;
+  patchTeam(name: string, patch: Record<string, unknown>): Promise<Team> {
+    return this.teams.patch(name, patch);
   }
 
-  async deleteTeam(name: string): Promise<void> {
-    await this.api.deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'teams',
-      name,
-    });
+  deleteTeam(name: string): Promise<void> {
+    return this.teams.delete(name);
   }
 
   /** A User whose status says Ready (as the User controller would once it exists in LiteLLM). */

@@ -3,13 +3,7 @@
 // server and a LiteLLM test server of the test file's own, scoped by a label so test files
 // running side by side never reconcile each other's objects; and typed access to Users.
 import { randomBytes } from 'node:crypto';
-import {
-  CustomObjectsApi,
-  EventsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds/api/index.ts';
@@ -19,6 +13,7 @@ import { userController } from '../../../operator/src/controllers/user/controlle
 import { LiteLLMClient } from '../../../operator/src/litellm/client.ts';
 import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
+import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
 
 export const TEST_RUN_LABEL = 'llmtenancy.dev/test-run';
@@ -104,60 +99,34 @@ export class Objects {
   readonly api: CustomObjectsApi;
   readonly events: EventsV1Api;
   readonly labels: Record<string, string>;
+  readonly users: ClusterObjects<User>;
 
   constructor(kc: KubeConfig, labels: Record<string, string>) {
     this.api = kc.makeApiClient(CustomObjectsApi);
     this.events = kc.makeApiClient(EventsV1Api);
     this.labels = labels;
+    this.users = new ClusterObjects<User>(this.api, 'User', 'users', labels);
   }
 
-  async createUser(
+  createUser(
     name: string,
     spec: Record<string, unknown>,
     metadata: Record<string, unknown> = {},
   ): Promise<User> {
-    return (await this.api.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'users',
-      body: {
-        apiVersion: API_VERSION,
-        kind: 'User',
-        metadata: { name, labels: this.labels, ...metadata },
-        spec,
-      },
-    })) as User;
+    return this.users.create(name, spec, metadata);
   }
 
-  async user(name: string): Promise<User | undefined> {
-    try {
-      return (await this.api.getClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: 'users',
-        name,
-      })) as User;
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    }
+  user(name: string): Promise<User | undefined> {
+    return this.users.get(name);
   }
 
   /** A JSON merge patch of a User (null deletes a field). */
-  async patchUser(name: string, patch: Record<string, unknown>): Promise<User> {
-    return (await this.api.patchClusterCustomObject(
-      { group: GROUP, version: VERSION, plural: 'users', name, body: patch },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    )) as User;
+  patchUser(name: string, patch: Record<string, unknown>): Promise<User> {
+    return this.users.patch(name, patch);
   }
 
-  async deleteUser(name: string): Promise<void> {
-    await this.api.deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'users',
-      name,
-    });
+  deleteUser(name: string): Promise<void> {
+    return this.users.delete(name);
   }
 
   /** A Team whose status lists `members`, as the Team controller would write it. */
@@ -200,13 +169,8 @@ export class Objects {
     })) as Team;
   }
 
-  async deleteTeam(name: string): Promise<void> {
-    await this.api.deleteClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: 'teams',
-      name,
-    });
+  deleteTeam(name: string): Promise<void> {
+    return new ClusterObjects<Team>(this.api, 'Team', 'teams', this.labels).delete(name);
   }
 
   /** Reasons of the Events about a cluster-scoped object (they live in "default"). */
