@@ -116,6 +116,12 @@ export const VirtualKeySpec = cel(
     rule: '!(has(self.expiresAt) && has(self.duration))',
     message: 'set either expiresAt or duration, not both',
   },
+  {
+    rule: 'has(self.user) == has(oldSelf.user) && (!has(self.user) || self.user == oldSelf.user)',
+    message:
+      'user is immutable: a key cannot change hands; create another VirtualKey for another user',
+    fieldPath: '.user',
+  },
 );
 export type VirtualKeySpec = z.infer<typeof VirtualKeySpec>;
 

@@ -6,6 +6,8 @@ const minimal = {
   LITELLM_URL: 'http://litellm.litellm.svc:4000/',
   LITELLM_MASTER_KEY_FILE: '/var/run/secrets/litellm/master-key',
   LEADER_ELECTION_NAMESPACE: 'llm-tenancy',
+  REDIS_URL: 'redis://:s3cret@redis.llm-tenancy.svc:6379',
+  GATEWAY_URL: 'https://llm.apps.example.com/v1/',
 };
 
 function problemsOf(env: NodeJS.ProcessEnv, ctx = context): readonly string[] {
@@ -28,6 +30,11 @@ describe('parseConfig', () => {
       groupSyncSelector: undefined,
       orphanCollection: 'dry-run',
       orphanCollectionIntervalMs: 600_000,
+      modelCatalogRefreshIntervalMs: 60_000,
+      redisUrl: 'redis://:s3cret@redis.llm-tenancy.svc:6379',
+      routingPrefix: 'llmtenancy:',
+      routingCheckIntervalMs: 5_000,
+      gatewayUrl: 'https://llm.apps.example.com/v1',
       healthPort: 8081,
       leaderElection: {
         namespace: 'llm-tenancy',
@@ -51,6 +58,11 @@ describe('parseConfig', () => {
         GROUP_SYNC_SELECTOR: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
         ORPHAN_COLLECTION: 'on',
         ORPHAN_COLLECTION_INTERVAL: '1h',
+        MODEL_CATALOG_REFRESH_INTERVAL: '15s',
+        REDIS_URL: 'rediss://redis.example.com:6380/2',
+        ROUTING_PREFIX: 'prod:',
+        ROUTING_CHECK_INTERVAL: '2s',
+        GATEWAY_URL: 'https://llm.example.com/v1',
         HEALTH_PORT: '9090',
         LEADER_ELECTION: 'true',
         POD_NAME: 'operator-7d9f-x2',
@@ -71,6 +83,11 @@ describe('parseConfig', () => {
       groupSyncSelector: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
       orphanCollection: 'on',
       orphanCollectionIntervalMs: 3_600_000,
+      modelCatalogRefreshIntervalMs: 15_000,
+      redisUrl: 'rediss://redis.example.com:6380/2',
+      routingPrefix: 'prod:',
+      routingCheckIntervalMs: 2_000,
+      gatewayUrl: 'https://llm.example.com/v1',
       healthPort: 9090,
       leaderElection: {
         namespace: 'platform',
@@ -128,9 +145,11 @@ describe('parseConfig', () => {
         'LEADER_ELECTION: must be true or false',
         expect.stringMatching(/^LITELLM_MASTER_KEY_FILE: is required/),
         expect.stringMatching(/^LEADER_ELECTION_NAMESPACE: is required outside a pod/),
+        expect.stringMatching(/^REDIS_URL: is required/),
+        expect.stringMatching(/^GATEWAY_URL: is required/),
       ]),
     );
-    expect(problems).toHaveLength(9);
+    expect(problems).toHaveLength(11);
   });
 
   it.each([
@@ -138,11 +157,19 @@ describe('parseConfig', () => {
     [{ LITELLM_MASTER_KEY: 'sk-x' }, /set one, not both/],
     [{ RESYNC_INTERVAL: '100ms' }, /^RESYNC_INTERVAL: must be at least 1s/],
     [
+      { MODEL_CATALOG_REFRESH_INTERVAL: '500ms' },
+      /^MODEL_CATALOG_REFRESH_INTERVAL: must be at least 1s/,
+    ],
+    [
       { LEADER_ELECTION_LEASE_DURATION: '5s', LEADER_ELECTION_RENEW_DEADLINE: '5s' },
       /^LEADER_ELECTION_RENEW_DEADLINE: must be shorter than LEADER_ELECTION_LEASE_DURATION/,
     ],
     [{ LEADER_ELECTION_RETRY_PERIOD: '10s' }, /^LEADER_ELECTION_RETRY_PERIOD: must be shorter/],
     [{ LEADER_ELECTION_LEASE_NAME: 'Not_A_Name' }, /^LEADER_ELECTION_LEASE_NAME: must be/],
+    [{ REDIS_URL: 'redis.svc:6379' }, /^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REDIS_URL: undefined }, /^REDIS_URL: is required/],
+    [{ GATEWAY_URL: 'llm.example.com' }, /^GATEWAY_URL: must be an http\(s\) URL/],
+    [{ ROUTING_PREFIX: 'has space' }, /^ROUTING_PREFIX: must be/],
   ])('rejects %j', (change, problem) => {
     const problems = problemsOf({ ...minimal, ...change });
     expect(problems).toEqual([expect.stringMatching(problem)]);
@@ -161,9 +188,11 @@ describe('describeConfig', () => {
     );
     const described = JSON.stringify(describeConfig(config));
     expect(described).not.toContain('sk-very-secret');
+    expect(described).not.toContain('s3cret');
     expect(describeConfig(config)).toMatchObject({
       masterKey: 'from LITELLM_MASTER_KEY',
       resyncInterval: '5m',
+      modelCatalogRefreshInterval: '1m',
       leaderElection: { lease: 'llm-tenancy/llm-tenancy-operator', leaseDuration: '15s' },
     });
   });

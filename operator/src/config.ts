@@ -5,12 +5,19 @@
 //   LITELLM_URL                      base URL of the LiteLLM proxy (required)
 //   LITELLM_MASTER_KEY_FILE          a file holding the master key (a mounted Secret), or
 //   LITELLM_MASTER_KEY               the key itself (development); exactly one of the two
+//   REDIS_URL                        the Redis the gateway reads its routing config from
+//                                    (required; redis://[:password@]host:port[/db], rediss://)
+//   ROUTING_PREFIX                   prefix of the routing config's Redis keys (llmtenancy:)
+//   ROUTING_CHECK_INTERVAL           how often Redis is checked for a lost config (5s)
+//   GATEWAY_URL                      the gateway's OpenAI base URL, written into every key's
+//                                    Secret (required), e.g. https://llm.apps.example.com/v1
 //   RESYNC_INTERVAL                  how often every object is compared with LiteLLM (5m)
 //   GROUP_GRACE_PERIOD               how long an emptied or vanished group keeps its users (1h)
 //   GROUP_SYNC_SELECTOR              label selector of the OpenShift Groups that get a Team;
 //                                    "*" for every Group; unset: group sync is off
 //   ORPHAN_COLLECTION                off | dry-run | on (dry-run)
 //   ORPHAN_COLLECTION_INTERVAL       time between orphan collection passes (10m)
+//   MODEL_CATALOG_REFRESH_INTERVAL   how often LiteLLM's models are read (GET /model/info) (60s)
 //   HEALTH_PORT                      port of /healthz, /readyz and /metrics (8081)
 //   LEADER_ELECTION                  true | false (true)
 //   LEADER_ELECTION_NAMESPACE        namespace of the Lease (POD_NAMESPACE, or the pod's own)
@@ -22,6 +29,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
 import { labelSelectorProblem } from './label-selector.ts';
+import { redactRedisUrl } from './routing/routing-redis.ts';
 
 export type OrphanCollection = 'off' | 'dry-run' | 'on';
 
@@ -45,6 +53,11 @@ export interface OperatorConfig {
   groupSyncSelector: string | undefined;
   orphanCollection: OrphanCollection;
   orphanCollectionIntervalMs: number;
+  modelCatalogRefreshIntervalMs: number;
+  redisUrl: string;
+  routingPrefix: string;
+  routingCheckIntervalMs: number;
+  gatewayUrl: string;
   healthPort: number;
   leaderElection: LeaderElectionSettings | false;
   logLevel: LogLevel;
@@ -135,6 +148,35 @@ const Env = z.object({
         message: 'must be an http(s) URL, e.g. http://litellm.litellm.svc:4000',
       }),
   ),
+  REDIS_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string({ message: 'is required: the Redis the gateway reads its routing config from' })
+      .trim()
+      .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), {
+        message: 'must be a redis:// or rediss:// URL, e.g. redis://redis.llm-tenancy.svc:6379',
+      }),
+  ),
+  ROUTING_PREFIX: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 : _ . -')
+      .default('llmtenancy:'),
+  ),
+  ROUTING_CHECK_INTERVAL: duration('5s', { ms: 100, what: '100ms' }),
+  GATEWAY_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string({
+        message: "is required: the gateway's OpenAI base URL, written into every key's Secret",
+      })
+      .trim()
+      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
+        message: 'must be an http(s) URL, e.g. https://llm.apps.example.com/v1',
+      }),
+  ),
   RESYNC_INTERVAL: duration('5m', second),
   GROUP_GRACE_PERIOD: duration('1h', { ms: 0, what: '0s' }),
   GROUP_SYNC_SELECTOR: text()
@@ -150,6 +192,7 @@ const Env = z.object({
     z.enum(['off', 'dry-run', 'on'], { message: 'must be off, dry-run or on' }).default('dry-run'),
   ),
   ORPHAN_COLLECTION_INTERVAL: duration('10m', second),
+  MODEL_CATALOG_REFRESH_INTERVAL: duration('60s', second),
   HEALTH_PORT: port(8081),
   LEADER_ELECTION: bool(true),
   LEADER_ELECTION_NAMESPACE: text(),
@@ -233,6 +276,11 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
     groupSyncSelector: e.GROUP_SYNC_SELECTOR,
     orphanCollection: e.ORPHAN_COLLECTION,
     orphanCollectionIntervalMs: e.ORPHAN_COLLECTION_INTERVAL,
+    modelCatalogRefreshIntervalMs: e.MODEL_CATALOG_REFRESH_INTERVAL,
+    redisUrl: e.REDIS_URL,
+    routingPrefix: e.ROUTING_PREFIX,
+    routingCheckIntervalMs: e.ROUTING_CHECK_INTERVAL,
+    gatewayUrl: e.GATEWAY_URL.replace(/\/+$/, ''),
     healthPort: e.HEALTH_PORT,
     leaderElection: electionOn
       ? {
@@ -267,6 +315,11 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
           : config.groupSyncSelector,
     orphanCollection: config.orphanCollection,
     orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
+    modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),
+    redis: redactRedisUrl(config.redisUrl),
+    routingPrefix: config.routingPrefix,
+    routingCheckInterval: formatDuration(config.routingCheckIntervalMs),
+    gatewayUrl: config.gatewayUrl,
     healthPort: config.healthPort,
     leaderElection: election
       ? {

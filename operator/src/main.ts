@@ -9,12 +9,21 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, describeConfig, parseConfig, type OperatorConfig } from './config.ts';
 import { groupSyncController } from './controllers/group-sync/controller.ts';
 import { openShiftGroupsServed } from './controllers/group-sync/group-api.ts';
+import { modelCatalogRefresher } from './controllers/model-subscription/catalog-refresh.ts';
+import { modelSubscriptionController } from './controllers/model-subscription/controller.ts';
 import { orphanCollector } from './controllers/orphans/controller.ts';
 import { teamController } from './controllers/team/controller.ts';
 import { userController } from './controllers/user/controller.ts';
+import { virtualKeyController } from './controllers/virtual-key/controller.ts';
+import { VIRTUAL_KEY_TARGET } from './controllers/virtual-key/targets.ts';
+import { createRoutingRedis } from './routing/routing-redis.ts';
+import { RoutingPublisher } from './routing/routing-publisher.ts';
+import { routingSync } from './routing/routing-sync.ts';
+import type { VirtualKey } from '../../crds/api/index.ts';
 import { loadKubeConfig, podNamespace } from './kube-config.ts';
 import { LiteLLMClient } from './litellm/client.ts';
 import { masterKeyFromFile, type MasterKeySource } from './litellm/config.ts';
+import { ModelCatalog } from './litellm/model-catalog.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { createLogger } from './runtime/logger.ts';
 import { Manager } from './runtime/manager.ts';
@@ -103,6 +112,36 @@ async function main(): Promise<number> {
       openShiftGroupsAvailable: groupsServed,
     }),
   );
+  const catalog = new ModelCatalog({
+    litellm,
+    refreshIntervalMs: config.modelCatalogRefreshIntervalMs,
+    logger,
+  });
+  manager.addController(modelCatalogRefresher({ catalog }));
+  manager.addController(modelSubscriptionController({ ...shared, catalog }));
+
+  // Keys, and the gateway's routing config in Redis (written only by the leader).
+  const redis = createRoutingRedis(config.redisUrl, logger);
+  const routing = new RoutingPublisher({
+    redis,
+    prefix: config.routingPrefix,
+    logger,
+    registry,
+  });
+  const keys = virtualKeyController({
+    ...shared,
+    routing,
+    gatewayUrl: config.gatewayUrl,
+    resyncIntervalMs: config.resyncIntervalMs,
+  });
+  manager.addController(keys);
+  routingSync({
+    manager,
+    publisher: routing,
+    redis,
+    virtualKeys: manager.informers.informerFor<VirtualKey>(VIRTUAL_KEY_TARGET).store,
+    checkIntervalMs: config.routingCheckIntervalMs,
+  });
   if (config.groupSyncSelector !== undefined) {
     if (groupsServed) {
       manager.addController(
@@ -130,6 +169,8 @@ async function main(): Promise<number> {
     return 0;
   } catch {
     return 1; // the manager has logged why
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -145,6 +145,8 @@ async function main(): Promise<void> {
     LITELLM_URL: litellm.url,
     LITELLM_MASTER_KEY: litellm.masterKey,
     LEADER_ELECTION: 'false',
+    REDIS_URL: bed.redisUrl!,
+    GATEWAY_URL: 'http://127.0.0.1:8080/v1',
     RESYNC_INTERVAL: '30s',
     ORPHAN_COLLECTION: 'dry-run',
     HEALTH_PORT: String(healthPort),

@@ -36,7 +36,7 @@ describe('operator main', () => {
 
   beforeAll(async () => {
     [bed, litellm, logDir] = await Promise.all([
-      startTestBed({ kube: {}, redis: false, oidc: false }),
+      startTestBed({ kube: {}, oidc: false }),
       startLiteLLMServer({ masterKey: 'sk-master-operator-main', models: ['granite-3-8b'] }),
       mkdtemp(join(tmpdir(), 'llm-tenancy-operator-main-')),
     ]);
@@ -63,6 +63,8 @@ describe('operator main', () => {
       LITELLM_URL: litellm.url,
       LITELLM_MASTER_KEY: litellm.masterKey,
       POD_NAME: name,
+      REDIS_URL: bed.redisUrl!,
+      GATEWAY_URL: 'http://127.0.0.1:8080/v1',
       LEADER_ELECTION_NAMESPACE: LEASE_NAMESPACE,
       LEADER_ELECTION_LEASE_DURATION: '6s',
       LEADER_ELECTION_RENEW_DEADLINE: '4s',

@@ -56,6 +56,8 @@ export interface LiteLLMTestServer {
   app: FastifyInstance;
   /** Empties users, teams, keys, faults and call counts. */
   reset(): void;
+  /** Replaces the models the proxy serves, as editing its config and reloading would. */
+  setModels(models: readonly (string | ModelConfig)[]): void;
   stop(): Promise<void>;
 }
 
@@ -174,6 +176,9 @@ export async function startLiteLLMServer(
       store.clear();
       faults.clear();
       calls.reset();
+    },
+    setModels(models) {
+      ctx.models = models.map(resolveModel);
     },
     async stop() {
       faults.clear();

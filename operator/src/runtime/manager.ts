@@ -74,7 +74,15 @@ export interface ManagedControllerOptions extends Omit<ControllerOptions, 'logge
   for?: WatchFor;
   /** Other kinds whose changes enqueue mapped requests. */
   watches?: WatchMapped[];
+  /** Event sources other than informers (e.g. a LiteLLM poll): see RequestSource. */
+  sources?: RequestSource[];
 }
+
+/**
+ * controller-runtime's source.Channel: called once, when the controller is added, with the
+ * function that enqueues into it (requests enqueued before the controller starts wait).
+ */
+export type RequestSource = (enqueue: (request: Request) => void) => void;
 
 export class Manager {
   readonly name: string;
@@ -143,6 +151,7 @@ export class Manager {
           },
         );
     }
+    for (const source of options.sources ?? []) source((request) => controller.enqueue(request));
     this.#controllers.push(controller);
     return controller;
   }

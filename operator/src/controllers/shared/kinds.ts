@@ -18,3 +18,8 @@ export const OPENSHIFT_GROUP_TARGET: InformerTarget = {
 };
 
 export const TEAM_RESOURCE: ResourceType = { ...TEAM_TARGET, plural: 'teams', namespaced: false };
+export const MODEL_SUBSCRIPTION_RESOURCE: ResourceType = {
+  ...MODEL_SUBSCRIPTION_TARGET,
+  plural: 'modelsubscriptions',
+  namespaced: true,
+};

@@ -1,0 +1,117 @@
+// The gateway's routing config: what the operator compiles from VirtualKeys, Teams and
+// ModelSubscriptions and publishes to Redis, and the gateway reads to decide, per request,
+// whether a key may reach a model and within which limits. Both programs import this file,
+// so the format has one definition; `schemaVersion` and the `v1` in every Redis name (see
+// redis-layout.ts) let a later format live beside this one during an upgrade.
+//
+// A record never holds a key: keys are identified by the SHA-256 hex of their value, which
+// is also LiteLLM's token id.
+import { z } from 'zod';
+
+export const ROUTING_SCHEMA_VERSION = 1;
+
+const KEY_HASH = /^[0-9a-f]{64}$/;
+const count = z.int().min(0);
+/** USD as a decimal string, like the CRDs' money. */
+const usd = z.string().regex(/^[0-9]+(\.[0-9]+)?$/);
+
+/** One scope's limits (key, team, or a team's subscription to one model). Absent: no limit. */
+export const RoutingLimits = z.object({
+  rpm: count.optional(),
+  tpm: count.optional(),
+  maxParallelRequests: count.optional(),
+  maxBudget: usd.optional(),
+  budgetDuration: z.string().optional(),
+});
+export type RoutingLimits = z.infer<typeof RoutingLimits>;
+
+/** Everything the gateway needs to admit or refuse a request made with one key. */
+export const KeyPolicy = z.object({
+  schemaVersion: z.literal(ROUTING_SCHEMA_VERSION),
+  /** sha256(key) in hex: LiteLLM's token id, and the lookup key. */
+  keyHash: z.string().regex(KEY_HASH),
+  /** The VirtualKey this key belongs to. */
+  owner: z.object({ namespace: z.string(), name: z.string(), uid: z.string() }),
+  /** The Team (= LiteLLM team id) the key spends for. */
+  team: z.string(),
+  /** The LiteLLM user id, for a personal key. */
+  user: z.string().optional(),
+  /**
+   * The models this key reaches now: its requested models ∩ the team's Active subscriptions.
+   * Empty: none (never "all").
+   */
+  models: z.array(z.string()),
+  limits: z.object({
+    key: RoutingLimits.optional(),
+    team: RoutingLimits.optional(),
+    /** Per model: the limits of the team's subscription to it (only models that have some). */
+    subscriptions: z.record(z.string(), RoutingLimits),
+  }),
+  /** RFC 3339. After it the key is refused (an expired key, or an old key after rotation grace). */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  /** Blocked: suspended by its owner, or its user left the team. */
+  suspended: z.boolean(),
+  /** Why the key is suspended, for the gateway's error message. */
+  suspendedReason: z.string().optional(),
+});
+export type KeyPolicy = z.infer<typeof KeyPolicy>;
+
+/** A model as the gateway routes it. */
+export const ModelRoute = z.object({
+  /** LiteLLM's provider for the model, e.g. openai or hosted_vllm. */
+  provider: z.string().optional(),
+  /** chat, completion, embedding, … */
+  mode: z.string().optional(),
+});
+export type ModelRoute = z.infer<typeof ModelRoute>;
+
+export const ModelRoutes = z.object({
+  schemaVersion: z.literal(ROUTING_SCHEMA_VERSION),
+  /** model name → route; every model LiteLLM serves. */
+  models: z.record(z.string(), ModelRoute),
+});
+export type ModelRoutes = z.infer<typeof ModelRoutes>;
+
+/** Written with every change; its absence means Redis lost the config (restart, flush). */
+export const RoutingMeta = z.object({
+  schemaVersion: z.coerce.number().pipe(z.literal(ROUTING_SCHEMA_VERSION)),
+  /** Grows by one with every published change. */
+  revision: z.coerce.number().int().min(0),
+  /** A new random id on every full publish: readers that see it change reload everything. */
+  epoch: z.string().min(1),
+  /** RFC 3339 time of the last change. */
+  updatedAt: z.string(),
+});
+export type RoutingMeta = z.infer<typeof RoutingMeta>;
+
+/**
+ * The pub/sub message after every change. `keys`: key hashes whose records changed or were
+ * removed (read them again); `models`: the model routes changed; `full`: everything was
+ * rewritten (an empty Redis was refilled): reload all.
+ */
+export const RoutingChange = z.object({
+  revision: z.int().min(0),
+  epoch: z.string(),
+  keys: z.array(z.string().regex(KEY_HASH)).optional(),
+  models: z.boolean().optional(),
+  full: z.boolean().optional(),
+});
+export type RoutingChange = z.infer<typeof RoutingChange>;
+
+/**
+ * Parses a JSON string read from Redis (a record, the models, a change message) against
+ * `schema`; undefined when it is not JSON or not of that shape (e.g. another schemaVersion).
+ */
+export function parseRoutingJson<T extends z.ZodType>(
+  schema: T,
+  json: string,
+): z.output<T> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}

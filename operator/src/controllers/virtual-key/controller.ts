@@ -1,0 +1,113 @@
+// The VirtualKey controller as the Manager takes it:
+//
+//   manager.addController(virtualKeyController({ kubeConfig, informers: manager.informers, … }))
+//
+// It reads VirtualKeys, Teams, Users and ModelSubscriptions from the manager's shared
+// informers and is enqueued by each of them and by the Secrets it writes (watches.ts).
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
+import { litellmErrorPolicy } from '../../litellm/errors.ts';
+import type { LiteLLMClient } from '../../litellm/client.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
+import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { Logger } from '../../runtime/logger.ts';
+import type { ManagedControllerOptions, WatchMapped } from '../../runtime/manager.ts';
+import type { KubeObject } from '../../runtime/object.ts';
+import type { Request } from '../../runtime/request.ts';
+import { MODEL_SUBSCRIPTION_TARGET, TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
+import type { KeyRouting } from './key-routing.ts';
+import { VirtualKeyReconciler } from './reconciler.ts';
+import { KEY_SECRET_TARGET, VIRTUAL_KEY_TARGET } from './targets.ts';
+import {
+  addVirtualKeyIndexes,
+  keyForSecret,
+  keysForSubscription,
+  keysForTeam,
+  keysForUser,
+  secretTampered,
+  subscriptionAccessChanged,
+  teamAccessChanged,
+  userAccessChanged,
+  type VirtualKeyStores,
+} from './watches.ts';
+
+export const VIRTUAL_KEY_CONTROLLER = 'virtualkey';
+
+export interface VirtualKeyControllerDeps {
+  kubeConfig: KubeConfig;
+  informers: InformerFactory;
+  litellm: LiteLLMClient;
+  routing: KeyRouting;
+  logger: Logger;
+  recorder: Pick<EventRecorder, 'record'>;
+  /** The gateway's OpenAI base URL, written into every key's Secret. */
+  gatewayUrl: string;
+  clock?: Clock;
+  /** How often a converged key is compared with LiteLLM again (jittered by +10 %). */
+  resyncIntervalMs: number;
+  /** Only VirtualKeys (and ModelSubscriptions) matching this label selector. Default: all. */
+  labelSelector?: string;
+  /** The Teams this installation reconciles (the Team controller's selector). Default: all. */
+  teamLabelSelector?: string;
+  /** Keys reconciled at once. Default 8: a reconcile mostly waits on LiteLLM. */
+  workers?: number;
+  stopGracePeriodMs?: number;
+}
+
+export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedControllerOptions {
+  const keyTarget = withSelector(VIRTUAL_KEY_TARGET, deps.labelSelector);
+  const teamTarget = withSelector(TEAM_TARGET, deps.teamLabelSelector);
+  const subscriptionTarget = withSelector(MODEL_SUBSCRIPTION_TARGET, deps.labelSelector);
+  const stores: VirtualKeyStores = {
+    keys: deps.informers.informerFor<VirtualKey>(keyTarget).store,
+    teams: deps.informers.informerFor<Team>(teamTarget).store,
+    users: deps.informers.informerFor<User>(USER_TARGET).store,
+    subscriptions: deps.informers.informerFor<ModelSubscription>(subscriptionTarget).store,
+  };
+  addVirtualKeyIndexes(stores);
+
+  const reconciler = new VirtualKeyReconciler({
+    kubeConfig: deps.kubeConfig,
+    litellm: deps.litellm,
+    stores,
+    routing: deps.routing,
+    recorder: deps.recorder,
+    gatewayUrl: deps.gatewayUrl,
+    resyncIntervalMs: deps.resyncIntervalMs,
+    clock: deps.clock,
+  });
+
+  return {
+    name: VIRTUAL_KEY_CONTROLLER,
+    reconciler,
+    workers: deps.workers ?? 8,
+    errorPolicy: litellmErrorPolicy,
+    clock: deps.clock,
+    stopGracePeriodMs: deps.stopGracePeriodMs,
+    for: { target: keyTarget, updatePredicate: generationChanged },
+    watches: [
+      mapped(teamTarget, keysForTeam(stores), teamAccessChanged),
+      mapped(USER_TARGET, keysForUser(stores), userAccessChanged),
+      mapped(subscriptionTarget, keysForSubscription(stores), subscriptionAccessChanged),
+      mapped(KEY_SECRET_TARGET, keyForSecret, secretTampered),
+    ],
+  };
+}
+
+function withSelector<T extends { labelSelector?: string }>(target: T, selector?: string): T {
+  return selector ? { ...target, labelSelector: selector } : target;
+}
+
+function mapped<T extends KubeObject>(
+  target: WatchMapped['target'],
+  map: (object: T) => readonly Request[],
+  updatePredicate: UpdatePredicate<T>,
+): WatchMapped {
+  return {
+    target,
+    map: map as (object: KubeObject) => readonly Request[],
+    updatePredicate: updatePredicate as UpdatePredicate<KubeObject>,
+  };
+}

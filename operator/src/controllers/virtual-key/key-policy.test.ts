@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
+import { KeyPolicy, ROUTING_SCHEMA_VERSION } from '../../../../crds/routing/schema.ts';
+import { aModelSubscription, aTeam, aVirtualKey } from '../../../../test/fixtures/builders.ts';
+import { hashKey } from '../../litellm/hash.ts';
+import { keyPolicy, routingLimits, type PolicyInputs } from './key-policy.ts';
+
+const HASH = hashKey('sk-abcdefghijklmnopqrstuvwxyz');
+
+const key = (spec: Partial<VirtualKey['spec']> = {}): VirtualKey =>
+  aVirtualKey('chatbot')
+    .inNamespace('ml-research')
+    .with('metadata.uid', 'uid-1')
+    .with('spec', { requireAllModels: true, suspended: false, ...spec })
+    .build<VirtualKey>();
+
+const team = (status?: Team['status'], limits?: Team['spec']['limits']): Team => {
+  let b = aTeam('ml').with('spec.namespaces', ['ml-research']);
+  if (limits) b = b.with('spec.limits', limits);
+  if (status) b = b.with('status', status);
+  return b.build<Team>();
+};
+
+const subscription = (model: string, limits?: ModelSubscription['spec']['limits']) => {
+  let b = aModelSubscription(model)
+    .inNamespace('ml-research')
+    .with('spec.model', model)
+    .with('status', { phase: 'Active', team: 'ml' });
+  if (limits) b = b.with('spec.limits', limits);
+  return b.build<ModelSubscription>();
+};
+
+const inputs = (overrides: Partial<PolicyInputs> = {}): PolicyInputs => ({
+  key: key(),
+  keyHash: HASH,
+  team: team({ teamId: 'ml-id' }),
+  models: ['llama', 'granite'],
+  subscriptions: [subscription('granite'), subscription('llama')],
+  ...overrides,
+});
+
+describe('routingLimits', () => {
+  it('keeps only the set fields, and is undefined when none is', () => {
+    expect(routingLimits(undefined)).toBeUndefined();
+    expect(routingLimits({})).toBeUndefined();
+    expect(routingLimits({ rpm: 0, maxBudget: '1.5', budgetDuration: '1mo' })).toEqual({
+      rpm: 0,
+      maxBudget: '1.5',
+      budgetDuration: '1mo',
+    });
+    expect(routingLimits({ tpm: 10, maxParallelRequests: 2 })).toEqual({
+      tpm: 10,
+      maxParallelRequests: 2,
+    });
+  });
+});
+
+describe('keyPolicy', () => {
+  it('a minimal policy: owner, team id, sorted models, not suspended; valid KeyPolicy', () => {
+    const policy = keyPolicy(inputs());
+    expect(policy).toEqual({
+      schemaVersion: ROUTING_SCHEMA_VERSION,
+      keyHash: HASH,
+      owner: { namespace: 'ml-research', name: 'chatbot', uid: 'uid-1' },
+      team: 'ml-id',
+      models: ['granite', 'llama'],
+      limits: { subscriptions: {} },
+      suspended: false,
+    });
+    expect(KeyPolicy.parse(policy)).toEqual(policy);
+  });
+
+  it('a full policy validates against the routing schema', () => {
+    const policy = keyPolicy(
+      inputs({
+        key: key({ limits: { maxBudget: '10', softBudget: '8', budgetDuration: '30d', rpm: 5 } }),
+        team: team({ teamId: 'ml-id' }, { tpm: 100000, maxBudget: '1000' }),
+        userId: 'u-1',
+        subscriptions: [subscription('granite', { rpm: 60, maxBudget: '0.25' })],
+        expiresAt: new Date('2027-01-01T00:00:00Z'),
+        blockedReason: 'UserNotMember',
+      }),
+    );
+    expect(KeyPolicy.safeParse(policy).success).toBe(true);
+    expect(policy.user).toBe('u-1');
+    expect(policy.limits).toEqual({
+      key: { maxBudget: '10', budgetDuration: '30d', rpm: 5 },
+      team: { tpm: 100000, maxBudget: '1000' },
+      subscriptions: { granite: { rpm: 60, maxBudget: '0.25' } },
+    });
+  });
+
+  it('subscription limits only for models the key reaches, and only when set', () => {
+    const policy = keyPolicy(
+      inputs({
+        models: ['granite', 'llama'],
+        subscriptions: [
+          subscription('granite', { tpm: 1000 }),
+          subscription('llama'),
+          subscription('llama-empty', {}),
+          subscription('mistral', { rpm: 1 }),
+        ],
+      }),
+    );
+    expect(policy.limits.subscriptions).toEqual({ granite: { tpm: 1000 } });
+  });
+
+  it('team: status.teamId, else the Team name, else empty', () => {
+    expect(keyPolicy(inputs({ team: team({ teamId: 'lite-123' }) })).team).toBe('lite-123');
+    expect(keyPolicy(inputs({ team: team() })).team).toBe('ml');
+    expect(keyPolicy(inputs({ team: undefined })).team).toBe('');
+  });
+
+  it('no user for a service key', () => {
+    expect(keyPolicy(inputs())).not.toHaveProperty('user');
+  });
+
+  it('suspended with its reason when blocked', () => {
+    const policy = keyPolicy(inputs({ blockedReason: 'Suspended' }));
+    expect(policy.suspended).toBe(true);
+    expect(policy.suspendedReason).toBe('Suspended');
+    const open = keyPolicy(inputs());
+    expect(open.suspended).toBe(false);
+    expect(open).not.toHaveProperty('suspendedReason');
+  });
+
+  it('expiresAt as an ISO timestamp, absent without one', () => {
+    const policy = keyPolicy(inputs({ expiresAt: new Date('2027-01-01T00:00:00Z') }));
+    expect(policy.expiresAt).toBe('2027-01-01T00:00:00.000Z');
+    expect(KeyPolicy.safeParse(policy).success).toBe(true);
+    expect(keyPolicy(inputs())).not.toHaveProperty('expiresAt');
+  });
+
+  it('a key reaching nothing has an empty model list (never "all")', () => {
+    const policy = keyPolicy(inputs({ models: [] }));
+    expect(policy.models).toEqual([]);
+    expect(policy.limits.subscriptions).toEqual({});
+    expect(KeyPolicy.safeParse(policy).success).toBe(true);
+  });
+
+  it('does not reorder the models it was given', () => {
+    const models = ['llama', 'granite'];
+    keyPolicy(inputs({ models }));
+    expect(models).toEqual(['llama', 'granite']);
+  });
+});

@@ -1,0 +1,69 @@
+// The gateway's record for one key (crds/routing/schema.ts › KeyPolicy): who it belongs to,
+// the models it reaches now, and the limits of the key, its team and the team's
+// subscription to each model. The gateway enforces the subscription limits itself: LiteLLM's
+// open-source edition refuses per-model key budgets.
+import type { Limits, ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
+import {
+  ROUTING_SCHEMA_VERSION,
+  type KeyPolicy,
+  type RoutingLimits,
+} from '../../../../crds/routing/schema.ts';
+
+export interface PolicyInputs {
+  key: Pick<VirtualKey, 'metadata' | 'spec'>;
+  keyHash: string;
+  team: Team | undefined;
+  userId?: string;
+  models: readonly string[];
+  /** Active subscriptions of the team in the key's namespace. */
+  subscriptions: readonly Pick<ModelSubscription, 'spec' | 'status'>[];
+  expiresAt?: Date;
+  /** Why the key must not work now (suspended, denied); undefined when it may. */
+  blockedReason?: string;
+}
+
+export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimits | undefined {
+  if (!limits) return undefined;
+  const out: RoutingLimits = {};
+  if (limits.rpm !== undefined) out.rpm = limits.rpm;
+  if (limits.tpm !== undefined) out.tpm = limits.tpm;
+  if (limits.maxParallelRequests !== undefined)
+    out.maxParallelRequests = limits.maxParallelRequests;
+  if (limits.maxBudget !== undefined) out.maxBudget = limits.maxBudget;
+  if (limits.budgetDuration !== undefined) out.budgetDuration = limits.budgetDuration;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
+  const { key, team } = inputs;
+  const models = [...inputs.models].sort();
+  const subscriptions: Record<string, RoutingLimits> = {};
+  for (const subscription of inputs.subscriptions) {
+    const model = subscription.spec.model;
+    if (!models.includes(model)) continue;
+    const limits = routingLimits(subscription.spec.limits);
+    if (limits) subscriptions[model] = limits;
+  }
+  const keyLimits = routingLimits(key.spec.limits);
+  const teamLimits = routingLimits(team?.spec.limits);
+  return {
+    schemaVersion: ROUTING_SCHEMA_VERSION,
+    keyHash: inputs.keyHash,
+    owner: {
+      namespace: key.metadata.namespace!,
+      name: key.metadata.name!,
+      uid: key.metadata.uid!,
+    },
+    team: team?.status?.teamId ?? team?.metadata.name ?? '',
+    ...(inputs.userId ? { user: inputs.userId } : {}),
+    models,
+    limits: {
+      ...(keyLimits ? { key: keyLimits } : {}),
+      ...(teamLimits ? { team: teamLimits } : {}),
+      subscriptions,
+    },
+    ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt.toISOString() } : {}),
+    suspended: inputs.blockedReason !== undefined,
+    ...(inputs.blockedReason ? { suspendedReason: inputs.blockedReason } : {}),
+  };
+}

@@ -1,0 +1,63 @@
+// When a key expires and when it is rotated, from the spec and the Secret's record of when
+// the current key was minted. Pure: the reconciler passes the clock's time in.
+import type { VirtualKey } from '../../../../crds/api/index.ts';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** Milliseconds of an API duration ("90d", "12h"; crds/api/meta.ts › DURATION). */
+export function apiDurationMs(text: string): number {
+  const match = /^([1-9][0-9]*)(s|m|h|d|w)$/.exec(text);
+  if (!match) throw new RangeError(`not a duration: ${text}`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** spec.expiresAt, or creation + spec.duration; undefined: never expires. */
+export function keyExpiresAt(key: Pick<VirtualKey, 'metadata' | 'spec'>): Date | undefined {
+  if (key.spec.expiresAt) return new Date(key.spec.expiresAt);
+  if (key.spec.duration) {
+    const created = new Date(key.metadata.creationTimestamp ?? 0).getTime();
+    return new Date(created + apiDurationMs(key.spec.duration));
+  }
+  return undefined;
+}
+
+/** When the key minted at `mintedAt` is due for rotation; undefined without spec.rotation. */
+export function nextRotationAt(
+  key: Pick<VirtualKey, 'spec'>,
+  mintedAt: Date | undefined,
+): Date | undefined {
+  const every = key.spec.rotation?.every;
+  if (!every || !mintedAt) return undefined;
+  return new Date(mintedAt.getTime() + apiDurationMs(every));
+}
+
+/** How long the previous key keeps working after a rotation. */
+export function rotationGraceMs(key: Pick<VirtualKey, 'spec'>): number {
+  return apiDurationMs(key.spec.rotation?.gracePeriod ?? '1h');
+}
+
+/**
+ * LiteLLM takes no expiry time, only a `duration` counted from the request: the seconds from
+ * now until `expiresAt`, rounded up (at least 1).
+ */
+export function litellmDuration(expiresAt: Date, now: Date): string {
+  return `${Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / 1000))}s`;
+}
+
+/** LiteLLM's expiry may sit a request's latency away from ours; closer than this is equal. */
+export const EXPIRY_TOLERANCE_MS = 60_000;
+
+export function sameExpiry(
+  observed: string | null | undefined,
+  desired: Date | undefined,
+): boolean {
+  if (!desired) return !observed;
+  if (!observed) return false;
+  return Math.abs(parseLiteLLMTime(observed) - desired.getTime()) <= EXPIRY_TOLERANCE_MS;
+}
+
+/** LiteLLM's timestamps are UTC, with or without an offset ("2026-11-23T10:00:00"). */
+export function parseLiteLLMTime(text: string): number {
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`;
+  return new Date(zoned).getTime();
+}

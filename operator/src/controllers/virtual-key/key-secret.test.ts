@@ -1,0 +1,348 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { API_VERSION, type VirtualKey } from '../../../../crds/api/index.ts';
+import { aVirtualKey } from '../../../../test/fixtures/builders.ts';
+import { hashKey } from '../../litellm/hash.ts';
+import type { KeyMaterial } from './key-material.ts';
+import {
+  desiredSecret,
+  isOwnedBy,
+  MANAGED_BY_LABEL,
+  materialOf,
+  MINTED_AT,
+  PREVIOUS_KEY_HASH,
+  PREVIOUS_VALID_UNTIL,
+  secretLayout,
+  secretUpToDate,
+  VIRTUAL_KEY_LABEL,
+} from './key-secret.ts';
+
+const VALUE = 'sk-AAAAbbbbCCCCddddEEEEffff0123456789_-xyz';
+const OTHER = 'sk-ZZZZyyyyXXXXwwwwVVVVuuuu9876543210_-abc';
+const BASE_URL = 'https://gateway.example.com/v1';
+const MINTED = new Date('2026-11-23T10:00:00.000Z');
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const key = (spec: Partial<VirtualKey['spec']> = {}): VirtualKey =>
+  aVirtualKey('chatbot')
+    .inNamespace('ml-research')
+    .with('metadata.uid', 'uid-1')
+    .with('spec', { requireAllModels: true, suspended: false, ...spec })
+    .build<VirtualKey>();
+
+const material = (previous?: KeyMaterial['previous']): KeyMaterial => ({
+  value: VALUE,
+  hash: hashKey(VALUE),
+  mintedAt: MINTED,
+  ...(previous ? { previous } : {}),
+});
+
+const secret = (
+  data: Record<string, string>,
+  annotations: Record<string, string> = {},
+  extra: Partial<V1Secret['metadata']> = {},
+): V1Secret => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'chatbot', namespace: 'ml-research', annotations, ...extra },
+  data,
+});
+
+/** What the API server returns: JSON from Go maps, so every map's keys come sorted. */
+function asServerReturnsIt(object: V1Secret): V1Secret {
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => [k, sorted(v)]),
+      );
+    }
+    return value;
+  };
+  return sorted(JSON.parse(JSON.stringify(object))) as V1Secret;
+}
+
+describe('secretLayout', () => {
+  it('defaults to the VirtualKey name and the OpenAI env var names', () => {
+    expect(secretLayout(key())).toEqual({
+      name: 'chatbot',
+      apiKeyKey: 'OPENAI_API_KEY',
+      baseUrlKey: 'OPENAI_BASE_URL',
+    });
+  });
+
+  it('takes spec.secret when set', () => {
+    expect(
+      secretLayout(key({ secret: { name: 'llm', apiKeyKey: 'API_KEY', baseUrlKey: 'URL' } })),
+    ).toEqual({ name: 'llm', apiKeyKey: 'API_KEY', baseUrlKey: 'URL' });
+  });
+});
+
+describe('materialOf', () => {
+  it('reads the key under apiKeyKey, with its hash and minted-at', () => {
+    const s = secret(
+      { OPENAI_API_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) },
+      { [MINTED_AT]: MINTED.toISOString() },
+    );
+    expect(materialOf(s, 'OPENAI_API_KEY')).toEqual({
+      value: VALUE,
+      hash: hashKey(VALUE),
+      mintedAt: MINTED,
+    });
+  });
+
+  it('without a minted-at annotation, mintedAt is the epoch', () => {
+    const m = materialOf(secret({ OPENAI_API_KEY: b64(VALUE) }), 'OPENAI_API_KEY');
+    expect(m?.mintedAt.getTime()).toBe(0);
+  });
+
+  it('finds the key under another data key by knownHash (apiKeyKey changed)', () => {
+    const s = secret({ OLD_KEY: b64(VALUE), NOTE: b64('hello'), SPARE: b64(OTHER) });
+    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(VALUE))?.value).toBe(VALUE);
+    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(OTHER))?.value).toBe(OTHER);
+    // without the hash, or with one nothing matches, there is no key
+    expect(materialOf(s, 'OPENAI_API_KEY')).toBeUndefined();
+    expect(materialOf(s, 'OPENAI_API_KEY', 'a'.repeat(64))).toBeUndefined();
+  });
+
+  it('prefers the value under apiKeyKey over one matching knownHash', () => {
+    const s = secret({ OPENAI_API_KEY: b64(OTHER), OLD_KEY: b64(VALUE) });
+    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(VALUE))?.value).toBe(OTHER);
+  });
+
+  it('is undefined for a Secret holding no usable key', () => {
+    expect(materialOf(secret({ OPENAI_API_KEY: b64('not-a-key') }), 'OPENAI_API_KEY')).toBe(
+      undefined,
+    );
+    expect(materialOf(secret({ OPENAI_API_KEY: b64('sk-short') }), 'OPENAI_API_KEY')).toBe(
+      undefined,
+    );
+    expect(materialOf(secret({ OPENAI_API_KEY: b64('') }), 'OPENAI_API_KEY')).toBeUndefined();
+    expect(materialOf(secret({}), 'OPENAI_API_KEY', hashKey(VALUE))).toBeUndefined();
+    expect(materialOf({ metadata: { name: 'x' } }, 'OPENAI_API_KEY')).toBeUndefined();
+  });
+
+  it('parses the previous key of a rotation from its annotations', () => {
+    const until = '2026-11-23T11:00:00.000Z';
+    const s = secret(
+      { OPENAI_API_KEY: b64(VALUE) },
+      {
+        [MINTED_AT]: MINTED.toISOString(),
+        [PREVIOUS_KEY_HASH]: hashKey(OTHER),
+        [PREVIOUS_VALID_UNTIL]: until,
+      },
+    );
+    expect(materialOf(s, 'OPENAI_API_KEY')?.previous).toEqual({
+      hash: hashKey(OTHER),
+      validUntil: new Date(until),
+    });
+  });
+
+  it('ignores an incomplete or unparsable previous record', () => {
+    const onlyHash = secret({ OPENAI_API_KEY: b64(VALUE) }, { [PREVIOUS_KEY_HASH]: 'h' });
+    expect(materialOf(onlyHash, 'OPENAI_API_KEY')?.previous).toBeUndefined();
+    const badTime = secret(
+      { OPENAI_API_KEY: b64(VALUE) },
+      { [PREVIOUS_KEY_HASH]: 'h', [PREVIOUS_VALID_UNTIL]: 'soon' },
+    );
+    expect(materialOf(badTime, 'OPENAI_API_KEY')?.previous).toBeUndefined();
+  });
+});
+
+describe('desiredSecret', () => {
+  const layout = secretLayout(key());
+
+  it('a new Secret: data, labels, minted-at, and the VirtualKey as controlling owner', () => {
+    const s = desiredSecret(key(), layout, material(), BASE_URL);
+    expect(s).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: {
+        name: 'chatbot',
+        namespace: 'ml-research',
+        labels: { [MANAGED_BY_LABEL]: 'llm-tenancy', [VIRTUAL_KEY_LABEL]: 'chatbot' },
+        annotations: { [MINTED_AT]: MINTED.toISOString() },
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'VirtualKey',
+            name: 'chatbot',
+            uid: 'uid-1',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      data: { OPENAI_API_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) },
+    });
+    expect(materialOf(s, layout.apiKeyKey)).toEqual(material());
+  });
+
+  it('uses spec.secret for the name and data keys', () => {
+    const k = key({ secret: { name: 'llm', apiKeyKey: 'API_KEY', baseUrlKey: 'URL' } });
+    const s = desiredSecret(k, secretLayout(k), material(), BASE_URL);
+    expect(s.metadata?.name).toBe('llm');
+    expect(s.data).toEqual({ API_KEY: b64(VALUE), URL: b64(BASE_URL) });
+    expect(s.metadata?.labels?.[VIRTUAL_KEY_LABEL]).toBe('chatbot');
+  });
+
+  it('records the previous key of a rotation', () => {
+    const validUntil = new Date('2026-11-23T11:00:00.000Z');
+    const s = desiredSecret(
+      key(),
+      layout,
+      material({ hash: hashKey(OTHER), validUntil }),
+      BASE_URL,
+    );
+    expect(s.metadata?.annotations).toEqual({
+      [MINTED_AT]: MINTED.toISOString(),
+      [PREVIOUS_KEY_HASH]: hashKey(OTHER),
+      [PREVIOUS_VALID_UNTIL]: validUntil.toISOString(),
+    });
+  });
+
+  it('keeps what others added: data, labels, annotations, owners, type, resourceVersion', () => {
+    const existing = secret(
+      { OPENAI_API_KEY: b64(OTHER), OPENAI_BASE_URL: b64('old'), CA_CERT: b64('pem') },
+      { 'example.com/note': 'keep' },
+      {
+        resourceVersion: '42',
+        labels: { team: 'ml', [VIRTUAL_KEY_LABEL]: 'wrong' },
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', uid: 'uid-cm', controller: false },
+        ],
+      },
+    );
+    existing.type = 'kubernetes.io/opaque-custom';
+    const s = desiredSecret(key(), layout, material(), BASE_URL, existing);
+    expect(s.type).toBe('kubernetes.io/opaque-custom');
+    expect(s.metadata?.resourceVersion).toBe('42');
+    expect(s.data).toEqual({
+      OPENAI_API_KEY: b64(VALUE),
+      OPENAI_BASE_URL: b64(BASE_URL),
+      CA_CERT: b64('pem'),
+    });
+    expect(s.metadata?.labels).toEqual({
+      team: 'ml',
+      [MANAGED_BY_LABEL]: 'llm-tenancy',
+      [VIRTUAL_KEY_LABEL]: 'chatbot',
+    });
+    expect(s.metadata?.annotations).toEqual({
+      'example.com/note': 'keep',
+      [MINTED_AT]: MINTED.toISOString(),
+    });
+    expect(s.metadata?.ownerReferences?.map((r) => [r.uid, r.controller])).toEqual([
+      ['uid-cm', false],
+      ['uid-1', true],
+    ]);
+  });
+
+  it('replaces, not duplicates, an owner reference to this VirtualKey', () => {
+    const existing = secret(
+      {},
+      {},
+      {
+        ownerReferences: [
+          { apiVersion: API_VERSION, kind: 'VirtualKey', name: 'chatbot', uid: 'uid-1' },
+        ],
+      },
+    );
+    const refs = desiredSecret(key(), layout, material(), BASE_URL, existing).metadata
+      ?.ownerReferences;
+    expect(refs).toHaveLength(1);
+    expect(refs?.[0]?.controller).toBe(true);
+  });
+
+  it('drops the stale copy of the key under a former apiKeyKey', () => {
+    const existing = secret({ OLD_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) });
+    const k = key({ secret: { apiKeyKey: 'NEW_KEY', baseUrlKey: 'OPENAI_BASE_URL' } });
+    const s = desiredSecret(k, secretLayout(k), material(), BASE_URL, existing);
+    expect(s.data).toEqual({ NEW_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) });
+  });
+
+  it('removes the previous-key annotations when the material has no previous key', () => {
+    const existing = secret(
+      { OPENAI_API_KEY: b64(VALUE) },
+      {
+        [MINTED_AT]: '2026-01-01T00:00:00.000Z',
+        [PREVIOUS_KEY_HASH]: hashKey(OTHER),
+        [PREVIOUS_VALID_UNTIL]: '2026-11-23T11:00:00.000Z',
+      },
+    );
+    const s = desiredSecret(key(), layout, material(), BASE_URL, existing);
+    expect(s.metadata?.annotations).toEqual({ [MINTED_AT]: MINTED.toISOString() });
+    expect(materialOf(s, layout.apiKeyKey)?.previous).toBeUndefined();
+  });
+});
+
+describe('secretUpToDate', () => {
+  const layout = secretLayout(key());
+  const desired = desiredSecret(key(), layout, material(), BASE_URL);
+
+  it('is true for the same Secret', () => {
+    expect(secretUpToDate(structuredClone(desired), desired)).toBe(true);
+  });
+
+  it('ignores server-set metadata (resourceVersion, uid, managedFields)', () => {
+    const live = structuredClone(desired);
+    live.metadata = { ...live.metadata, resourceVersion: '7', uid: 'secret-uid' };
+    expect(secretUpToDate(live, desired)).toBe(true);
+  });
+
+  it('is false when the data, annotations, labels or owners differ', () => {
+    const changed = (edit: (s: V1Secret) => void) => {
+      const s = structuredClone(desired);
+      edit(s);
+      return secretUpToDate(s, desired);
+    };
+    expect(changed((s) => (s.data!.OPENAI_API_KEY = b64(OTHER)))).toBe(false);
+    expect(changed((s) => delete s.data!.OPENAI_BASE_URL)).toBe(false);
+    expect(changed((s) => (s.metadata!.annotations![MINTED_AT] = 'x'))).toBe(false);
+    expect(changed((s) => (s.metadata!.labels![VIRTUAL_KEY_LABEL] = 'x'))).toBe(false);
+    expect(changed((s) => (s.metadata!.ownerReferences![0]!.controller = false))).toBe(false);
+    expect(changed((s) => (s.metadata!.ownerReferences = []))).toBe(false);
+  });
+
+  // A converged Secret must not be rewritten on every reconcile: desiredSecret over the
+  // Secret as the API server returns it (map keys sorted) must compare as up to date.
+  it('a converged Secret, as read back from the API server, is up to date', () => {
+    const live = asServerReturnsIt(desired);
+    expect(secretUpToDate(live, desiredSecret(key(), layout, material(), BASE_URL, live))).toBe(
+      true,
+    );
+  });
+
+  it('desiredSecret over its own result is up to date (idempotent)', () => {
+    const again = desiredSecret(key(), layout, material(), BASE_URL, desired);
+    expect(secretUpToDate(desired, again)).toBe(true);
+  });
+});
+
+describe('isOwnedBy', () => {
+  const ref = (uid: string, controller: boolean | undefined, kind = 'VirtualKey') => ({
+    apiVersion: API_VERSION,
+    kind,
+    name: 'chatbot',
+    uid,
+    ...(controller === undefined ? {} : { controller }),
+  });
+  const withRefs = (...refs: ReturnType<typeof ref>[]) => secret({}, {}, { ownerReferences: refs });
+
+  it('true only for a controlling VirtualKey reference with this uid', () => {
+    expect(isOwnedBy(withRefs(ref('uid-1', true)), key())).toBe(true);
+    expect(isOwnedBy(withRefs(ref('uid-0', false), ref('uid-1', true)), key())).toBe(true);
+    expect(isOwnedBy(withRefs(ref('uid-2', true)), key())).toBe(false);
+    expect(isOwnedBy(withRefs(ref('uid-1', false)), key())).toBe(false);
+    expect(isOwnedBy(withRefs(ref('uid-1', undefined)), key())).toBe(false);
+    expect(isOwnedBy(withRefs(ref('uid-1', true, 'ConfigMap')), key())).toBe(false);
+    expect(isOwnedBy(secret({}), key())).toBe(false);
+  });
+
+  it('what desiredSecret writes is owned by the key', () => {
+    expect(isOwnedBy(desiredSecret(key(), secretLayout(key()), material(), BASE_URL), key())).toBe(
+      true,
+    );
+  });
+});

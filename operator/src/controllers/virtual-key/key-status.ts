@@ -1,0 +1,128 @@
+// VirtualKey.status as the VirtualKey controller writes it, from what a reconcile found.
+// Conditions: Ready (the key works as the spec says), ModelsAvailable (every requested model
+// has an Active subscription) and, when the key has an expiry, Expired. Other fields and
+// conditions (spend, written by another controller) are kept.
+import type { VirtualKey, VirtualKeyStatus } from '../../../../crds/api/index.ts';
+import {
+  metaTime,
+  removeCondition,
+  setConditions,
+  type ConditionUpdate,
+} from '../../runtime/conditions.ts';
+
+export const READY = 'Ready';
+export const MODELS_AVAILABLE = 'ModelsAvailable';
+export const EXPIRED = 'Expired';
+
+/** The state of a key after a reconcile that got as far as deciding it. */
+export interface KeyOutcome {
+  team?: string;
+  keyId?: string;
+  keyAlias?: string;
+  models: readonly string[];
+  missing: readonly string[];
+  secretName?: string;
+  expiresAt?: Date;
+  mintedAt?: Date;
+  nextRotationAt?: Date;
+  /** Ready=False with this reason and message; undefined: Ready=True. */
+  notReady?: { reason: string; message: string };
+  expired: boolean;
+}
+
+export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): VirtualKeyStatus {
+  const previous = current.status ?? {};
+  const generation = current.metadata.generation;
+  const at = (u: ConditionUpdate): ConditionUpdate => ({ ...u, observedGeneration: generation });
+  const updates: ConditionUpdate[] = [
+    at(
+      outcome.notReady
+        ? { type: READY, status: 'False', ...outcome.notReady }
+        : {
+            type: READY,
+            status: 'True',
+            reason: 'KeyReady',
+            message: `key ${outcome.keyAlias ?? ''} is in Secret ${outcome.secretName ?? ''} and reaches ${outcome.models.join(', ')}`,
+          },
+    ),
+    at(
+      outcome.missing.length > 0
+        ? {
+            type: MODELS_AVAILABLE,
+            status: 'False',
+            reason: 'ModelsNotSubscribed',
+            message: `no Active ModelSubscription for ${outcome.missing.join(', ')}`,
+          }
+        : {
+            type: MODELS_AVAILABLE,
+            status: 'True',
+            reason: 'AllSubscribed',
+            message: 'every requested model has an Active subscription',
+          },
+    ),
+  ];
+  if (outcome.expiresAt) {
+    updates.push(
+      at(
+        outcome.expired
+          ? {
+              type: EXPIRED,
+              status: 'True',
+              reason: 'Expired',
+              message: `the key expired at ${metaTime(outcome.expiresAt)}`,
+            }
+          : {
+              type: EXPIRED,
+              status: 'False',
+              reason: 'NotExpired',
+              message: `the key expires at ${metaTime(outcome.expiresAt)}`,
+            },
+      ),
+    );
+  }
+  let conditions = setConditions(previous.conditions, updates, now);
+  if (!outcome.expiresAt) conditions = removeCondition(conditions, EXPIRED);
+  const list = (items: readonly string[]) => (items.length > 0 ? [...items] : undefined);
+  const time = (date: Date | undefined) => (date ? metaTime(date) : undefined);
+  return {
+    ...previous,
+    observedGeneration: generation,
+    team: outcome.team,
+    keyId: outcome.keyId,
+    keyAlias: outcome.keyAlias,
+    models: list(outcome.models),
+    missingModels: list(outcome.missing),
+    secretName: outcome.secretName,
+    expiresAt: time(outcome.expiresAt),
+    lastRotatedAt: time(outcome.mintedAt),
+    nextRotationAt: time(outcome.nextRotationAt),
+    conditions,
+  };
+}
+
+/** Status after a reconcile that stopped early: Ready says why, everything else stays. */
+export function notReadyStatus(
+  current: VirtualKey,
+  reason: string,
+  message: string,
+  now: Date,
+): VirtualKeyStatus {
+  const previous = current.status ?? {};
+  return {
+    ...previous,
+    observedGeneration: current.metadata.generation,
+    conditions: setConditions(
+      previous.conditions,
+      [
+        {
+          type: READY,
+          status: 'False',
+          reason,
+          message,
+          observedGeneration: current.metadata.generation,
+        },
+      ],
+      now,
+    ),
+  };
+}

@@ -1,0 +1,277 @@
+import type { V1Secret } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
+import {
+  aModelSubscription,
+  aTeam,
+  aUser,
+  aVirtualKey,
+} from '../../../../test/fixtures/builders.ts';
+import { ObjectStore } from '../../runtime/cache.ts';
+import type { KubeObject } from '../../runtime/object.ts';
+import {
+  addVirtualKeyIndexes,
+  keyForSecret,
+  keysForSubscription,
+  keysForTeam,
+  keysForUser,
+  secretTampered,
+  subscriptionAccessChanged,
+  teamAccessChanged,
+  userAccessChanged,
+  type VirtualKeyStores,
+} from './watches.ts';
+
+const T0 = '2026-11-23T10:00:00Z';
+const condition = (type: string, status: 'True' | 'False', reason = 'Some') => ({
+  type,
+  status,
+  reason,
+  message: '',
+  lastTransitionTime: T0,
+});
+
+const team = (): Team =>
+  aTeam('ml')
+    .with('spec.namespaces', ['apps', 'batch'])
+    .with('spec.limits', { rpm: 10 })
+    .with('status', {
+      teamId: 'ml-id',
+      models: ['granite', 'llama'],
+      members: [
+        { user: 'alice', role: 'member', source: 'spec' },
+        { user: 'bob', role: 'admin', source: 'group:ml' },
+      ],
+      memberCount: 2,
+      spend: '1.00',
+      conditions: [condition('Synced', 'True'), condition('Ready', 'True')],
+    })
+    .build<Team>();
+
+const user = (): User =>
+  aUser('alice')
+    .with('status', {
+      userId: 'u-1',
+      teams: ['ml'],
+      conditions: [condition('Ready', 'True')],
+    })
+    .build<User>();
+
+const subscription = (): ModelSubscription =>
+  aModelSubscription('granite')
+    .inNamespace('apps')
+    .with('spec.limits', { tpm: 100 })
+    .with('status', { phase: 'Active', team: 'ml' })
+    .build<ModelSubscription>();
+
+type Secret = V1Secret & KubeObject;
+const ownerRef = (name = 'chatbot', controller = true, kind = 'VirtualKey') => ({
+  apiVersion: 'llmtenancy.dev/v1alpha1',
+  kind,
+  name,
+  uid: `uid-${name}`,
+  controller,
+});
+const secret = (): Secret => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: {
+    name: 'chatbot',
+    namespace: 'apps',
+    resourceVersion: '1',
+    annotations: { 'llmtenancy.dev/minted-at': T0 },
+    ownerReferences: [ownerRef()],
+  },
+  data: { OPENAI_API_KEY: 'c2stYQ==', OPENAI_BASE_URL: 'aHR0cA==' },
+});
+
+/** A copy of `object` with `edit` applied. */
+function edited<T>(object: T, edit: (copy: T) => void): T {
+  const copy = structuredClone(object);
+  edit(copy);
+  return copy;
+}
+
+describe('teamAccessChanged', () => {
+  const before = team();
+
+  it('false for changes that cannot change any key', () => {
+    expect(teamAccessChanged(before, structuredClone(before))).toBe(false);
+    expect(
+      teamAccessChanged(
+        before,
+        edited(before, (t) => {
+          t.metadata.resourceVersion = '9';
+          t.metadata.labels = { x: 'y' };
+          t.spec.displayName = 'ML';
+          t.status!.spend = '2.00';
+          t.status!.memberCount = 3;
+          t.status!.members![1]!.role = 'member';
+          t.status!.members![1]!.source = 'spec';
+          t.status!.conditions = [
+            condition('Synced', 'True', 'Other'),
+            condition('Ready', 'False'),
+          ];
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it.each<[string, (t: Team) => void]>([
+    ['namespaces', (t) => (t.spec.namespaces = ['apps'])],
+    ['limits', (t) => (t.spec.limits = { rpm: 20 })],
+    ['limits removed', (t) => delete t.spec.limits],
+    ['teamId', (t) => (t.status!.teamId = 'other-id')],
+    ['models', (t) => (t.status!.models = ['granite'])],
+    ['members', (t) => t.status!.members!.pop()],
+    ['Synced', (t) => (t.status!.conditions![0] = condition('Synced', 'False'))],
+    ['status gone', (t) => delete t.status],
+    ['deletion', (t) => (t.metadata.deletionTimestamp = new Date(T0))],
+  ])('true when %s changes', (_, edit) => {
+    expect(teamAccessChanged(before, edited(before, edit))).toBe(true);
+  });
+});
+
+describe('userAccessChanged', () => {
+  const before = user();
+
+  it('false for changes that cannot change any key', () => {
+    expect(
+      userAccessChanged(
+        before,
+        edited(before, (u) => {
+          u.spec.displayName = 'Alice';
+          u.status!.teams = ['ml', 'nlp'];
+          u.status!.lastLoginAt = T0;
+          u.status!.conditions = [condition('Ready', 'True', 'Other')];
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it.each<[string, (u: User) => void]>([
+    ['Ready', (u) => (u.status!.conditions = [condition('Ready', 'False')])],
+    ['Ready gone', (u) => (u.status!.conditions = [])],
+    ['userId', (u) => (u.status!.userId = 'u-2')],
+    ['deletion', (u) => (u.metadata.deletionTimestamp = new Date(T0))],
+  ])('true when %s changes', (_, edit) => {
+    expect(userAccessChanged(before, edited(before, edit))).toBe(true);
+  });
+});
+
+describe('subscriptionAccessChanged', () => {
+  const before = subscription();
+
+  it('false for changes that cannot change any key', () => {
+    expect(
+      subscriptionAccessChanged(
+        before,
+        edited(before, (s) => {
+          s.metadata.resourceVersion = '5';
+          s.status!.modelInfo = { provider: 'openai' };
+          s.status!.conditions = [condition('Ready', 'True')];
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it.each<[string, (s: ModelSubscription) => void]>([
+    ['phase', (s) => (s.status!.phase = 'Suspended')],
+    ['team', (s) => (s.status!.team = 'nlp')],
+    ['limits', (s) => (s.spec.limits = { tpm: 200 })],
+    ['limits removed', (s) => delete s.spec.limits],
+  ])('true when %s changes', (_, edit) => {
+    expect(subscriptionAccessChanged(before, edited(before, edit))).toBe(true);
+  });
+});
+
+describe('secretTampered', () => {
+  const before = secret();
+
+  it('false for our own writes: new values, annotations, resourceVersion, key order', () => {
+    expect(
+      secretTampered(
+        before,
+        edited(before, (s) => {
+          s.metadata!.resourceVersion = '2';
+          s.metadata!.annotations = { 'llmtenancy.dev/previous-key-hash': 'h' };
+          s.data = { OPENAI_BASE_URL: 'eA==', OPENAI_API_KEY: 'c2stYg==' };
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it.each<[string, (s: Secret) => void]>([
+    ['a data key is removed', (s) => delete s.data!.OPENAI_API_KEY],
+    ['all data is removed', (s) => delete s.data],
+    ['a data key is added', (s) => (s.data!.EXTRA = 'eA==')],
+    ['the owner reference is removed', (s) => (s.metadata!.ownerReferences = [])],
+    ['the owner reference changes', (s) => (s.metadata!.ownerReferences![0]!.controller = false)],
+  ])('true when %s', (_, edit) => {
+    expect(secretTampered(before, edited(before, edit))).toBe(true);
+  });
+});
+
+describe('keyForSecret', () => {
+  it('maps a Secret to its controlling VirtualKey in its namespace', () => {
+    expect(keyForSecret(secret())).toEqual([{ namespace: 'apps', name: 'chatbot' }]);
+    const two = edited(secret(), (s) => {
+      s.metadata!.ownerReferences = [ownerRef('other', false), ownerRef('mine', true)];
+    });
+    expect(keyForSecret(two)).toEqual([{ namespace: 'apps', name: 'mine' }]);
+  });
+
+  it('nothing without a controlling VirtualKey reference or a namespace', () => {
+    const refs = (...r: ReturnType<typeof ownerRef>[]) =>
+      edited(secret(), (s) => (s.metadata!.ownerReferences = r));
+    expect(keyForSecret(refs())).toEqual([]);
+    expect(keyForSecret(refs(ownerRef('chatbot', false)))).toEqual([]);
+    expect(keyForSecret(refs(ownerRef('chatbot', true, 'Team')))).toEqual([]);
+    expect(keyForSecret(edited(secret(), (s) => delete s.metadata!.namespace))).toEqual([]);
+    expect(keyForSecret({ data: {} })).toEqual([]);
+  });
+});
+
+describe('key mappers', () => {
+  const vk = (namespace: string, name: string, userName?: string) => {
+    const b = aVirtualKey(name).inNamespace(namespace);
+    return (userName ? b.with('spec.user', userName) : b).build<VirtualKey>();
+  };
+
+  function stores(): VirtualKeyStores {
+    const s: VirtualKeyStores = {
+      keys: new ObjectStore<VirtualKey>(),
+      teams: new ObjectStore<Team>(),
+      users: new ObjectStore<User>(),
+      subscriptions: new ObjectStore<ModelSubscription>(),
+    };
+    addVirtualKeyIndexes(s);
+    addVirtualKeyIndexes(s); // a second time must not fail
+    s.keys.set(vk('apps', 'chatbot', 'alice'));
+    s.keys.set(vk('apps', 'batch-job'));
+    s.keys.set(vk('batch', 'nightly', 'alice'));
+    s.keys.set(vk('other', 'x', 'bob'));
+    return s;
+  }
+  const names = (requests: readonly { namespace?: string; name: string }[]) =>
+    requests.map((r) => `${r.namespace}/${r.name}`).sort();
+
+  it('a Team maps to the keys in its namespaces', () => {
+    expect(names(keysForTeam(stores())(team()))).toEqual([
+      'apps/batch-job',
+      'apps/chatbot',
+      'batch/nightly',
+    ]);
+  });
+
+  it('a User maps to the keys naming it', () => {
+    expect(names(keysForUser(stores())(user()))).toEqual(['apps/chatbot', 'batch/nightly']);
+  });
+
+  it('a ModelSubscription maps to the keys in its namespace', () => {
+    expect(names(keysForSubscription(stores())(subscription()))).toEqual([
+      'apps/batch-job',
+      'apps/chatbot',
+    ]);
+  });
+});
