@@ -83,6 +83,17 @@ describe('orphan collector', () => {
       ),
     });
     litellm.store.newUser({ user_id: `foreign-${run}`, metadata: {} });
+    litellm.store.newKey({
+      token: `ghostkey${run}`.padEnd(64, '0'),
+      key_name: 'sk-...host',
+      metadata: ownerMetadata({
+        kind: 'VirtualKey',
+        namespace: `ns-${run}`,
+        name: 'gone',
+        uid: 'uid-gone-key',
+      }),
+    });
+    litellm.store.newKey({ token: `foreignkey${run}`.padEnd(64, '0'), key_name: 'sk-...eign' });
     // Many foreign users: the listing has to page through them.
     for (let i = 0; i < 120; i++) litellm.store.newUser({ user_id: `bulk-${i}-${run}` });
     return { run, objects, alive, team: `team-${run}` };
@@ -104,6 +115,7 @@ describe('orphan collector', () => {
     const { registry } = operator;
     await expect.poll(() => metricValue(registry, 'llm_tenancy_orphans', 'user'), poll).toBe(1);
     expect(await metricValue(registry, 'llm_tenancy_orphans', 'team')).toBe(1);
+    expect(await metricValue(registry, 'llm_tenancy_orphans', 'key')).toBe(1);
     // Several passes later, still nothing deleted.
     litellm.calls.reset();
     await expect
@@ -111,6 +123,7 @@ describe('orphan collector', () => {
       .toBeGreaterThanOrEqual(3);
     expect(litellm.calls.count('POST', '/user/delete')).toBe(0);
     expect(litellm.calls.count('POST', '/team/delete')).toBe(0);
+    expect(litellm.calls.count('POST', '/key/delete')).toBe(0);
     expect(litellm.store.users.has(`ghost-${run}`)).toBe(true);
     expect(litellm.store.teams.has(`ghost-team-${run}`)).toBe(true);
     expect(await metricValue(registry, 'llm_tenancy_orphans_deleted_total', 'user')).toBe(0);
@@ -140,6 +153,10 @@ describe('orphan collector', () => {
       .poll(() => metricValue(registry, 'llm_tenancy_orphans_deleted_total', 'user'), poll)
       .toBe(1);
     expect(await metricValue(registry, 'llm_tenancy_orphans_deleted_total', 'team')).toBe(1);
+    await expect
+      .poll(() => litellm.store.keys.has(`ghostkey${run}`.padEnd(64, '0')), poll)
+      .toBe(false);
+    expect(litellm.store.keys.has(`foreignkey${run}`.padEnd(64, '0'))).toBe(true);
     // The next pass finds none.
     await expect.poll(() => metricValue(registry, 'llm_tenancy_orphans', 'user'), poll).toBe(0);
 

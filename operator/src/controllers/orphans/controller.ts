@@ -9,7 +9,8 @@ import type { KubeObject } from '../../runtime/object.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import { TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
 import { cachedOwners } from './cached-owners.ts';
-import { teamSource, userSource } from './litellm-objects.ts';
+import { keySource, teamSource, userSource } from './litellm-objects.ts';
+import { VIRTUAL_KEY_TARGET } from '../virtual-key/targets.ts';
 import { OrphanCollector, type OrphanCollectionMode } from './orphan-collector.ts';
 import { orphanMetrics } from './orphan-metrics.ts';
 
@@ -39,8 +40,9 @@ export function orphanCollector(deps: OrphanCollectorDeps): {
   const owners = new Map<string, ObjectStore<KubeObject>>([
     ['Team', manager.informers.informerFor({ ...TEAM_TARGET, labelSelector }).store],
     ['User', manager.informers.informerFor({ ...USER_TARGET, labelSelector }).store],
+    ['VirtualKey', manager.informers.informerFor({ ...VIRTUAL_KEY_TARGET, labelSelector }).store],
   ]);
-  const sources = [teamSource(deps.litellm), userSource(deps.litellm)];
+  const sources = [teamSource(deps.litellm), userSource(deps.litellm), keySource(deps.litellm)];
   const log = manager.log.child({ controller: ORPHAN_COLLECTOR });
   const collector = new OrphanCollector({
     mode: deps.mode,

@@ -1,6 +1,5 @@
 // The LiteLLM objects the orphan collector looks at, one source per kind: how to list all of
-// them with their metadata, and how to delete one. Keys will be a third source (/key/list
-// with return_full_object, /key/delete) without changing the collector.
+// them with their metadata, and how to delete one.
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import { findLiteLLMError } from '../../litellm/errors.ts';
 import type { LiteLLMKind, LiteLLMObject } from './orphan-selection.ts';
@@ -56,6 +55,35 @@ export function userSource(litellm: LiteLLMClient, pageSize = 100): LiteLLMObjec
     delete: (id, signal) =>
       ignoringNotFound(
         litellm.deleteUsers([id], { signal, object: `orphaned LiteLLM user ${id}` }),
+      ),
+  };
+}
+
+/**
+ * Keys: /key/list with full rows, page by page (at most 100 a page); the id is the key's
+ * hash (LiteLLM's token), which /key/delete takes. A key's owner is its VirtualKey.
+ */
+export function keySource(litellm: LiteLLMClient, pageSize = 100): LiteLLMObjectSource {
+  return {
+    kind: 'key',
+    async list(signal) {
+      const keys = new Map<string, LiteLLMObject>();
+      for (let page = 1; ; page++) {
+        const answer = await litellm.listKeys(
+          { page, size: pageSize, return_full_object: true },
+          { signal },
+        );
+        for (const k of answer.keys) {
+          if (typeof k === 'string' || !k.token) continue;
+          keys.set(k.token, { kind: 'key', id: k.token, metadata: k.metadata });
+        }
+        if (answer.keys.length === 0 || page >= (answer.total_pages ?? 1)) break;
+      }
+      return [...keys.values()];
+    },
+    delete: (id, signal) =>
+      ignoringNotFound(
+        litellm.deleteKeys({ keys: [id] }, { signal, object: 'an orphaned LiteLLM key' }),
       ),
   };
 }

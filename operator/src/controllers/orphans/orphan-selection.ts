@@ -12,8 +12,8 @@
 import { MANAGED_BY, MANAGED_BY_KEY, OWNER_KEY, OWNER_UID_KEY } from '../shared/ownership.ts';
 import { isReleased } from '../shared/released.ts';
 
-/** Kinds of LiteLLM object the collector looks at (keys come later). */
-export type LiteLLMKind = 'team' | 'user';
+/** Kinds of LiteLLM object the collector looks at. */
+export type LiteLLMKind = 'team' | 'user' | 'key';
 
 /** One LiteLLM object as listed: its id and metadata. */
 export interface LiteLLMObject {
