@@ -141,6 +141,9 @@ describe('VirtualKey controller', () => {
     await expect
       .poll(async () => condition(await objects.getKey(namespace, 'strict')), poll)
       .toBe('False/ModelsNotSubscribed');
+    const strict = (await objects.getKey(namespace, 'strict'))!;
+    expect(strict.status?.missingModels).toEqual(['llama-3-8b']);
+    expect(condition(strict, 'ModelsAvailable')).toBe('False/ModelsNotSubscribed');
     expect(litellmKeysOf(litellm, namespace, 'strict')).toHaveLength(0);
 
     // requireAllModels: false makes it for the subscribed subset and names the rest.

@@ -45,21 +45,7 @@ export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): 
             message: `key ${outcome.keyAlias ?? ''} is in Secret ${outcome.secretName ?? ''} and reaches ${outcome.models.join(', ')}`,
           },
     ),
-    at(
-      outcome.missing.length > 0
-        ? {
-            type: MODELS_AVAILABLE,
-            status: 'False',
-            reason: 'ModelsNotSubscribed',
-            message: `no Active ModelSubscription for ${outcome.missing.join(', ')}`,
-          }
-        : {
-            type: MODELS_AVAILABLE,
-            status: 'True',
-            reason: 'AllSubscribed',
-            message: 'every requested model has an Active subscription',
-          },
-    ),
+    modelsAvailable(outcome.missing, generation),
   ];
   if (outcome.expiresAt) {
     updates.push(
@@ -100,29 +86,50 @@ export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): 
   };
 }
 
-/** Status after a reconcile that stopped early: Ready says why, everything else stays. */
+/**
+ * Status after a reconcile that stopped early: Ready says why; when access was decided, the
+ * team, the missing models and ModelsAvailable too; everything else stays.
+ */
 export function notReadyStatus(
   current: VirtualKey,
   reason: string,
   message: string,
   now: Date,
+  access?: { team?: string; missing: readonly string[] },
 ): VirtualKeyStatus {
   const previous = current.status ?? {};
+  const generation = current.metadata.generation;
+  const updates: ConditionUpdate[] = [
+    { type: READY, status: 'False', reason, message, observedGeneration: generation },
+  ];
+  if (access) updates.push(modelsAvailable(access.missing, generation));
   return {
     ...previous,
-    observedGeneration: current.metadata.generation,
-    conditions: setConditions(
-      previous.conditions,
-      [
-        {
-          type: READY,
-          status: 'False',
-          reason,
-          message,
-          observedGeneration: current.metadata.generation,
-        },
-      ],
-      now,
-    ),
+    observedGeneration: generation,
+    ...(access
+      ? {
+          team: access.team,
+          missingModels: access.missing.length > 0 ? [...access.missing] : undefined,
+        }
+      : {}),
+    conditions: setConditions(previous.conditions, updates, now),
   };
+}
+
+function modelsAvailable(missing: readonly string[], generation?: number): ConditionUpdate {
+  return missing.length > 0
+    ? {
+        type: MODELS_AVAILABLE,
+        status: 'False',
+        reason: 'ModelsNotSubscribed',
+        message: `no Active ModelSubscription for ${missing.join(', ')}`,
+        observedGeneration: generation,
+      }
+    : {
+        type: MODELS_AVAILABLE,
+        status: 'True',
+        reason: 'AllSubscribed',
+        message: 'every requested model has an Active subscription',
+        observedGeneration: generation,
+      };
 }

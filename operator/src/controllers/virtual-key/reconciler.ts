@@ -90,9 +90,12 @@ type Call = { object: string; signal: AbortSignal };
 class Stop extends Error {
   override readonly name = 'Stop';
   readonly reason: string;
-  constructor(reason: string, message: string) {
+  /** What access was decided, when it was: status shows the team and missing models too. */
+  readonly access: KeyAccess | undefined;
+  constructor(reason: string, message: string, access?: KeyAccess) {
     super(message);
     this.reason = reason;
+    this.access = access;
   }
 }
 
@@ -177,6 +180,7 @@ export class VirtualKeyReconciler implements Reconciler {
         throw new Stop(
           reason?.reason ?? 'Expired',
           reason?.message ?? `the key expired at ${expiresAt!.toISOString()}; it is not made`,
+          access,
         );
       }
       material = freshMaterial(now);
@@ -321,7 +325,7 @@ export class VirtualKeyReconciler implements Reconciler {
     if ((desired.blocked && access.denial) || expired) return;
     if (access.wait && !observed) {
       // The Secret was written but the key was never registered, and now the key must wait.
-      throw new Stop(access.wait.reason, access.wait.message);
+      throw new Stop(access.wait.reason, access.wait.message, access);
     }
     let current = material;
     if (observed) {
@@ -495,7 +499,7 @@ export class VirtualKeyReconciler implements Reconciler {
     } catch (err) {
       if (context.signal.aborted) throw err;
       if (err instanceof Stop) {
-        await this.#writeNotReady(key, err.reason, err.message);
+        await this.#writeNotReady(key, err.reason, err.message, err.access);
         return { requeueAfter: this.#resyncDelay() };
       }
       if (isRoutingUnavailable(err)) {
@@ -514,10 +518,21 @@ export class VirtualKeyReconciler implements Reconciler {
     }
   }
 
-  async #writeNotReady(key: VirtualKey, reason: string, message: string): Promise<void> {
+  async #writeNotReady(
+    key: VirtualKey,
+    reason: string,
+    message: string,
+    access?: KeyAccess,
+  ): Promise<void> {
     const now = new Date(this.#clock.now());
     const written = await this.#status.update(VIRTUAL_KEY_RESOURCE, key, (current) =>
-      notReadyStatus(current, reason, message, now),
+      notReadyStatus(
+        current,
+        reason,
+        message,
+        now,
+        access && { team: access.team?.name, missing: access.missing },
+      ),
     );
     const before = getCondition(key.status?.conditions, READY);
     if (written.outcome === 'updated' && before?.reason !== reason) {
