@@ -48,6 +48,14 @@ export class ObjectStore<T extends KubeObject> {
     for (const [key, object] of this.#objects) this.#index(name, key, object);
   }
 
+  /**
+   * Adds the index unless one of that name exists: stores are shared, and several
+   * controllers index them the same way (the first one's function is kept).
+   */
+  ensureIndex(name: string, index: IndexFunction<T>): void {
+    if (!this.#indexers.has(name)) this.addIndex(name, index);
+  }
+
   /** Objects whose index `name` yields `value`. */
   byIndex(name: string, value: string): T[] {
     const index = this.#indexes.get(name);

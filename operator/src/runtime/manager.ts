@@ -69,6 +69,19 @@ export interface WatchMapped extends WatchFor {
   map: (object: KubeObject) => readonly Request[];
 }
 
+/** A typed map and predicate, widened to what WatchMapped takes. */
+export function watchMapped<T extends KubeObject>(
+  target: InformerTarget,
+  map: (object: T) => readonly Request[],
+  updatePredicate: UpdatePredicate<T>,
+): WatchMapped {
+  return {
+    target,
+    map: map as (object: KubeObject) => readonly Request[],
+    updatePredicate: updatePredicate as UpdatePredicate<KubeObject>,
+  };
+}
+
 export interface ManagedControllerOptions extends Omit<ControllerOptions, 'logger' | 'metrics'> {
   /** The controller's own kind: each object enqueues itself. */
   for?: WatchFor;

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ModelSubscription, Team } from '../../../../crds/api/index.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
-import { isDeleting, type KubeObject } from '../../runtime/object.ts';
+import { isDeleting } from '../../runtime/object.ts';
 import { requestFor, type Request } from '../../runtime/request.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 
@@ -24,23 +24,10 @@ export interface SubscriptionStores {
  * functions (team/watches.ts › addTeamIndexes): the stores may be the very ones it indexes.
  */
 export function addSubscriptionIndexes(stores: SubscriptionStores): void {
-  ensureIndex(stores.teams, TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  ensureIndex(stores.subscriptions, SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
+  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
+  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
     s.metadata?.namespace ? [s.metadata.namespace] : [],
   );
-}
-
-/** ObjectStore has no "has index": asking for one it lacks throws. */
-function ensureIndex<T extends KubeObject>(
-  store: ObjectStore<T>,
-  name: string,
-  index: (object: T) => readonly string[],
-): void {
-  try {
-    store.byIndex(name, '');
-  } catch {
-    store.addIndex(name, index);
-  }
 }
 
 /** The Teams claiming `namespace`, by name, without those being deleted. */

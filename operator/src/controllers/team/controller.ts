@@ -9,13 +9,15 @@ import type { ModelSubscription, Team, User } from '../../../../crds/api/index.t
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
+import { generationChanged } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { ManagedControllerOptions, WatchMapped } from '../../runtime/manager.ts';
-import type { KubeObject } from '../../runtime/object.ts';
-import type { Request } from '../../runtime/request.ts';
+import {
+  watchMapped,
+  type ManagedControllerOptions,
+  type WatchMapped,
+} from '../../runtime/manager.ts';
 import {
   MODEL_SUBSCRIPTION_TARGET,
   OPENSHIFT_GROUP_TARGET,
@@ -98,12 +100,12 @@ export function teamController(deps: TeamControllerDeps): ManagedControllerOptio
   });
 
   const watches: WatchMapped[] = [
-    mapped(USER_TARGET, teamsForUser(stores), userMembershipChanged),
-    mapped(MODEL_SUBSCRIPTION_TARGET, teamsForSubscription(stores), subscriptionPhaseChanged),
-    mapped(teamTarget, conflictingTeams(stores), generationChanged),
+    watchMapped(USER_TARGET, teamsForUser(stores), userMembershipChanged),
+    watchMapped(MODEL_SUBSCRIPTION_TARGET, teamsForSubscription(stores), subscriptionPhaseChanged),
+    watchMapped(teamTarget, conflictingTeams(stores), generationChanged),
   ];
   if (stores.groups)
-    watches.push(mapped(OPENSHIFT_GROUP_TARGET, teamsForGroup(stores), groupUsersChanged));
+    watches.push(watchMapped(OPENSHIFT_GROUP_TARGET, teamsForGroup(stores), groupUsersChanged));
 
   return {
     name: TEAM_CONTROLLER,
@@ -114,18 +116,5 @@ export function teamController(deps: TeamControllerDeps): ManagedControllerOptio
     stopGracePeriodMs: deps.stopGracePeriodMs,
     for: { target: teamTarget, updatePredicate: generationChanged },
     watches,
-  };
-}
-
-/** A typed map and predicate, widened to what the manager's watch takes. */
-function mapped<T extends KubeObject>(
-  target: WatchMapped['target'],
-  map: (object: T) => readonly Request[],
-  updatePredicate: UpdatePredicate<T>,
-): WatchMapped {
-  return {
-    target,
-    map: map as (object: KubeObject) => readonly Request[],
-    updatePredicate: updatePredicate as UpdatePredicate<KubeObject>,
   };
 }

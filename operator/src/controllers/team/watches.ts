@@ -33,31 +33,18 @@ export interface TeamStores {
 
 /** Adds the indexes the maps below and the reconciler read (once per store). */
 export function addTeamIndexes(stores: TeamStores): void {
-  ensureIndex(stores.teams, TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  ensureIndex(stores.teams, TEAMS_BY_GROUP, (t) => t.spec?.groups ?? []);
-  ensureIndex(stores.teams, TEAMS_BY_MEMBER, (t) => [
+  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
+  stores.teams.ensureIndex(TEAMS_BY_GROUP, (t) => t.spec?.groups ?? []);
+  stores.teams.ensureIndex(TEAMS_BY_MEMBER, (t) => [
     ...new Set([
       ...(t.spec?.members ?? []).map((m) => m.user),
       ...(t.status?.members ?? []).map((m) => m.user),
     ]),
   ]);
-  ensureIndex(stores.subscriptions, SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
+  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
     s.metadata?.namespace ? [s.metadata.namespace] : [],
   );
-  if (stores.groups) ensureIndex(stores.groups, GROUPS_BY_USER, (g) => g.users ?? []);
-}
-
-/** ObjectStore has no "has index": asking for one it lacks throws. */
-function ensureIndex<T extends KubeObject>(
-  store: ObjectStore<T>,
-  name: string,
-  index: (object: T) => readonly string[],
-): void {
-  try {
-    store.byIndex(name, '');
-  } catch {
-    store.addIndex(name, index);
-  }
+  if (stores.groups) stores.groups.ensureIndex(GROUPS_BY_USER, (g) => g.users ?? []);
 }
 
 const teamRequests = (teams: Iterable<Team>, except?: string): Request[] => {

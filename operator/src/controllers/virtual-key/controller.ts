@@ -9,13 +9,11 @@ import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
+import { generationChanged } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
 import type { Logger } from '../../runtime/logger.ts';
-import type { ManagedControllerOptions, WatchMapped } from '../../runtime/manager.ts';
-import type { KubeObject } from '../../runtime/object.ts';
-import type { Request } from '../../runtime/request.ts';
+import { watchMapped, type ManagedControllerOptions } from '../../runtime/manager.ts';
 import { MODEL_SUBSCRIPTION_TARGET, TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
 import type { KeyRouting } from './key-routing.ts';
 import { VirtualKeyReconciler } from './reconciler.ts';
@@ -88,26 +86,14 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     stopGracePeriodMs: deps.stopGracePeriodMs,
     for: { target: keyTarget, updatePredicate: generationChanged },
     watches: [
-      mapped(teamTarget, keysForTeam(stores), teamAccessChanged),
-      mapped(USER_TARGET, keysForUser(stores), userAccessChanged),
-      mapped(subscriptionTarget, keysForSubscription(stores), subscriptionAccessChanged),
-      mapped(KEY_SECRET_TARGET, keyForSecret, secretTampered),
+      watchMapped(teamTarget, keysForTeam(stores), teamAccessChanged),
+      watchMapped(USER_TARGET, keysForUser(stores), userAccessChanged),
+      watchMapped(subscriptionTarget, keysForSubscription(stores), subscriptionAccessChanged),
+      watchMapped(KEY_SECRET_TARGET, keyForSecret, secretTampered),
     ],
   };
 }
 
 function withSelector<T extends { labelSelector?: string }>(target: T, selector?: string): T {
   return selector ? { ...target, labelSelector: selector } : target;
-}
-
-function mapped<T extends KubeObject>(
-  target: WatchMapped['target'],
-  map: (object: T) => readonly Request[],
-  updatePredicate: UpdatePredicate<T>,
-): WatchMapped {
-  return {
-    target,
-    map: map as (object: KubeObject) => readonly Request[],
-    updatePredicate: updatePredicate as UpdatePredicate<KubeObject>,
-  };
 }

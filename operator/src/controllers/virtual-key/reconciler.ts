@@ -58,11 +58,8 @@ import {
 } from './litellm-key.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
 import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
-import {
-  SUBSCRIPTIONS_IN_NAMESPACE,
-  TEAMS_OF_NAMESPACE,
-  type VirtualKeyStores,
-} from './watches.ts';
+import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
+import type { VirtualKeyStores } from './watches.ts';
 
 export const VIRTUAL_KEY_FINALIZER = 'llmtenancy.dev/cleanup';
 export const VIRTUAL_KEY_FIELD_MANAGER = 'llm-tenancy-virtualkey';
@@ -150,8 +147,8 @@ export class VirtualKeyReconciler implements Reconciler {
     const changes: Change[] = [];
     const owner: OwnerRef = { kind: 'VirtualKey', namespace, name, uid: key.metadata.uid! };
 
-    const teams = this.#stores.teams.byIndex(TEAMS_OF_NAMESPACE, namespace);
-    const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_IN_NAMESPACE, namespace);
+    const teams = this.#stores.teams.byIndex(TEAMS_BY_NAMESPACE, namespace);
+    const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_BY_NAMESPACE, namespace);
     const user = key.spec.user ? this.#stores.users.getByName(key.spec.user) : undefined;
     const access = keyAccess({ key, teams, user, subscriptions });
     const team = teams.length === 1 ? teams[0] : undefined;
@@ -169,7 +166,10 @@ export class VirtualKeyReconciler implements Reconciler {
       );
     }
     let material = secret ? materialOf(secret, layout.apiKeyKey, key.status?.keyId) : undefined;
-    if (!material && !secret) material = await this.#carriedOver(key, layout);
+    if (!material && !secret) {
+      const moved = await this.#carriedOver(key, layout);
+      if (moved) ({ material, secret } = moved);
+    }
     const known = new Set<string>();
 
     if (!material) {
@@ -388,16 +388,20 @@ export class VirtualKeyReconciler implements Reconciler {
    * A key whose Secret was renamed (spec.secret.name changed) moves to the new Secret with
    * its value; the old Secret is deleted after the new one is written.
    */
-  async #carriedOver(key: VirtualKey, layout: SecretLayout): Promise<KeyMaterial | undefined> {
+  async #carriedOver(
+    key: VirtualKey,
+    layout: SecretLayout,
+  ): Promise<{ material: KeyMaterial; secret: V1Secret } | undefined> {
     const former = key.status?.secretName;
     if (!former || former === layout.name) return undefined;
     const old = await this.#secrets.read(key.metadata.namespace!, former);
     if (!old || !isOwnedBy(old, key)) return undefined;
     const material = materialOf(old, layout.apiKeyKey, key.status?.keyId);
     if (!material) return undefined;
-    await this.#writeSecret(key, layout, material);
+    // Called only when the Secret of the new name does not exist.
+    const secret = await this.#writeSecret(key, layout, material, undefined);
     await this.#secrets.delete(key.metadata.namespace!, former, old.metadata!.uid!);
-    return material;
+    return { material, secret };
   }
 
   /** Keys status names that the Secret no longer holds: deleted in LiteLLM and the gateway. */
@@ -419,14 +423,16 @@ export class VirtualKeyReconciler implements Reconciler {
     });
   }
 
-  /** Writes the Secret for `material` unless it already says exactly that. */
+  /**
+   * Writes the Secret for `material` unless it already says exactly that. `current` is the
+   * Secret as last read or written (undefined: there is none), so no write reads again.
+   */
   async #writeSecret(
     key: VirtualKey,
     layout: SecretLayout,
     material: KeyMaterial,
-    existing?: V1Secret,
+    current: V1Secret | undefined,
   ): Promise<V1Secret> {
-    const current = existing ?? (await this.#secrets.read(key.metadata.namespace!, layout.name));
     const desired = desiredSecret(key, layout, material, this.#gatewayUrl, current);
     if (!current) {
       const { created, secret } = await this.#secrets.create(desired);

@@ -17,8 +17,6 @@ import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 
-export const TEAMS_OF_NAMESPACE = TEAMS_BY_NAMESPACE;
-export const SUBSCRIPTIONS_IN_NAMESPACE = SUBSCRIPTIONS_BY_NAMESPACE;
 export const KEYS_BY_USER = 'llm-tenancy/key-user';
 
 export interface VirtualKeyStores {
@@ -29,24 +27,11 @@ export interface VirtualKeyStores {
 }
 
 export function addVirtualKeyIndexes(stores: VirtualKeyStores): void {
-  ensureIndex(stores.teams, TEAMS_OF_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  ensureIndex(stores.subscriptions, SUBSCRIPTIONS_IN_NAMESPACE, (s) =>
+  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
+  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
     s.metadata?.namespace ? [s.metadata.namespace] : [],
   );
-  ensureIndex(stores.keys, KEYS_BY_USER, (k) => (k.spec?.user ? [k.spec.user] : []));
-}
-
-/** ObjectStore has no "has index": asking for one it lacks throws. */
-function ensureIndex<T extends KubeObject>(
-  store: ObjectStore<T>,
-  name: string,
-  index: (object: T) => readonly string[],
-): void {
-  try {
-    store.byIndex(name, '');
-  } catch {
-    store.addIndex(name, index);
-  }
+  stores.keys.ensureIndex(KEYS_BY_USER, (k) => (k.spec?.user ? [k.spec.user] : []));
 }
 
 const requests = (keys: readonly VirtualKey[]): Request[] =>
