@@ -53,6 +53,20 @@ export const KeyPolicy = z.object({
   suspended: z.boolean(),
   /** Why the key is suspended, for the gateway's error message. */
   suspendedReason: z.string().optional(),
+  /**
+   * Set by the operator when LiteLLM reports a budget spent (spend ≥ max budget) for the key,
+   * its user or its team: the gateway refuses the key's requests as LiteLLM would, without a
+   * round trip, until the budget resets or grows.
+   */
+  budgetExceeded: z
+    .object({
+      scope: z.enum(['key', 'user', 'team']),
+      /** The LiteLLM id of what ran out: the key hash, user id or team id. */
+      id: z.string(),
+      spend: usd,
+      maxBudget: usd,
+    })
+    .optional(),
 });
 export type KeyPolicy = z.infer<typeof KeyPolicy>;
 

@@ -27,9 +27,26 @@
 //   POD_NAME                         the leader identity (else the host name), plus a suffix
 //   LOG_LEVEL                        trace | debug | info | warn | error | fatal | silent (info)
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration } from '../../crds/config/duration.ts';
+import {
+  ConfigError,
+  LOG_LEVELS,
+  bool,
+  duration,
+  httpUrl,
+  logLevel,
+  port,
+  problemsOf,
+  redisUrl,
+  routingPrefix,
+  text,
+  unsetIfEmpty,
+  type LogLevel,
+} from '../../crds/config/env-fields.ts';
 import { labelSelectorProblem } from './label-selector.ts';
 import { redactRedisUrl } from './routing/routing-redis.ts';
+
+export { ConfigError, LOG_LEVELS, type LogLevel };
 
 export type OrphanCollection = 'off' | 'dry-run' | 'on';
 
@@ -63,9 +80,6 @@ export interface OperatorConfig {
   logLevel: LogLevel;
 }
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /** What the environment cannot tell: the host, and the namespace a pod runs in. */
 export interface ConfigContext {
   hostname: string;
@@ -75,107 +89,18 @@ export interface ConfigContext {
   identitySuffix: string;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
-  }
-}
-
-const unsetIfEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
-const text = () => z.preprocess(unsetIfEmpty, z.string().trim().optional());
-
-const duration = (fallback: string, min: { ms: number; what: string }) =>
-  z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .default(fallback)
-      .transform((value, ctx) => {
-        const ms = parseDuration(value);
-        if (ms === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `${JSON.stringify(value)} is not a duration (like 30s, 5m, 1h30m)`,
-          });
-          return z.NEVER;
-        }
-        if (ms < min.ms) {
-          ctx.addIssue({ code: 'custom', message: `must be at least ${min.what}` });
-          return z.NEVER;
-        }
-        return ms;
-      }),
-  );
-
-const port = (fallback: number) =>
-  z.preprocess(
-    unsetIfEmpty,
-    z.coerce
-      .number({ message: 'must be a port number' })
-      .int('must be a port number')
-      .min(0, 'must be a port number (0 to 65535)')
-      .max(65535, 'must be a port number (0 to 65535)')
-      .default(fallback),
-  );
-
-const bool = (fallback: boolean) =>
-  z.preprocess(
-    unsetIfEmpty,
-    z
-      .enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False', '1', '0'], {
-        message: 'must be true or false',
-      })
-      .default(fallback ? 'true' : 'false')
-      .transform((v) => v.toLowerCase() === 'true' || v === '1'),
-  );
-
 const second = { ms: 1000, what: '1s' };
 const EVERY_GROUP = '*';
 const millisecond = { ms: 1, what: '1ms' };
 
 const Env = z.object({
-  LITELLM_URL: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string({ message: 'is required: the base URL of the LiteLLM proxy' })
-      .trim()
-      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
-        message: 'must be an http(s) URL, e.g. http://litellm.litellm.svc:4000',
-      }),
-  ),
-  REDIS_URL: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string({ message: 'is required: the Redis the gateway reads its routing config from' })
-      .trim()
-      .refine((v) => /^rediss?:\/\//.test(v) && URL.canParse(v), {
-        message: 'must be a redis:// or rediss:// URL, e.g. redis://redis.llm-tenancy.svc:6379',
-      }),
-  ),
-  ROUTING_PREFIX: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 : _ . -')
-      .default('llmtenancy:'),
-  ),
+  LITELLM_URL: httpUrl('the base URL of the LiteLLM proxy', 'http://litellm.litellm.svc:4000'),
+  REDIS_URL: redisUrl('the Redis the gateway reads its routing config from'),
+  ROUTING_PREFIX: routingPrefix(),
   ROUTING_CHECK_INTERVAL: duration('5s', { ms: 100, what: '100ms' }),
-  GATEWAY_URL: z.preprocess(
-    unsetIfEmpty,
-    z
-      .string({
-        message: "is required: the gateway's OpenAI base URL, written into every key's Secret",
-      })
-      .trim()
-      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
-        message: 'must be an http(s) URL, e.g. https://llm.apps.example.com/v1',
-      }),
+  GATEWAY_URL: httpUrl(
+    "the gateway's OpenAI base URL, written into every key's Secret",
+    'https://llm.apps.example.com/v1',
   ),
   RESYNC_INTERVAL: duration('5m', second),
   GROUP_GRACE_PERIOD: duration('1h', { ms: 0, what: '0s' }),
@@ -209,18 +134,13 @@ const Env = z.object({
   LEADER_ELECTION_RETRY_PERIOD: duration('2s', millisecond),
   POD_NAME: text(),
   POD_NAMESPACE: text(),
-  LOG_LEVEL: z.preprocess(
-    (v) => (typeof v === 'string' ? unsetIfEmpty(v.toLowerCase()) : v),
-    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  ),
+  LOG_LEVEL: logLevel(),
 });
 
 /** The configuration in `env`; throws ConfigError listing every problem. */
 export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): OperatorConfig {
   const parsed = Env.safeParse(env);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
   // The checks across variables read the raw values too, so one run reports everything.
   const raw = (name: string) => {
     const value = unsetIfEmpty(env[name]);

@@ -16,6 +16,7 @@ import { teamController } from './controllers/team/controller.ts';
 import { userController } from './controllers/user/controller.ts';
 import { virtualKeyController } from './controllers/virtual-key/controller.ts';
 import { VIRTUAL_KEY_TARGET } from './controllers/virtual-key/targets.ts';
+import { catalogModelRoutes } from './routing/model-routes.ts';
 import { createRoutingRedis } from './routing/routing-redis.ts';
 import { RoutingPublisher } from './routing/routing-publisher.ts';
 import { routingSync } from './routing/routing-sync.ts';
@@ -120,7 +121,8 @@ async function main(): Promise<number> {
   manager.addController(modelCatalogRefresher({ catalog }));
   manager.addController(modelSubscriptionController({ ...shared, catalog }));
 
-  // Keys, and the gateway's routing config in Redis (written only by the leader).
+  // Keys, and the gateway's routing config in Redis (written only by the leader): key records
+  // from the VirtualKey controller, model routes from the catalog through the routing sync.
   const redis = createRoutingRedis(config.redisUrl, logger);
   const routing = new RoutingPublisher({
     redis,
@@ -140,6 +142,7 @@ async function main(): Promise<number> {
     publisher: routing,
     redis,
     virtualKeys: manager.informers.informerFor<VirtualKey>(VIRTUAL_KEY_TARGET).store,
+    models: catalogModelRoutes(catalog),
     checkIntervalMs: config.routingCheckIntervalMs,
   });
   if (config.groupSyncSelector !== undefined) {

@@ -1,17 +1,19 @@
 // The operator as it is deployed: `node operator/src/main.ts` as a child process configured
 // only through its environment, against an API server of this file's own (the operator
 // reconciles every User and Team in the cluster, so it must not share one with other test
-// files) and a LiteLLM test server. It leads, turns ready, reconciles; SIGTERM stops it
-// cleanly and releases the lease; of two replicas only the leader reconciles, and the other
-// takes over when the leader is killed.
+// files) and a LiteLLM test server. It leads, turns ready, reconciles, publishes the model
+// routes for the gateway; SIGTERM stops it cleanly and releases the lease; of two replicas
+// only the leader reconciles, and the other takes over when the leader is killed.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import getPort from 'get-port';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, GROUP, VERSION, type User } from '../../crds/api/index.ts';
+import { routingKeys } from '../../crds/routing/redis-layout.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from '../harness/process.ts';
 import { startTestBed, type TestBed } from '../harness/test-bed.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';
@@ -143,6 +145,19 @@ describe('operator main', () => {
     await createUser('main-alice');
     await expect.poll(() => readyOf('main-alice'), poll).toBe('True');
     expect(litellm.store.users.get('main-alice')).toMatchObject({ user_role: 'internal_user' });
+
+    // The models LiteLLM serves, for the gateway's GET /v1/models (default prefix).
+    const redis = new Redis(bed.redisUrl!);
+    try {
+      await expect
+        .poll(async () => JSON.parse((await redis.get(routingKeys().models)) ?? 'null'), poll)
+        .toEqual({
+          schemaVersion: 1,
+          models: { 'granite-3-8b': { provider: 'openai', mode: 'chat' } },
+        });
+    } finally {
+      redis.disconnect();
+    }
 
     await a.proc.stop(30_000);
     expect(await a.proc.exited).toEqual({ code: 0, signal: null });

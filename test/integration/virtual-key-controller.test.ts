@@ -3,12 +3,13 @@
 // controllers with the routing sync. It covers the three LiteMaaS seed bugs as regressions
 // (a key made before its user and team exist; a key reaching unsubscribed models; a half-made
 // key after a crash) and the key's life: approve / revoke, membership, rotation, expiry,
-// suspend, delete, a lost Secret, a flushed Redis. Every expectation polls; nothing asserts
-// on time.
+// suspend, a spent budget, delete, a lost Secret, a flushed Redis. Every expectation polls;
+// nothing asserts on time.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NO_MODELS } from '../../operator/src/controllers/team/litellm-team.ts';
+import { moneyFromNumber } from '../../operator/src/controllers/shared/money.ts';
 import { hashKey } from '../../operator/src/litellm/hash.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
@@ -63,7 +64,12 @@ describe('VirtualKey controller', () => {
   /** A namespace owned by a Team allowing `allowed`, with Active subscriptions to `subscribed`. */
   async function tenant(
     name: string,
-    options: { allowed?: string[]; subscribed?: string[]; members?: string[] } = {},
+    options: {
+      allowed?: string[];
+      subscribed?: string[];
+      members?: string[];
+      limits?: Record<string, unknown>;
+    } = {},
   ): Promise<string> {
     const namespace = n(name);
     await objects.namespace(namespace);
@@ -71,6 +77,7 @@ describe('VirtualKey controller', () => {
       namespaces: [namespace],
       models: options.allowed ?? ['*'],
       members: (options.members ?? []).map((user) => ({ user })),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     for (const model of options.subscribed ?? []) {
       await objects.subscription(namespace, model, { model });
@@ -89,6 +96,24 @@ describe('VirtualKey controller', () => {
     const value = secretKey(await objects.secret(namespace, key.status!.secretName!), dataKey);
     return { key, value, hash: hashKey(value) };
   }
+
+  /** A chat completion through LiteLLM with `apiKey`: LiteLLM books its cost on the key and team. */
+  const chat = (apiKey: string) =>
+    fetch(`${litellm.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'granite-3-8b',
+        messages: [{ role: 'user', content: 'hello' }],
+      }),
+    }).then(async (response) => ({
+      status: response.status,
+      type: response.ok
+        ? undefined
+        : ((await response.json()) as { error?: { type?: string } }).error?.type,
+    }));
+  const budgetOf = async (hash: string) =>
+    (await routingRecord(redis, prefix, hash))?.budgetExceeded;
 
   // ---- the seed bugs -------------------------------------------------------------------
 
@@ -257,6 +282,63 @@ describe('VirtualKey controller', () => {
     await objects.patchKey(namespace, 'app', { spec: { suspended: false } });
     await expect.poll(() => litellm.store.keys.get(hash)?.blocked ?? false, poll).toBe(false);
     await readyKey(namespace, 'app');
+  });
+
+  it("tells the gateway a key spent its budget, and that it works again once it's raised", async () => {
+    const namespace = await tenant('key-budget', { subscribed: ['granite-3-8b'] });
+    await objects.key(namespace, 'app', { limits: { maxBudget: '0.000001' } });
+    const { value, hash } = await readyKey(namespace, 'app');
+    expect(await budgetOf(hash)).toBeUndefined();
+    await expect
+      .poll(async () => condition(await objects.getKey(namespace, 'app'), 'BudgetExceeded'), poll)
+      .toBe('False/WithinBudget');
+
+    expect(await chat(value)).toEqual({ status: 200, type: undefined });
+    const spend = litellm.store.keys.get(hash)!.spend;
+    expect(spend).toBeGreaterThan(0.000001);
+    // The next reconcile (the periodic resync) reads the spend from /key/info.
+    await expect
+      .poll(() => budgetOf(hash), poll)
+      .toEqual({ scope: 'key', id: hash, spend: moneyFromNumber(spend), maxBudget: '0.000001' });
+    await expect
+      .poll(async () => condition(await objects.getKey(namespace, 'app'), 'BudgetExceeded'), poll)
+      .toBe('True/KeyBudgetExceeded');
+    expect(condition(await objects.getKey(namespace, 'app'))).toBe('True/KeyReady');
+    // What LiteLLM answers, and the gateway now can without asking it.
+    expect(await chat(value)).toEqual({ status: 422, type: 'budget_exceeded' });
+
+    await objects.patchKey(namespace, 'app', { spec: { limits: { maxBudget: '100' } } });
+    await expect.poll(() => budgetOf(hash), poll).toBeUndefined();
+    expect(litellm.store.keys.get(hash)?.max_budget).toBe(100);
+    expect(await chat(value)).toEqual({ status: 200, type: undefined });
+  });
+
+  it("tells the gateway every key of a team that spent the team's budget, until it's raised", async () => {
+    const namespace = await tenant('team-budget', {
+      subscribed: ['granite-3-8b'],
+      limits: { maxBudget: '0.000001' },
+    });
+    await objects.key(namespace, 'one', {});
+    await objects.key(namespace, 'two', {});
+    const one = await readyKey(namespace, 'one');
+    const two = await readyKey(namespace, 'two');
+    expect(await budgetOf(one.hash)).toBeUndefined();
+
+    expect((await chat(one.value)).status).toBe(200);
+    const spend = moneyFromNumber(litellm.store.teams.get(namespace)!.spend);
+    // The Team controller copies LiteLLM's spend into status; crossing the budget wakes the keys.
+    await expect
+      .poll(async () => (await objects.teams.get(namespace))?.status?.spend, poll)
+      .toBe(spend);
+    const spent = { scope: 'team', id: namespace, spend, maxBudget: '0.000001' };
+    await expect.poll(() => budgetOf(one.hash), poll).toEqual(spent);
+    await expect.poll(() => budgetOf(two.hash), poll).toEqual(spent);
+    expect(await chat(two.value)).toEqual({ status: 422, type: 'budget_exceeded' });
+
+    await objects.teams.patch(namespace, { spec: { limits: { maxBudget: '100' } } });
+    await expect.poll(() => budgetOf(one.hash), poll).toBeUndefined();
+    await expect.poll(() => budgetOf(two.hash), poll).toBeUndefined();
+    await expect.poll(async () => (await chat(two.value)).status, poll).toBe(200);
   });
 
   it('writes the Secret the spec asks for, with the gateway URL and an owner reference', async () => {

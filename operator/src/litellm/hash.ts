@@ -3,17 +3,9 @@
 // user_api_key_auth.py › hash_token). Status, logs and metrics carry this hash, never the key;
 // every key endpoint the client calls accepts the hash in place of the key, so the client
 // sends hashes wherever LiteLLM allows it (only /key/generate needs the plaintext).
-import { createHash } from 'node:crypto';
+import { hashKey } from '../../../crds/routing/key-hash.ts';
 
-/** The LiteLLM token of a plaintext key: lowercase SHA-256 hex (64 characters). */
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** True for a string shaped like a LiteLLM token (SHA-256 hex), as opposed to a plaintext key. */
-export function isKeyHash(value: string): boolean {
-  return /^[0-9a-f]{64}$/.test(value);
-}
+export { hashKey, isKeyHash } from '../../../crds/routing/key-hash.ts';
 
 /**
  * The token for a key given either as plaintext or already hashed, by LiteLLM's own rule

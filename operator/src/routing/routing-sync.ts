@@ -1,9 +1,14 @@
 // Keeps Redis's routing config there, in the Manager: a controller with a single request
 // that checks every few seconds that Redis still holds it (ensurePublished: refills a Redis
-// that restarted empty) and, less often, prunes records whose VirtualKey is gone. Controllers
-// run only on the leader, so only one replica writes. A failed pass (Redis down) is retried
-// with a backoff capped low enough to notice Redis's return soon; Redis's `ready` after a
-// reconnect also runs a pass at once.
+// that restarted empty), puts the model routes (model-routes.ts) and, less often, prunes
+// records whose VirtualKey is gone. Controllers run only on the leader, so only one replica
+// writes. A failed pass (Redis down) is retried with a backoff capped low enough to notice
+// Redis's return soon; Redis's `ready` after a reconnect, and a change of the model routes,
+// also run a pass at once.
+//
+// The models are put on every pass, not only when they change: the publisher sends nothing
+// when they equal its last write, and a put that failed (Redis down) or a refill that could
+// only restore the models written before is thereby repaired by the next pass.
 import type { Redis } from 'ioredis';
 import type { VirtualKey } from '../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../crds/routing/schema.ts';
@@ -13,6 +18,7 @@ import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { Controller } from '../runtime/controller.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { ExponentialFailureRateLimiter } from '../runtime/rate-limiter.ts';
+import type { ModelRoutesSource } from './model-routes.ts';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
 export const ROUTING_SYNC = 'routing-sync';
@@ -25,6 +31,8 @@ export interface RoutingSyncDeps {
   redis: Redis;
   /** The VirtualKey informer's store: a record's owner is live while it is here. */
   virtualKeys: ObjectStore<VirtualKey>;
+  /** The model routes to publish (catalogModelRoutes). Default: none are published. */
+  models?: ModelRoutesSource;
   /** Time between ensurePublished checks (+ up to 10 %). Default 5 s. */
   checkIntervalMs?: number;
   /** Least time between prunes. Default 60 s. */
@@ -36,7 +44,7 @@ export interface RoutingSyncDeps {
 
 export interface RoutingSync {
   controller: Controller;
-  /** Stops listening to the client's events (the controller stops with the manager). */
+  /** Stops listening to the client and the models (the controller stops with the manager). */
   detach(): void;
 }
 
@@ -58,6 +66,8 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
     }),
     reconciler: async (_request, { log }) => {
       await publisher.ensurePublished();
+      const routes = deps.models?.current();
+      if (routes) await publisher.putModels(routes);
       if (clock.now() >= nextPruneAt && manager.informers.hasSynced()) {
         const pruned = await publisher.prune(isLive);
         nextPruneAt = clock.now() + pruneIntervalMs;
@@ -68,8 +78,15 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
   });
   const onReady = () => controller.enqueue(REQUEST);
   redis.on('ready', onReady);
+  const stopModels = deps.models?.onChange(() => controller.enqueue(REQUEST));
   controller.enqueue(REQUEST);
-  return { controller, detach: () => redis.off('ready', onReady) };
+  return {
+    controller,
+    detach: () => {
+      redis.off('ready', onReady);
+      stopModels?.();
+    },
+  };
 }
 
 /** A record's owner is live while a VirtualKey with its namespace, name and uid exists. */

@@ -24,6 +24,7 @@ import { virtualKeyController } from '../../../operator/src/controllers/virtual-
 import { VIRTUAL_KEY_TARGET } from '../../../operator/src/controllers/virtual-key/targets.ts';
 import { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
 import { hashKey } from '../../../operator/src/litellm/hash.ts';
+import { catalogModelRoutes } from '../../../operator/src/routing/model-routes.ts';
 import { createRoutingRedis } from '../../../operator/src/routing/routing-redis.ts';
 import { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';
 import { routingSync } from '../../../operator/src/routing/routing-sync.ts';
@@ -53,6 +54,7 @@ export interface KeyOperatorOptions {
 export interface KeyOperator {
   manager: Manager;
   publisher: RoutingPublisher;
+  catalog: ModelCatalog;
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
       ...VIRTUAL_KEY_TARGET,
       labelSelector: options.labelSelector,
     }).store,
+    models: catalogModelRoutes(catalog),
     checkIntervalMs: options.routingCheckIntervalMs ?? 500,
     pruneIntervalMs: 5_000,
   });
@@ -134,6 +137,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
   return {
     manager,
     publisher,
+    catalog,
     async stop() {
       await manager.stop();
       redis.disconnect();

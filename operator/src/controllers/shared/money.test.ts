@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MONEY } from '../../../../crds/api/index.ts';
-import { moneyFromNumber } from './money.ts';
+import { compareMoney, moneyFromNumber } from './money.ts';
 
 describe('moneyFromNumber', () => {
   it.each([
@@ -22,4 +22,21 @@ describe('moneyFromNumber', () => {
       expect(moneyFromNumber(value)).toBeUndefined();
     },
   );
+});
+
+describe('compareMoney', () => {
+  it.each([
+    ['0', '0', 0],
+    ['12.5', '12.50', 0],
+    ['007', '7', 0],
+    ['0.000001', '0', 1],
+    ['9', '10', -1],
+    ['10', '9', 1],
+    ['1.05', '1.1', -1],
+    ['999999999999.999999', '999999999999.999998', 1],
+    ['100', '99.999999', 1],
+  ])('compares %s with %s: %d', (a, b, sign) => {
+    expect(Math.sign(compareMoney(a, b))).toBe(sign);
+    expect(Math.sign(compareMoney(b, a))).toBe(-sign || 0);
+  });
 });

@@ -11,3 +11,20 @@ export function moneyFromNumber(value: number | null | undefined): string | unde
   if (Number(fixed) >= MAX_DOLLARS) return undefined;
   return fixed.replace(/\.?0+$/, '');
 }
+
+/**
+ * Compares two decimal strings of money exactly (negative: a < b, 0: equal, positive: a > b);
+ * numbers would round amounts of 12 integer and 6 decimal digits. Both must be plain
+ * non-negative decimals ("12", "12.50"); "12.5" equals "12.50".
+ */
+export function compareMoney(a: string, b: string): number {
+  const [aInt = '', aFrac = ''] = a.split('.');
+  const [bInt = '', bFrac = ''] = b.split('.');
+  const intA = aInt.replace(/^0+(?=.)/, '');
+  const intB = bInt.replace(/^0+(?=.)/, '');
+  if (intA.length !== intB.length) return intA.length - intB.length;
+  const width = Math.max(aFrac.length, bFrac.length);
+  const digitsA = intA + aFrac.padEnd(width, '0');
+  const digitsB = intB + bFrac.padEnd(width, '0');
+  return digitsA === digitsB ? 0 : digitsA < digitsB ? -1 : 1;
+}

@@ -11,7 +11,8 @@
 //   own      ownership of the metadata   other owner / unmanaged → LiteLLMTeamConflict
 //   update   /team/update                only changed fields; metadata only when ours is off
 //   members  member_add / member_delete / member_update, per planMembership
-//   status   /status (field manager llm-tenancy-team), Events for every LiteLLM change
+//   status   /status (field manager llm-tenancy-team): members, models, conditions and
+//            LiteLLM's spend; Events for every LiteLLM change
 //
 // Deleting (finalizer llmtenancy.dev/cleanup): deletionPolicy Delete removes the LiteLLM team
 // if it is ours (or a previous incarnation's); Orphan leaves it, marked released so the orphan
@@ -47,6 +48,7 @@ import {
 } from '../shared/ownership.ts';
 import { isReleased, withoutReleasedMark, withReleasedMark } from '../shared/released.ts';
 import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts';
+import { moneyFromNumber } from '../shared/money.ts';
 import { activeModels } from './active-models.ts';
 import { AdminRefusals } from './admin-refusals.ts';
 import { resolveGroup, type GroupResolution } from './group-grace.ts';
@@ -247,7 +249,12 @@ export class TeamReconciler implements Reconciler {
     const written = await this.#status.update(TEAM_RESOURCE, team, (current) =>
       syncedStatus(
         current,
-        { outcome, members: membership.members, groups: groups.map((g) => g.status) },
+        {
+          outcome,
+          members: membership.members,
+          groups: groups.map((g) => g.status),
+          spend: moneyFromNumber(observed.spend),
+        },
         now,
       ),
     );

@@ -54,7 +54,13 @@ describe('syncedStatus', () => {
     expect(sameJson(syncedStatus(team(first), synced, t1), first)).toBe(true);
   });
 
-  it('keeps what other controllers own: spend and their conditions', () => {
+  it("records LiteLLM's spend, and keeps the last one when LiteLLM did not say", () => {
+    expect(syncedStatus(team(), { ...synced, spend: '3.25' }, t0).spend).toBe('3.25');
+    expect(syncedStatus(team({ spend: '3.25' }), { ...synced, spend: '0' }, t0).spend).toBe('0');
+    expect(syncedStatus(team({ spend: '3.25' }), synced, t0).spend).toBe('3.25');
+  });
+
+  it('keeps what other controllers own: their conditions', () => {
     const theirs = {
       type: 'SpendSynced',
       status: 'True' as const,

@@ -1,6 +1,10 @@
 // Team.status as the Team controller writes it. Built from the object as stored *now* (the
 // status writer calls these again with a fresh copy after a 409), keeping every field and
-// condition other controllers own (spend, their conditions), so a write never erases theirs.
+// condition other controllers own (their conditions), so a write never erases theirs.
+//
+// `spend` is LiteLLM's, from the /team/info each pass reads anyway: the VirtualKey
+// controller compares it with the budget to tell the gateway a team's keys are spent. It
+// changes only with use, so a quiet Team still writes nothing.
 import type { Team, TeamStatus } from '../../../../crds/api/index.ts';
 import { removeCondition, setConditions, type ConditionUpdate } from '../../runtime/conditions.ts';
 import type { GroupStatus } from './group-grace.ts';
@@ -11,6 +15,8 @@ export interface SyncedTeam {
   outcome: TeamSyncOutcome;
   members: readonly EffectiveMember[];
   groups: readonly GroupStatus[];
+  /** LiteLLM's spend in the current budget period (moneyFromNumber); undefined keeps it. */
+  spend?: string;
 }
 
 export function syncedStatus(current: Team, synced: SyncedTeam, now: Date): TeamStatus {
@@ -31,6 +37,7 @@ export function syncedStatus(current: Team, synced: SyncedTeam, now: Date): Team
     groups:
       synced.groups.length > 0 ? keepEarliestSince(synced.groups, previous.groups) : undefined,
     models: synced.outcome.models.length > 0 ? [...synced.outcome.models] : undefined,
+    spend: synced.spend ?? previous.spend,
     conditions,
   };
 }

@@ -131,6 +131,14 @@ describe('keyPolicy', () => {
     expect(keyPolicy(inputs())).not.toHaveProperty('expiresAt');
   });
 
+  it('says which budget is spent, and nothing when none is', () => {
+    const spent = { scope: 'team', id: 'ml-id', spend: '1000.25', maxBudget: '1000' } as const;
+    const policy = keyPolicy(inputs({ budgetExceeded: spent }));
+    expect(policy.budgetExceeded).toEqual(spent);
+    expect(KeyPolicy.parse(policy)).toEqual(policy);
+    expect(keyPolicy(inputs())).not.toHaveProperty('budgetExceeded');
+  });
+
   it('a key reaching nothing has an empty model list (never "all")', () => {
     const policy = keyPolicy(inputs({ models: [] }));
     expect(policy.models).toEqual([]);

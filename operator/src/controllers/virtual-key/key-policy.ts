@@ -1,13 +1,15 @@
 // The gateway's record for one key (crds/routing/schema.ts › KeyPolicy): who it belongs to,
 // the models it reaches now, and the limits of the key, its team and the team's
-// subscription to each model. The gateway enforces the subscription limits itself: LiteLLM's
-// open-source edition refuses per-model key budgets.
+// subscription to each model, and the budget LiteLLM says is spent (key-budget.ts). The
+// gateway enforces the subscription limits itself: LiteLLM's open-source edition refuses
+// per-model key budgets.
 import type { Limits, ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
 import {
   ROUTING_SCHEMA_VERSION,
   type KeyPolicy,
   type RoutingLimits,
 } from '../../../../crds/routing/schema.ts';
+import type { BudgetExceeded } from './key-budget.ts';
 
 export interface PolicyInputs {
   key: Pick<VirtualKey, 'metadata' | 'spec'>;
@@ -20,6 +22,8 @@ export interface PolicyInputs {
   expiresAt?: Date;
   /** Why the key must not work now (suspended, denied); undefined when it may. */
   blockedReason?: string;
+  /** The budget LiteLLM says this key has spent (its own or its team's); undefined: none. */
+  budgetExceeded?: BudgetExceeded;
 }
 
 export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimits | undefined {
@@ -65,5 +69,6 @@ export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt.toISOString() } : {}),
     suspended: inputs.blockedReason !== undefined,
     ...(inputs.blockedReason ? { suspendedReason: inputs.blockedReason } : {}),
+    ...(inputs.budgetExceeded ? { budgetExceeded: { ...inputs.budgetExceeded } } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { aVirtualKey } from '../../../../test/fixtures/builders.ts';
 import { getCondition } from '../../runtime/conditions.ts';
 import { sameJson } from '../../runtime/status.ts';
 import {
+  BUDGET_EXCEEDED,
   EXPIRED,
   keyStatus,
   MODELS_AVAILABLE,
@@ -119,6 +120,38 @@ describe('keyStatus', () => {
     expect(getCondition(after.conditions, EXPIRED)).toBeUndefined();
     expect(after.expiresAt).toBeUndefined();
     expect(after.conditions?.map((c) => c.type)).toEqual([READY, MODELS_AVAILABLE]);
+  });
+
+  it('BudgetExceeded only with a budget: False within it, True with whose and how much', () => {
+    const within = keyStatus(key(), outcome({ budgeted: true }), T1);
+    expect(getCondition(within.conditions, BUDGET_EXCEEDED)).toMatchObject({
+      status: 'False',
+      reason: 'WithinBudget',
+      observedGeneration: 3,
+    });
+
+    const team = { scope: 'team', id: 'ml', spend: '500.25', maxBudget: '500' } as const;
+    const spent = keyStatus(key(within), outcome({ budgeted: true, budgetExceeded: team }), T2);
+    expect(getCondition(spent.conditions, BUDGET_EXCEEDED)).toMatchObject({
+      status: 'True',
+      reason: 'TeamBudgetExceeded',
+      message:
+        'team ml spent 500.25 USD of a max budget of 500 USD; requests are refused until the budget resets or is raised',
+      lastTransitionTime: '2026-11-23T11:30:00Z',
+    });
+    // Ready is about what the operator made; the budget says why LiteLLM refuses.
+    expect(getCondition(spent.conditions, READY)?.status).toBe('True');
+
+    const own = { scope: 'key', id: 'a'.repeat(64), spend: '1', maxBudget: '1' } as const;
+    expect(
+      getCondition(
+        keyStatus(key(), outcome({ budgeted: true, budgetExceeded: own }), T1).conditions,
+        BUDGET_EXCEEDED,
+      ),
+    ).toMatchObject({ reason: 'KeyBudgetExceeded', message: expect.stringMatching(/^the key /) });
+
+    const unbudgeted = keyStatus(key(spent), outcome(), T2);
+    expect(getCondition(unbudgeted.conditions, BUDGET_EXCEEDED)).toBeUndefined();
   });
 
   it("keeps spend and other controllers' conditions", () => {

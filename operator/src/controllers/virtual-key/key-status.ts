@@ -1,7 +1,9 @@
 // VirtualKey.status as the VirtualKey controller writes it, from what a reconcile found.
 // Conditions: Ready (the key works as the spec says), ModelsAvailable (every requested model
-// has an Active subscription) and, when the key has an expiry, Expired. Other fields and
-// conditions (spend, written by another controller) are kept.
+// has an Active subscription), when the key has an expiry, Expired, and when the key or its
+// team has a max budget, BudgetExceeded (what LiteLLM says; it leaves Ready alone, which is
+// about what the operator made, while a spent budget clears by itself when it resets). Other
+// fields and conditions (spend, written by another controller) are kept.
 import type { VirtualKey, VirtualKeyStatus } from '../../../../crds/api/index.ts';
 import {
   metaTime,
@@ -9,10 +11,12 @@ import {
   setConditions,
   type ConditionUpdate,
 } from '../../runtime/conditions.ts';
+import type { BudgetExceeded } from './key-budget.ts';
 
 export const READY = 'Ready';
 export const MODELS_AVAILABLE = 'ModelsAvailable';
 export const EXPIRED = 'Expired';
+export const BUDGET_EXCEEDED = 'BudgetExceeded';
 
 /** The state of a key after a reconcile that got as far as deciding it. */
 export interface KeyOutcome {
@@ -28,6 +32,10 @@ export interface KeyOutcome {
   /** Ready=False with this reason and message; undefined: Ready=True. */
   notReady?: { reason: string; message: string };
   expired: boolean;
+  /** The key or its team has a max budget (else no BudgetExceeded condition). */
+  budgeted?: boolean;
+  /** The budget LiteLLM says is spent. */
+  budgetExceeded?: BudgetExceeded;
 }
 
 export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): VirtualKeyStatus {
@@ -66,8 +74,11 @@ export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): 
       ),
     );
   }
+  const budget = budgetCondition(outcome);
+  if (budget) updates.push(at(budget));
   let conditions = setConditions(previous.conditions, updates, now);
   if (!outcome.expiresAt) conditions = removeCondition(conditions, EXPIRED);
+  if (!budget) conditions = removeCondition(conditions, BUDGET_EXCEEDED);
   const list = (items: readonly string[]) => (items.length > 0 ? [...items] : undefined);
   const time = (date: Date | undefined) => (date ? metaTime(date) : undefined);
   return {
@@ -113,6 +124,32 @@ export function notReadyStatus(
         }
       : {}),
     conditions: setConditions(previous.conditions, updates, now),
+  };
+}
+
+const EXCEEDED_REASON: Record<BudgetExceeded['scope'], string> = {
+  key: 'KeyBudgetExceeded',
+  user: 'UserBudgetExceeded',
+  team: 'TeamBudgetExceeded',
+};
+
+function budgetCondition(outcome: KeyOutcome): ConditionUpdate | undefined {
+  const spent = outcome.budgetExceeded;
+  if (spent) {
+    const whose = spent.scope === 'key' ? 'the key' : `${spent.scope} ${spent.id}`;
+    return {
+      type: BUDGET_EXCEEDED,
+      status: 'True',
+      reason: EXCEEDED_REASON[spent.scope],
+      message: `${whose} spent ${spent.spend} USD of a max budget of ${spent.maxBudget} USD; requests are refused until the budget resets or is raised`,
+    };
+  }
+  if (!outcome.budgeted) return undefined;
+  return {
+    type: BUDGET_EXCEEDED,
+    status: 'False',
+    reason: 'WithinBudget',
+    message: 'the key and its team are within their max budgets',
   };
 }
 

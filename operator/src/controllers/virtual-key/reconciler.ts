@@ -11,7 +11,9 @@
 //   previous  synced like the current key until its grace period ends, then deleted
 //   lost      a key status names but the Secret no longer holds (the Secret was deleted or
 //             emptied) is deleted in LiteLLM: nobody can be given its value again
-//   routing   the gateway's records for the current (and previous) key
+//   routing   the gateway's records for the current (and previous) key, with the budget
+//             LiteLLM says is spent (key-budget.ts: the key's from its /key/info row, the
+//             team's from Team.status.spend; no extra call)
 //   status    keyId (hash), models, missing models, expiry, rotation times, conditions
 //
 // A converged key costs one Secret GET, one /key/info and nothing else (the routing
@@ -36,6 +38,7 @@ import { StatusWriter } from '../../runtime/status.ts';
 import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts';
 import { ownershipOf, type OwnerRef } from '../shared/ownership.ts';
 import { keyAccess, type KeyAccess } from './key-access.ts';
+import { budgetExceeded, type KeySpend } from './key-budget.ts';
 import { freshMaterial, type KeyMaterial } from './key-material.ts';
 import { keyPolicy } from './key-policy.ts';
 import {
@@ -234,8 +237,9 @@ export class VirtualKeyReconciler implements Reconciler {
       blocked: blockedReason !== undefined,
       owner,
     };
+    let previousSpend: KeySpend | undefined;
     if (material.previous) {
-      await this.#syncExisting(
+      previousSpend = await this.#syncExisting(
         material.previous.hash,
         { ...desired, alias: keyAlias(namespace, name, true) },
         now,
@@ -247,11 +251,20 @@ export class VirtualKeyReconciler implements Reconciler {
       secret = await this.#writeSecret(key, layout, next, secret);
       material = next;
     };
-    await this.#syncCurrent(material, desired, access, expired, now, call, changes, persist);
+    const currentSpend = await this.#syncCurrent(
+      material,
+      desired,
+      access,
+      expired,
+      now,
+      call,
+      changes,
+      persist,
+    );
 
     // The gateway's records: a key that must not work is recorded as such, not left out, so
     // the gateway answers with the reason.
-    const policy = (hash: string, until?: Date): KeyPolicy =>
+    const policy = (hash: string, spend: KeySpend | undefined, until?: Date): KeyPolicy =>
       keyPolicy({
         key,
         keyHash: hash,
@@ -263,10 +276,15 @@ export class VirtualKeyReconciler implements Reconciler {
         ),
         expiresAt: earliest(expiresAt, until),
         blockedReason,
+        budgetExceeded: budgetExceeded(hash, spend, team),
       });
-    await this.#routing.putKey(policy(material.hash));
-    if (material.previous)
-      await this.#routing.putKey(policy(material.previous.hash, material.previous.validUntil));
+    const currentPolicy = policy(material.hash, currentSpend);
+    await this.#routing.putKey(currentPolicy);
+    if (material.previous) {
+      await this.#routing.putKey(
+        policy(material.previous.hash, previousSpend, material.previous.validUntil),
+      );
+    }
 
     // Status, then Events.
     const nextRotation = nextRotationAt(key, material.mintedAt);
@@ -282,6 +300,8 @@ export class VirtualKeyReconciler implements Reconciler {
       nextRotationAt: nextRotation,
       expired,
       notReady: notReadyReason(key, access, expired, blockedReason),
+      budgeted: desired.limits.max_budget !== null || team?.spec.limits?.maxBudget !== undefined,
+      budgetExceeded: currentPolicy.budgetExceeded,
     };
     await this.#status.update(VIRTUAL_KEY_RESOURCE, key, (current) =>
       keyStatus(current, outcome, now),
@@ -297,7 +317,8 @@ export class VirtualKeyReconciler implements Reconciler {
   /**
    * The current key in LiteLLM: registered when unknown, updated when it differs, replaced
    * by a fresh value when LiteLLM deleted it (`persist` writes that value to the Secret
-   * before LiteLLM hears of it).
+   * before LiteLLM hears of it). Returns its spend and max budget in LiteLLM now; undefined
+   * when it is not there.
    */
   async #syncCurrent(
     material: KeyMaterial,
@@ -308,7 +329,7 @@ export class VirtualKeyReconciler implements Reconciler {
     call: Call,
     changes: Change[],
     persist: (material: KeyMaterial) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<KeySpend | undefined> {
     const observed = await this.#observe(material.hash, call);
     if (observed && observed.status !== 'deleted') {
       const ownership = ownershipOf(observed.metadata, desired.owner);
@@ -318,11 +339,10 @@ export class VirtualKeyReconciler implements Reconciler {
           'the key in the Secret is registered in LiteLLM for something else; delete the Secret to mint a new key',
         );
       }
-      await this.#syncExisting(material.hash, desired, now, call, changes, observed);
-      return;
+      return this.#syncExisting(material.hash, desired, now, call, changes, observed);
     }
     // Unknown, or deleted in LiteLLM. A key that must not work is not (re)made.
-    if ((desired.blocked && access.denial) || expired) return;
+    if ((desired.blocked && access.denial) || expired) return undefined;
     if (access.wait && !observed) {
       // The Secret was written but the key was never registered, and now the key must wait.
       throw new Stop(access.wait.reason, access.wait.message, access);
@@ -347,9 +367,13 @@ export class VirtualKeyReconciler implements Reconciler {
       action: 'RegisterKey',
       note: `registered key ${desired.alias} in LiteLLM team ${desired.teamId} with models ${desired.models.join(', ') || '(none)'}`,
     });
+    return { spend: 0, maxBudget: desired.limits.max_budget };
   }
 
-  /** The smallest update, then block / unblock, for a key LiteLLM has. */
+  /**
+   * The smallest update, then block / unblock, for a key LiteLLM has. Returns its spend and
+   * max budget after the update; undefined when LiteLLM does not have it.
+   */
   async #syncExisting(
     hash: string,
     desired: DesiredKey,
@@ -357,10 +381,11 @@ export class VirtualKeyReconciler implements Reconciler {
     call: Call,
     changes: Change[],
     observed?: KeyRow,
-  ): Promise<void> {
+  ): Promise<KeySpend | undefined> {
     const row = observed ?? (await this.#observe(hash, call));
-    if (!row || row.status === 'deleted') return;
-    if (row.status === 'expired') return; // nothing to change on a dead key
+    if (!row || row.status === 'deleted') return undefined;
+    const spend: KeySpend = { spend: row.spend, maxBudget: row.max_budget };
+    if (row.status === 'expired') return spend; // nothing to change on a dead key
     const update = keyUpdates(desired, row, now);
     if (update) {
       await this.#litellm.updateKey({ key: hash, ...update }, call);
@@ -370,6 +395,7 @@ export class VirtualKeyReconciler implements Reconciler {
         note: `updated key ${desired.alias} in LiteLLM: ${Object.keys(update).join(', ')}`,
       });
     }
+    if (update && 'max_budget' in update) spend.maxBudget = update.max_budget;
     const blocked = row.blocked === true;
     if (desired.blocked && !blocked) {
       await this.#litellm.blockKey(hash, call);
@@ -382,6 +408,7 @@ export class VirtualKeyReconciler implements Reconciler {
         note: `unblocked key ${desired.alias}`,
       });
     }
+    return spend;
   }
 
   /**

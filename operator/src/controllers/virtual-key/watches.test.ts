@@ -130,6 +130,15 @@ describe('teamAccessChanged', () => {
   ])('true when %s changes', (_, edit) => {
     expect(teamAccessChanged(before, edited(before, edit))).toBe(true);
   });
+
+  it('true when the spend crosses the budget, either way; not for spend on one side of it', () => {
+    const budgeted = edited(before, (t) => (t.spec.limits = { maxBudget: '5' }));
+    const spending = (spend: string) => edited(budgeted, (t) => (t.status!.spend = spend));
+    expect(teamAccessChanged(budgeted, spending('4.99'))).toBe(false);
+    expect(teamAccessChanged(spending('5'), spending('5.01'))).toBe(true);
+    expect(teamAccessChanged(spending('5.01'), spending('7'))).toBe(false);
+    expect(teamAccessChanged(spending('7'), spending('0'))).toBe(true);
+  });
 });
 
 describe('userAccessChanged', () => {

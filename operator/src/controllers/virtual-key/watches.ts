@@ -3,7 +3,7 @@
 // EnqueueRequestsFromMapFunc), with predicates that drop updates which cannot.
 //
 //   Team              → keys in its namespaces (old and new): LiteLLM id, members, models,
-//                       limits, Synced, deletion
+//                       limits, budget spent or not (not every spend), Synced, deletion
 //   User              → keys naming it: Ready, LiteLLM id, deletion
 //   ModelSubscription → keys in its namespace: phase, team, limits
 //   Secret (ours)     → its owning key: deleted or changed by someone
@@ -15,6 +15,7 @@ import { getCondition } from '../../runtime/conditions.ts';
 import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
+import { teamBudgetExceeded } from './key-budget.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 
 export const KEYS_BY_USER = 'llm-tenancy/key-user';
@@ -79,6 +80,7 @@ export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
     (after.status?.members ?? []).map((m) => m.user),
   ) ||
   conditionStatus(before, 'Synced') !== conditionStatus(after, 'Synced') ||
+  !teamBudgetExceeded(before) !== !teamBudgetExceeded(after) ||
   isDeleting(before) !== isDeleting(after);
 
 export const userAccessChanged: UpdatePredicate<User> = (before, after) =>
