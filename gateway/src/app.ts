@@ -1,0 +1,160 @@
+// The gateway as a fastify application (the shape of fastify/demo's app.ts): request state
+// and timing first, then body parsing, one error handler producing OpenAI-shaped errors, the
+// access log and metrics, then the /v1 routes. Its dependencies (Redis-backed routing view,
+// rate limiter, upstream pool) are built by server.ts and passed in, so tests can build it
+// around their own.
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import { OpenAIError, invalidBody, notFound, shuttingDown } from './errors/openai-error.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
+import type { GatewayMetrics } from './observability/gateway-metrics.ts';
+import type { Upstream } from './proxy/upstream.ts';
+import { overheadMs } from './request-state.ts';
+import type { RoutingView } from './routing/routing-view.ts';
+import { v1Routes } from './routes/v1-routes.ts';
+
+export const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
+
+export interface GatewayAppOptions {
+  view: RoutingView;
+  limiter: RateLimiter;
+  upstream: Upstream;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  bodyLimitBytes: number;
+  /** True once the gateway is stopping: new requests get 503. */
+  isClosing: () => boolean;
+}
+
+export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
+  const { metrics, logger } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One access line per request is written below, without headers or query strings.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    return503OnClosing: false,
+    // Streams may run for minutes; the gateway's own SHUTDOWN_GRACE ends them.
+    forceCloseConnections: 'idle',
+    requestTimeout: 0,
+  });
+
+  app.decorateRequest('rawBody', undefined);
+  app.decorateRequest('state', null as never);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.state = { startedAt: performance.now() };
+    metrics.inFlight.inc();
+    // 'close' comes for every request, also one whose caller went away mid-stream (fastify's
+    // onResponse does not).
+    reply.raw.once('close', () => {
+      metrics.inFlight.dec();
+      recordRequest(request, reply, metrics);
+    });
+    if (options.isClosing()) throw shuttingDown();
+  });
+
+  // JSON bodies: parsed to read the model, and kept as bytes to forward unchanged.
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer' },
+    (request, body: Buffer, done) => {
+      request.rawBody = body;
+      if (body.length === 0) return done(null, undefined);
+      try {
+        done(null, JSON.parse(body.toString('utf8')));
+      } catch {
+        done(invalidBody('The request body is not valid JSON.'), undefined);
+      }
+    },
+  );
+  // Anything else (multipart uploads, audio) streams through untouched.
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header(OVERHEAD_HEADER, overheadMs(request.state, performance.now()).toFixed(3));
+  });
+
+  app.setErrorHandler((error: FastifyError | OpenAIError, request, reply) => {
+    const refusal = error instanceof OpenAIError ? error : fromFastifyError(error, request.log);
+    metrics.rejections.inc({ reason: refusal.reason });
+    return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const refusal = notFound(request.method, request.url);
+    metrics.rejections.inc({ reason: refusal.reason });
+    return reply.code(404).send(refusal.toBody());
+  });
+
+  app.register(v1Routes, options);
+  return app;
+}
+
+/** The request's metrics and its access log line. */
+function recordRequest(request: FastifyRequest, reply: FastifyReply, metrics: GatewayMetrics) {
+  const state = request.state;
+  const team = state.policy?.team ?? '';
+  const model = state.model ?? '';
+  const status = reply.statusCode;
+  const aborted = !reply.raw.writableFinished;
+  metrics.requests.inc({ team, model, status: String(status) });
+  const now = performance.now();
+  if (state.upstreamHeadersAt !== undefined) {
+    metrics.overhead.observe(overheadMs(state, now) / 1000);
+  }
+  if (state.usage) {
+    metrics.tokens.inc({ team, model, kind: 'prompt' }, state.usage.promptTokens);
+    metrics.tokens.inc({ team, model, kind: 'completion' }, state.usage.completionTokens);
+  }
+  const owner = state.policy?.owner;
+  request.log.info(
+    {
+      method: request.method,
+      path: request.url.split('?')[0],
+      status,
+      ...(aborted ? { aborted: true } : {}),
+      ...(owner ? { virtualKey: `${owner.namespace}/${owner.name}`, team } : {}),
+      ...(state.model ? { model } : {}),
+      ...(state.usage ? { tokens: state.usage.totalTokens } : {}),
+      durationMs: Number((now - state.startedAt).toFixed(3)),
+      overheadMs: Number(overheadMs(state, now).toFixed(3)),
+    },
+    'request',
+  );
+}
+
+/** fastify's own errors (body too large, bad content) in OpenAI's shape. */
+function fromFastifyError(error: FastifyError, log: FastifyBaseLogger): OpenAIError {
+  const status = error.statusCode ?? 500;
+  if (status >= 500) {
+    log.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'failed');
+    return new OpenAIError({
+      status: 500,
+      type: 'internal_server_error',
+      reason: 'internal_error',
+      message: 'The gateway failed to handle this request.',
+    });
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new OpenAIError({
+      status: 413,
+      type: 'invalid_request_error',
+      reason: 'body_too_large',
+      message: `${error.message}.`,
+    });
+  }
+  return new OpenAIError({
+    status,
+    type: 'invalid_request_error',
+    reason: 'invalid_request',
+    message: error.message,
+  });
+}

@@ -1,0 +1,179 @@
+// The gateway's configuration, from environment variables only (the Helm chart sets them),
+// validated in one pass so a bad deployment hears about every problem at once.
+//
+//   LITELLM_URL              base URL of the LiteLLM proxy requests are forwarded to (required)
+//   REDIS_URL                the Redis holding the routing config and the rate-limit counters
+//                            (required; redis://[:password@]host:port[/db], rediss://)
+//   ROUTING_PREFIX           prefix of every Redis key, as the operator's (llmtenancy:)
+//   PORT / HOST              the OpenAI API (8080 on 0.0.0.0)
+//   MANAGEMENT_PORT          /healthz, /readyz and /metrics, kept off the public port (8081)
+//   BODY_LIMIT               largest request body, in bytes; k, Ki, M, Mi suffixes (10Mi)
+//   UPSTREAM_CONNECT_TIMEOUT connecting to LiteLLM (5s)
+//   UPSTREAM_HEADERS_TIMEOUT LiteLLM's first byte; models can think long before it (10m)
+//   UPSTREAM_IDLE_TIMEOUT    longest silence inside a response (a stream) (5m)
+//   LIMITS_WHEN_REDIS_DOWN   local | open | closed (local): with Redis unreachable, count the
+//                            limits in this process alone, admit without limits, or refuse
+//   NEGATIVE_CACHE_TTL       how long an unknown key is refused without asking Redis (2s)
+//   SHUTDOWN_GRACE           how long a stopping gateway lets running requests finish (30s)
+//   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
+import { z } from 'zod';
+import { formatDuration } from '../../crds/config/duration.ts';
+import {
+  ConfigError,
+  duration,
+  httpUrl,
+  logLevel,
+  port,
+  problemsOf,
+  redisUrl,
+  routingPrefix,
+  text,
+  unsetIfEmpty,
+  type LogLevel,
+} from '../../crds/config/env-fields.ts';
+
+export { ConfigError };
+
+export type RedisDownLimits = 'local' | 'open' | 'closed';
+
+export interface GatewayConfig {
+  litellmUrl: string;
+  redisUrl: string;
+  routingPrefix: string;
+  port: number;
+  host: string;
+  managementPort: number;
+  bodyLimitBytes: number;
+  upstreamConnectTimeoutMs: number;
+  upstreamHeadersTimeoutMs: number;
+  upstreamIdleTimeoutMs: number;
+  limitsWhenRedisDown: RedisDownLimits;
+  negativeCacheTtlMs: number;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  Ki: 1024,
+  M: 1e6,
+  Mi: 1024 ** 2,
+  G: 1e9,
+  Gi: 1024 ** 3,
+};
+
+/** Bytes in "10Mi", "512k", "1048576"; undefined when not a size. */
+export function parseSize(value: string): number | undefined {
+  const match = /^(\d+)(k|K|Ki|M|Mi|G|Gi)?$/.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * SIZE_UNITS[match[2] ?? '']!;
+}
+
+const size = (fallback: string) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const bytes = parseSize(value);
+        if (bytes === undefined || bytes < 1024) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(value)} is not a size of at least 1Ki (like 512Ki, 10Mi)`,
+          });
+          return z.NEVER;
+        }
+        return bytes;
+      }),
+  );
+
+const millisecond = { ms: 1, what: '1ms' };
+const second = { ms: 1000, what: '1s' };
+
+const Env = z.object({
+  LITELLM_URL: httpUrl(
+    'the base URL of the LiteLLM proxy requests go to',
+    'http://litellm.litellm.svc:4000',
+  ),
+  REDIS_URL: redisUrl('the Redis holding the routing config and the rate-limit counters'),
+  ROUTING_PREFIX: routingPrefix(),
+  PORT: port(8080),
+  HOST: text().default('0.0.0.0'),
+  MANAGEMENT_PORT: port(8081),
+  BODY_LIMIT: size('10Mi'),
+  UPSTREAM_CONNECT_TIMEOUT: duration('5s', millisecond),
+  UPSTREAM_HEADERS_TIMEOUT: duration('10m', second),
+  UPSTREAM_IDLE_TIMEOUT: duration('5m', second),
+  LIMITS_WHEN_REDIS_DOWN: z.preprocess(
+    unsetIfEmpty,
+    z
+      .enum(['local', 'open', 'closed'], { message: 'must be local, open or closed' })
+      .default('local'),
+  ),
+  NEGATIVE_CACHE_TTL: duration('2s', { ms: 0, what: '0s' }),
+  SHUTDOWN_GRACE: duration('30s', { ms: 0, what: '0s' }),
+  LOG_LEVEL: logLevel(),
+});
+
+/** The configuration in `env`; throws ConfigError listing every problem. */
+export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const parsed = Env.safeParse(env);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
+  // The ports are compared even when other variables are bad, so one run reports everything.
+  const ports = Env.pick({ PORT: true, MANAGEMENT_PORT: true }).safeParse(env);
+  if (ports.success && ports.data.PORT !== 0 && ports.data.PORT === ports.data.MANAGEMENT_PORT) {
+    problems.push('MANAGEMENT_PORT: must differ from PORT');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    litellmUrl: e.LITELLM_URL.replace(/\/+$/, ''),
+    redisUrl: e.REDIS_URL,
+    routingPrefix: e.ROUTING_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    managementPort: e.MANAGEMENT_PORT,
+    bodyLimitBytes: e.BODY_LIMIT,
+    upstreamConnectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT,
+    upstreamHeadersTimeoutMs: e.UPSTREAM_HEADERS_TIMEOUT,
+    upstreamIdleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT,
+    limitsWhenRedisDown: e.LIMITS_WHEN_REDIS_DOWN,
+    negativeCacheTtlMs: e.NEGATIVE_CACHE_TTL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The configuration as logged at start: durations readable, no credentials. */
+export function describeGatewayConfig(config: GatewayConfig): Record<string, unknown> {
+  return {
+    litellmUrl: config.litellmUrl,
+    redis: redactUrl(config.redisUrl),
+    routingPrefix: config.routingPrefix,
+    listen: `${config.host}:${config.port}`,
+    managementPort: config.managementPort,
+    bodyLimitBytes: config.bodyLimitBytes,
+    upstreamConnectTimeout: formatDuration(config.upstreamConnectTimeoutMs),
+    upstreamHeadersTimeout: formatDuration(config.upstreamHeadersTimeoutMs),
+    upstreamIdleTimeout: formatDuration(config.upstreamIdleTimeoutMs),
+    limitsWhenRedisDown: config.limitsWhenRedisDown,
+    negativeCacheTtl: formatDuration(config.negativeCacheTtlMs),
+    shutdownGrace: formatDuration(config.shutdownGraceMs),
+    logLevel: config.logLevel,
+  };
+}
+
+/** A URL without user name or password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '[unparseable URL]';
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseAdmitReply } from './limit-scripts.ts';
+
+describe('parseAdmitReply', () => {
+  it('reads the counts per scope and an admission', () => {
+    expect(parseAdmitReply([0, 1_700_000_000_123, 1, 0, 2, 5, 40, 0], 2)).toEqual({
+      nowMs: 1_700_000_000_123,
+      refused: undefined,
+      counts: [
+        { requests: 1, tokens: 0, parallel: 2 },
+        { requests: 5, tokens: 40, parallel: 0 },
+      ],
+    });
+  });
+
+  it.each([
+    [1, 0, 'requests'],
+    [2, 0, 'tokens'],
+    [3, 0, 'parallel'],
+    [4, 1, 'requests'],
+    [9, 2, 'parallel'],
+  ] as const)('reads refused=%i as scope %i, %s', (code, scope, limit) => {
+    const reply = [code, 0, ...Array(9).fill(0)];
+    expect(parseAdmitReply(reply, 3).refused).toEqual({ scope, limit });
+  });
+
+  it('rejects a reply of another shape', () => {
+    expect(() => parseAdmitReply([0, 0, 1, 2], 1)).toThrow(/admit script/);
+    expect(() => parseAdmitReply([0, 0, '1', 2, 3], 1)).toThrow(/admit script/);
+    expect(() => parseAdmitReply('OK', 1)).toThrow(/admit script/);
+  });
+});

@@ -1,0 +1,85 @@
+// What the request path asks of rate limiting, whatever counts the requests (Redis shared by
+// every gateway instance, or this process alone while Redis is unreachable).
+//
+// Limits apply per scope: the key, the team's subscription to the requested model, and the
+// team. One request is admitted only when every scope has room for it, and then counted in
+// every scope at once, atomically: a refused request leaves no trace in any counter.
+//
+// Semantics, as LiteLLM's own limiter (parallel_request_limiter_v3):
+// - rpm: requests started in the current fixed 60-second window (windows follow Redis's clock,
+//   so every instance agrees on them). A request is admitted when fewer than rpm started.
+// - tpm: tokens used in the current window. Token counts are known only after the response,
+//   so a request is admitted while the window's tokens are below tpm, and the tokens it used
+//   are added when it ends (settle).
+// - maxParallelRequests: requests running now. A slot is held until settle, or until its lease
+//   ends (a gateway that died mid-request cannot hold a slot forever).
+
+export type ScopeKind = 'key' | 'subscription' | 'team';
+export type LimitKind = 'requests' | 'tokens' | 'parallel';
+
+export interface LimitScope {
+  kind: ScopeKind;
+  /** key: the key hash; subscription: the model; team: the team id. */
+  id: string;
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+  maxParallelRequests?: number | undefined;
+}
+
+export interface AdmissionRequest {
+  /** Unique per request: names its parallel slot. */
+  requestId: string;
+  /** Every scope belongs to one team; its id keeps all the counters in one Redis Cluster slot. */
+  team: string;
+  /** Only scopes with at least one limit; may be empty (then nothing is counted). */
+  scopes: readonly LimitScope[];
+}
+
+/** One limit of one scope after the decision (for x-ratelimit-* headers). */
+export interface LimitStatus {
+  scope: ScopeKind;
+  limit: LimitKind;
+  /** The configured limit. */
+  max: number;
+  /** What is left after this request (requests, tokens, parallel slots), never below 0. */
+  remaining: number;
+  /** When the window resets, in ms since the epoch (parallel: undefined). */
+  resetAtMs?: number | undefined;
+}
+
+export type Admission =
+  | {
+      allowed: true;
+      statuses: LimitStatus[];
+      /** Who counted: 'redis', 'local' (Redis down, counted here alone), 'none' (failed open). */
+      countedBy: 'redis' | 'local' | 'none';
+    }
+  | {
+      allowed: false;
+      /** The first limit that had no room (in scope order key, subscription, team). */
+      refusedBy: LimitStatus;
+      /** Seconds until a retry can succeed (window end; parallel: 1). */
+      retryAfterSeconds: number;
+      statuses: LimitStatus[];
+      countedBy: 'redis' | 'local';
+    }
+  | {
+      /** Redis unreachable and LIMITS_WHEN_REDIS_DOWN=closed. */
+      allowed: false;
+      unavailable: true;
+    };
+
+export interface RateLimiter {
+  /** Decides and counts in one step (one Redis round trip). */
+  admit(request: AdmissionRequest): Promise<Admission>;
+  /**
+   * After the request ended (success, error or client abort): frees its parallel slot and adds
+   * `tokens` to the tpm counters. Never throws; a failure is logged and counted.
+   * `countedBy` is the admission's, so a request counted locally is settled locally.
+   */
+  settle(
+    request: AdmissionRequest,
+    tokens: number,
+    countedBy: 'redis' | 'local' | 'none',
+  ): Promise<void>;
+}

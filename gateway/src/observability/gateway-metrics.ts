@@ -1,0 +1,117 @@
+// The gateway's Prometheus metrics, on a registry of its own (served on the management port).
+// Labels are team and model at most: never a key, its hash or a user, so a scrape shows no
+// secret and the series count stays bounded by what the operator configured.
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type LabelValues,
+} from 'prom-client';
+
+export type RequestLabels = 'team' | 'model' | 'status';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  requests: Counter<RequestLabels>;
+  /** The gateway's own time per request (before forwarding plus after the answer's headers). */
+  overhead: Histogram;
+  /** From forwarding to the upstream's response headers. */
+  upstreamLatency: Histogram<'model'>;
+  tokens: Counter<'team' | 'model' | 'kind'>;
+  rejections: Counter<'reason'>;
+  keyLookups: Counter<'result'>;
+  routingInvalidations: Counter<'kind'>;
+  rateLimitFallbacks: Counter<'mode'>;
+  inFlight: Gauge;
+  redisUp: Gauge;
+}
+
+const PREFIX = 'llmtenancy_gateway_';
+
+export function createGatewayMetrics(
+  options: { defaultMetrics?: boolean; cacheSize?: () => { found: number; absent: number } } = {},
+): GatewayMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const cacheSize = options.cacheSize;
+  if (cacheSize) {
+    new Gauge({
+      name: `${PREFIX}key_cache_entries`,
+      help: 'Key policies held in memory (found) and keys remembered as unknown (absent).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const size = cacheSize();
+        this.set({ kind: 'found' }, size.found);
+        this.set({ kind: 'absent' }, size.absent);
+      },
+    });
+  }
+  return {
+    registry,
+    requests: new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Requests answered, by team, model and HTTP status.',
+      labelNames: ['team', 'model', 'status'],
+      registers,
+    }),
+    overhead: new Histogram({
+      name: `${PREFIX}overhead_seconds`,
+      help: "The gateway's own time per forwarded request, without the upstream's.",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+      registers,
+    }),
+    upstreamLatency: new Histogram({
+      name: `${PREFIX}upstream_duration_seconds`,
+      help: 'Time from forwarding a request to the upstream answer headers, by model.',
+      labelNames: ['model'],
+      buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    tokens: new Counter({
+      name: `${PREFIX}tokens_total`,
+      help: 'Tokens used, from the responses, by team, model and kind (prompt, completion).',
+      labelNames: ['team', 'model', 'kind'],
+      registers,
+    }),
+    rejections: new Counter({
+      name: `${PREFIX}rejections_total`,
+      help: 'Requests refused by the gateway itself, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    keyLookups: new Counter({
+      name: `${PREFIX}key_lookups_total`,
+      help: 'Key lookups by result: hit, negative_hit (known unknown), miss (read from Redis).',
+      labelNames: ['result'],
+      registers,
+    }),
+    routingInvalidations: new Counter({
+      name: `${PREFIX}routing_invalidations_total`,
+      help: 'Routing config changes applied to the key cache: key (one record) or full (all).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    rateLimitFallbacks: new Counter({
+      name: `${PREFIX}rate_limit_fallbacks_total`,
+      help: 'Admissions decided without Redis, by LIMITS_WHEN_REDIS_DOWN mode.',
+      labelNames: ['mode'],
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: `${PREFIX}in_flight_requests`,
+      help: 'Requests being forwarded now (streams included).',
+      registers,
+    }),
+    redisUp: new Gauge({
+      name: `${PREFIX}redis_up`,
+      help: '1 when the Redis command connection is ready.',
+      registers,
+    }),
+  };
+}
+
+export type { LabelValues };

@@ -1,0 +1,29 @@
+// The gateway's logs (pino, JSON lines). Access logs name the VirtualKey a request used, never
+// the key or its hash; as a second line of defence, headers and fields that may carry a key
+// are censored wherever they appear by mistake.
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from '../../../crds/config/env-fields.ts';
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'key',
+  '*.key',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers["api-key"]',
+  'req.headers.authorization',
+  'req.headers["api-key"]',
+  'apiKey',
+  '*.apiKey',
+];
+
+export function createGatewayLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+  const options = {
+    level,
+    base: { component: 'llm-tenancy-gateway' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+}

@@ -1,0 +1,113 @@
+// Sends an admitted request on to LiteLLM and its answer back, as it comes: undici's body
+// stream is piped to the caller with back-pressure, through a UsageTap that reads the token
+// usage on the way. A caller that goes away aborts the upstream request (and so the model's
+// work); an upstream that fails before answering becomes an OpenAI-shaped 502/504.
+import { pipeline, type Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, type Dispatcher } from 'undici';
+import { upstreamTimeout, upstreamUnavailable } from '../errors/openai-error.ts';
+import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
+import { requestHeadersFor, responseHeadersFor, type Upstream } from './upstream.ts';
+import { UsageTap } from './usage-tap.ts';
+
+export interface ForwardDeps {
+  upstream: Upstream;
+  metrics: GatewayMetrics;
+}
+
+/** OpenAI routes whose streams carry usage only when `stream_options.include_usage` asks. */
+const USAGE_IN_STREAM_ROUTES = new Set(['/v1/chat/completions', '/v1/completions']);
+
+/** The body to send: the caller's bytes, or a rewritten JSON body asking for stream usage. */
+function outgoingBody(request: FastifyRequest): {
+  body: Buffer | string | Readable | null;
+  stripUsage: boolean;
+} {
+  if (request.method === 'GET' || request.method === 'HEAD')
+    return { body: null, stripUsage: false };
+  const json = request.rawBody === undefined ? undefined : request.body;
+  if (json === undefined) return { body: request.raw, stripUsage: false };
+  const body = json as { stream?: unknown; stream_options?: { include_usage?: unknown } } | null;
+  if (
+    USAGE_IN_STREAM_ROUTES.has(request.url.split('?', 1)[0]!) &&
+    body !== null &&
+    typeof body === 'object' &&
+    body.stream === true &&
+    body.stream_options?.include_usage !== true
+  ) {
+    // Usage arrives only in a last chunk the caller must ask for; ask for it, strip it again.
+    const options = typeof body.stream_options === 'object' ? body.stream_options : {};
+    return {
+      body: JSON.stringify({ ...body, stream_options: { ...options, include_usage: true } }),
+      stripUsage: true,
+    };
+  }
+  return { body: request.rawBody ?? null, stripUsage: false };
+}
+
+export async function forward(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: ForwardDeps,
+): Promise<FastifyReply> {
+  const state = request.state;
+  const { upstream } = deps;
+  const { body, stripUsage } = outgoingBody(request);
+  const abort = new AbortController();
+  // 'close' with the answer unfinished: the caller went away (or the gateway is stopping).
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  const headers = requestHeadersFor(request.headers, state.key!);
+  state.key = undefined;
+  state.forwardedAt = performance.now();
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await upstream.pool.request({
+      method: request.method as 'POST',
+      path: upstream.basePath + request.url,
+      headers,
+      body,
+      signal: abort.signal,
+      headersTimeout: upstream.headersTimeoutMs,
+      bodyTimeout: upstream.idleTimeoutMs,
+    });
+  } catch (err) {
+    if (abort.signal.aborted) return reply; // nobody left to answer
+    if (err instanceof errors.HeadersTimeoutError) throw upstreamTimeout();
+    throw upstreamUnavailable(describeUpstreamError(err));
+  }
+  state.upstreamHeadersAt = performance.now();
+  deps.metrics.upstreamLatency.observe(
+    { model: state.model ?? '' },
+    (state.upstreamHeadersAt - state.forwardedAt) / 1000,
+  );
+
+  const contentType = String(response.headers['content-type'] ?? '');
+  const sse = contentType.startsWith('text/event-stream');
+  const ok = response.statusCode >= 200 && response.statusCode < 300;
+  // A compressed answer (never asked for: accept-encoding is not forwarded) is passed as is.
+  const encoded = response.headers['content-encoding'] !== undefined;
+  const tap =
+    ok && !encoded && (sse || contentType.includes('json'))
+      ? new UsageTap(sse ? 'sse' : 'json', sse && stripUsage)
+      : undefined;
+  reply.code(response.statusCode);
+  reply.headers(responseHeadersFor(response.headers, tap !== undefined && sse && stripUsage));
+  if (!tap) return reply.send(response.body);
+  tap.once('end', () => {
+    state.usage = tap.usage;
+  });
+  pipeline(response.body, tap, () => {
+    // Errors reach the caller through the reply (fastify ends it); nothing more to do here.
+  });
+  return reply.send(tap);
+}
+
+function describeUpstreamError(err: unknown): string {
+  if (err instanceof errors.ConnectTimeoutError) return 'connection timed out';
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (err instanceof errors.SocketError) return 'connection closed';
+  return err instanceof Error ? err.message : String(err);
+}

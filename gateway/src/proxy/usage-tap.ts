@@ -1,0 +1,189 @@
+// Reads token usage out of an answer while it passes through, without holding the answer up.
+//
+// - JSON answers: the chunks are kept (up to a bound) and `usage` is read at the end.
+// - Server-sent events: each complete event is inspected as it passes; the last `usage` seen
+//   wins (OpenAI and LiteLLM put it in the last data chunk when the request asks for
+//   `stream_options.include_usage`). When the gateway added that option itself, the caller did
+//   not ask for usage chunks: a usage-only chunk is dropped and `usage` is removed from a chunk
+//   that also carries choices, so the caller sees the stream it asked for.
+import { StringDecoder } from 'node:string_decoder';
+import { Transform, type TransformCallback } from 'node:stream';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** Largest JSON answer kept to read its usage; beyond it usage is unknown (counted as 0). */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** Longest incomplete event held back; a stream without event boundaries is passed on as is. */
+const MAX_PENDING_CHARS = 1024 * 1024;
+
+export class UsageTap extends Transform {
+  usage: Usage | undefined;
+  readonly #mode: 'json' | 'sse';
+  readonly #stripUsage: boolean;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #decoder = new StringDecoder('utf8');
+  #pending = '';
+
+  /** `stripUsage`: the gateway asked for usage chunks the caller did not want. */
+  constructor(mode: 'json' | 'sse', stripUsage = false) {
+    super();
+    this.#mode = mode;
+    this.#stripUsage = stripUsage;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.#mode === 'json') {
+      this.#bytes += chunk.length;
+      if (this.#bytes <= MAX_JSON_BYTES) this.#chunks.push(chunk);
+      else this.#chunks = [];
+      done(null, chunk);
+      return;
+    }
+    if (!this.#stripUsage) {
+      // Forward the bytes as they came; inspect a decoded copy.
+      this.#scanEvents(this.#decoder.write(chunk), false);
+      done(null, chunk);
+      return;
+    }
+    const out = this.#scanEvents(this.#decoder.write(chunk), true);
+    done(null, out.length > 0 ? out : undefined);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.#mode === 'json') {
+      if (this.#bytes <= MAX_JSON_BYTES) this.usage = usageInJson(Buffer.concat(this.#chunks));
+      this.#chunks = [];
+      done();
+      return;
+    }
+    const rest = this.#pending + this.#decoder.end();
+    this.#pending = '';
+    if (rest.length > 0) {
+      const out = this.#inspectEvent(rest, this.#stripUsage);
+      done(null, this.#stripUsage ? out : undefined);
+      return;
+    }
+    done();
+  }
+
+  /** Splits complete events off `text`; returns what to forward when rewriting. */
+  #scanEvents(text: string, rewrite: boolean): string {
+    let buffer = this.#pending + text;
+    let out = '';
+    for (;;) {
+      const end = eventEnd(buffer);
+      if (end === undefined) break;
+      const event = buffer.slice(0, end.index + end.length);
+      buffer = buffer.slice(end.index + end.length);
+      out += this.#inspectEvent(event, rewrite);
+    }
+    if (buffer.length > MAX_PENDING_CHARS) {
+      // Not events as we know them: stop holding it back (and stop looking for usage in it).
+      out += buffer;
+      buffer = '';
+    }
+    this.#pending = buffer;
+    return out;
+  }
+
+  /** Records usage from one event; returns the event as it should be forwarded. */
+  #inspectEvent(event: string, rewrite: boolean): string {
+    if (!event.includes('"usage"')) return event;
+    const data = dataOf(event);
+    if (data === undefined || data === '[DONE]') return event;
+    let parsed: { usage?: unknown; choices?: unknown };
+    try {
+      parsed = JSON.parse(data) as typeof parsed;
+    } catch {
+      return event;
+    }
+    const usage = toUsage(parsed.usage);
+    if (usage) this.usage = usage;
+    // Only OpenAI chunks (they carry `choices`) got usage because the gateway asked for it;
+    // other streams (Anthropic's /v1/messages) always carry it and keep it.
+    if (!rewrite || parsed.usage === undefined || !Array.isArray(parsed.choices)) return event;
+    if (parsed.choices.length === 0) return '';
+    delete parsed.usage;
+    return `data: ${JSON.stringify(parsed)}\n\n`;
+  }
+}
+
+function eventEnd(buffer: string): { index: number; length: number } | undefined {
+  const lf = buffer.indexOf('\n\n');
+  const crlf = buffer.indexOf('\r\n\r\n');
+  if (lf === -1 && crlf === -1) return undefined;
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { index: crlf, length: 4 };
+  return { index: lf, length: 2 };
+}
+
+/** The data of an SSE event (its `data:` lines joined), or undefined. */
+function dataOf(event: string): string | undefined {
+  const lines = event.split(/\r?\n/).filter((l) => l.startsWith('data:'));
+  if (lines.length === 0) return undefined;
+  return lines.map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+}
+
+/** `usage` of a JSON answer: found from the end, where OpenAI and LiteLLM put it. */
+export function usageInJson(body: Buffer): Usage | undefined {
+  // The last "usage" followed by a colon: a key (a string value "usage" is not followed by one).
+  let at = body.length;
+  let colon: number;
+  do {
+    at = at > 0 ? body.lastIndexOf('"usage"', at - 1) : -1;
+    if (at === -1) return undefined;
+    colon = afterSpace(body, at + 7);
+  } while (body[colon] !== 0x3a);
+  const start = afterSpace(body, colon + 1);
+  if (body[start] !== 0x7b) return undefined; // not an object: null, or cut off
+  const end = matchingBrace(body, start);
+  if (end === undefined) return undefined;
+  try {
+    return toUsage(JSON.parse(body.subarray(start, end + 1).toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Index of the first byte from `i` on that is not JSON white space. */
+function afterSpace(body: Buffer, i: number): number {
+  while (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09) i++;
+  return i;
+}
+
+/** Index of the `}` closing the object opened at `start`, skipping strings. */
+function matchingBrace(body: Buffer, start: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) return i;
+  }
+  return undefined;
+}
+
+function toUsage(value: unknown): Usage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const u = value as Record<string, unknown>;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  const promptTokens = count(u.prompt_tokens);
+  const completionTokens = count(u.completion_tokens);
+  const total = count(u.total_tokens);
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: total > 0 ? total : promptTokens + completionTokens,
+  };
+}

@@ -1,0 +1,282 @@
+// The gateway's view of the routing config the operator publishes (crds/routing): KeyPolicies
+// read from Redis on first use and cached (policy-cache.ts), model routes held whole.
+//
+// Staying current:
+// - every change the operator makes is announced on the changes channel: a changed key is
+//   dropped from the cache (the next request reads it again), `full` or a new epoch drops all;
+// - pub/sub delivers at most once, so a gap is detected: after the subscriber reconnects, and
+//   by a check of the meta revision every `checkIntervalMs`, a revision newer than the last
+//   announcement seen drops the whole cache (which keys changed is unknown);
+// - a load racing an invalidation of the same key is used for its request but not cached.
+// While Redis is unreachable, cached keys keep working and uncached ones are 'unavailable'.
+// A record that is missing while the config's meta is missing too (Redis restarted empty and
+// the operator has not refilled it yet) is 'unavailable', not 'absent': the key may be valid.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { routingKeys, type RoutingKeys } from '../../../crds/routing/redis-layout.ts';
+import {
+  KeyPolicy,
+  ModelRoutes,
+  RoutingChange,
+  parseRoutingJson,
+} from '../../../crds/routing/schema.ts';
+import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
+import { PolicyCache, type CachedPolicy } from './policy-cache.ts';
+
+export type Lookup =
+  { kind: 'found'; entry: CachedPolicy } | { kind: 'absent' } | { kind: 'unavailable' };
+
+export interface RoutingViewOptions {
+  /** Commands (reads). Shared with the rate limiter. */
+  redis: Redis;
+  /** A connection of its own for SUBSCRIBE. */
+  subscriber: Redis;
+  prefix: string;
+  negativeTtlMs: number;
+  /** How often the meta revision is compared with the announcements seen. Default 5 s. */
+  checkIntervalMs?: number;
+  logger: Logger;
+  metrics?: GatewayMetrics;
+  maxEntries?: number;
+}
+
+const ABSENT: Lookup = { kind: 'absent' };
+const UNAVAILABLE: Lookup = { kind: 'unavailable' };
+
+export class RoutingView {
+  readonly cache: PolicyCache;
+  readonly #redis: Redis;
+  readonly #subscriber: Redis;
+  readonly #keys: RoutingKeys;
+  readonly #log: Logger;
+  readonly #metrics: GatewayMetrics | undefined;
+  readonly #checkIntervalMs: number;
+  readonly #loading = new Map<string, Promise<Lookup>>();
+  /** Grows with every invalidation: a load that saw it change must not cache its result. */
+  #generation = 0;
+  #epoch: string | undefined;
+  /** The newest revision announced or read. */
+  #revision = -1;
+  /** A newer revision the last check saw before its announcement arrived. */
+  #suspectRevision: number | undefined;
+  #configPresent = false;
+  #subscribed = false;
+  #models: ModelRoutes | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: RoutingViewOptions) {
+    this.#redis = options.redis;
+    this.#subscriber = options.subscriber;
+    this.#keys = routingKeys(options.prefix);
+    this.#log = options.logger.child({ component: 'routing-view' });
+    this.#metrics = options.metrics;
+    this.#checkIntervalMs = options.checkIntervalMs ?? 5_000;
+    this.cache = new PolicyCache({
+      negativeTtlMs: options.negativeTtlMs,
+      ...(options.maxEntries ? { maxEntries: options.maxEntries } : {}),
+    });
+  }
+
+  /** Subscribes and reads the meta and models; never throws (Redis may come later). */
+  async start(): Promise<void> {
+    this.#subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.#keys.channel) this.#onChange(message);
+    });
+    // ioredis subscribes again by itself after a reconnect; what was published meanwhile is
+    // lost, so check the revision once it is back.
+    this.#subscriber.on('ready', () => {
+      if (this.#subscribed) void this.check({ afterGap: true });
+    });
+    this.#subscriber.on('end', () => (this.#subscribed = false));
+    this.#subscriber.on('close', () => (this.#subscribed = false));
+    this.#subscriber.on('subscribe', () => (this.#subscribed = true));
+    await this.#subscribe();
+    await this.check({ afterGap: true });
+    this.#timer = setInterval(() => void this.check({ afterGap: false }), this.#checkIntervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Ready: subscribed to changes and the config was found in Redis at least once. */
+  get ready(): boolean {
+    return this.#subscribed && this.#epoch !== undefined && this.#redis.status === 'ready';
+  }
+
+  get models(): ModelRoutes | undefined {
+    return this.#models;
+  }
+
+  /** The cached answer for `hash`, without I/O; undefined when Redis must be asked. */
+  cached(hash: string): Lookup | undefined {
+    const hit = this.cache.get(hash);
+    if (hit === undefined) return undefined;
+    if (hit === 'absent') {
+      this.#metrics?.keyLookups.inc({ result: 'negative_hit' });
+      return ABSENT;
+    }
+    this.#metrics?.keyLookups.inc({ result: 'hit' });
+    return { kind: 'found', entry: hit };
+  }
+
+  /** Reads `hash` from Redis; concurrent loads of one key share one read. */
+  load(hash: string): Promise<Lookup> {
+    const running = this.#loading.get(hash);
+    if (running) return running;
+    this.#metrics?.keyLookups.inc({ result: 'miss' });
+    const loading = this.#read(hash).finally(() => this.#loading.delete(hash));
+    this.#loading.set(hash, loading);
+    return loading;
+  }
+
+  async #read(hash: string): Promise<Lookup> {
+    if (this.#redis.status !== 'ready') return UNAVAILABLE;
+    const generation = this.#generation;
+    let record: string | null;
+    let epoch: string | null;
+    try {
+      const replies = await this.#redis
+        .pipeline()
+        .hget(this.#keys.keys, hash)
+        .hget(this.#keys.meta, 'epoch')
+        .exec();
+      if (!replies || replies.some(([err]) => err)) return UNAVAILABLE;
+      record = replies[0]![1] as string | null;
+      epoch = replies[1]![1] as string | null;
+    } catch {
+      return UNAVAILABLE;
+    }
+    const cacheable = generation === this.#generation;
+    if (record === null) {
+      if (epoch === null) return UNAVAILABLE;
+      if (cacheable) this.cache.setAbsent(hash);
+      return ABSENT;
+    }
+    const policy = parseRoutingJson(KeyPolicy, record);
+    if (!policy || policy.keyHash !== hash) {
+      this.#log.warn(
+        'a routing record is not a KeyPolicy of this schema version; refusing its key',
+      );
+      return ABSENT;
+    }
+    if (!cacheable) {
+      return {
+        kind: 'found',
+        entry: {
+          policy,
+          expiresAtMs: policy.expiresAt ? Date.parse(policy.expiresAt) : Infinity,
+        },
+      };
+    }
+    return { kind: 'found', entry: this.cache.setFound(policy) };
+  }
+
+  async #subscribe(): Promise<void> {
+    try {
+      await this.#subscriber.subscribe(this.#keys.channel);
+      this.#subscribed = true;
+    } catch (err) {
+      this.#log.warn({ err: errorFields(err) }, 'cannot subscribe to routing changes yet');
+    }
+  }
+
+  #onChange(message: string): void {
+    const change = parseRoutingJson(RoutingChange, message);
+    if (!change) {
+      this.#log.warn('ignoring a routing change message of another format');
+      return;
+    }
+    if (change.epoch !== this.#epoch || change.full) {
+      this.#dropAll(change.epoch !== this.#epoch ? 'new epoch' : 'full publish');
+      this.#epoch = change.epoch;
+      this.#revision = change.revision;
+      this.#configPresent = true;
+      void this.#loadModels();
+      return;
+    }
+    this.#revision = Math.max(this.#revision, change.revision);
+    for (const hash of change.keys ?? []) {
+      this.#generation++;
+      this.cache.invalidate(hash);
+      this.#metrics?.routingInvalidations.inc({ kind: 'key' });
+    }
+    if (change.models) void this.#loadModels();
+  }
+
+  /**
+   * Compares Redis's meta with what was announced. `afterGap`: messages may have been lost
+   * (start, reconnect), so any newer revision drops the cache at once; a periodic check gives
+   * an announcement in flight one more interval to arrive.
+   */
+  async check({ afterGap }: { afterGap: boolean }): Promise<void> {
+    if (this.#stopped) return;
+    if (!this.#subscribed) await this.#subscribe();
+    let meta: Record<string, string>;
+    try {
+      meta = await this.#redis.hgetall(this.#keys.meta);
+    } catch {
+      return; // unreachable: cached keys keep working; the next check or reconnect catches up
+    }
+    const epoch = meta.epoch;
+    const revision = meta.revision === undefined ? undefined : Number(meta.revision);
+    if (epoch === undefined || revision === undefined || !Number.isFinite(revision)) {
+      if (this.#configPresent) {
+        this.#log.warn(
+          'the routing config is missing from Redis (restarted or flushed); cached keys keep working until the operator refills it',
+        );
+      }
+      this.#configPresent = false;
+      return;
+    }
+    this.#configPresent = true;
+    if (epoch !== this.#epoch) {
+      if (this.#epoch !== undefined) this.#dropAll('new epoch');
+      this.#epoch = epoch;
+      this.#revision = revision;
+      this.#suspectRevision = undefined;
+      await this.#loadModels();
+      return;
+    }
+    if (revision <= this.#revision) {
+      this.#suspectRevision = undefined;
+      return;
+    }
+    const missed =
+      afterGap || (this.#suspectRevision !== undefined && this.#suspectRevision > this.#revision);
+    if (missed) {
+      this.#dropAll(`announcements missed (revision ${this.#revision} → ${revision})`);
+      this.#revision = revision;
+      this.#suspectRevision = undefined;
+      await this.#loadModels();
+    } else {
+      this.#suspectRevision = revision;
+    }
+  }
+
+  #dropAll(why: string): void {
+    this.#generation++;
+    const { found } = this.cache.size;
+    this.cache.clear();
+    this.#metrics?.routingInvalidations.inc({ kind: 'full' });
+    this.#log.info({ dropped: found, why }, 'dropped every cached key policy');
+  }
+
+  async #loadModels(): Promise<void> {
+    try {
+      const json = await this.#redis.get(this.#keys.models);
+      this.#models = json === null ? undefined : parseRoutingJson(ModelRoutes, json);
+    } catch {
+      // kept as they were; the next change or check reloads them
+    }
+  }
+}
+
+function errorFields(err: unknown): { name: string; message: string } {
+  return err instanceof Error
+    ? { name: err.name, message: err.message }
+    : { name: 'Error', message: String(err) };
+}

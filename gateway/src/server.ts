@@ -1,0 +1,153 @@
+// Starts a gateway: Redis connections, the routing view, the rate limiter, the upstream pool,
+// the public app and the management app; and stops it gracefully: readiness goes false, new
+// requests get 503, running ones (streams included) get SHUTDOWN_GRACE to finish, then the
+// rest are cut and the connections closed.
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildGatewayApp } from './app.ts';
+import type { GatewayConfig } from './config.ts';
+import { FallbackRateLimiter } from './limits/fallback-rate-limiter.ts';
+import { LocalRateLimiter } from './limits/local-rate-limiter.ts';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
+import { buildManagementApp } from './management.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './observability/gateway-metrics.ts';
+import { createGatewayLogger } from './observability/logger.ts';
+import { createUpstream } from './proxy/upstream.ts';
+import { connectGatewayRedis } from './redis-connections.ts';
+import { RoutingView } from './routing/routing-view.ts';
+
+export interface RunningGateway {
+  /** http://host:port: the OpenAI base URL is `${url}/v1`. */
+  url: string;
+  managementUrl: string;
+  app: FastifyInstance;
+  view: RoutingView;
+  metrics: GatewayMetrics;
+  /** Resolves once Redis is connected and the routing config was read (or after timeoutMs). */
+  ready(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  logger?: Logger;
+  /** How often the routing meta is compared with the announcements. Default 5 s. */
+  routingCheckIntervalMs?: number;
+  /** process metrics (off in tests running several gateways in one process). Default true. */
+  defaultMetrics?: boolean;
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  options: StartGatewayOptions = {},
+): Promise<RunningGateway> {
+  const logger = options.logger ?? createGatewayLogger(config.logLevel);
+  const redis = connectGatewayRedis(config.redisUrl, logger);
+  let cacheSize = () => ({ found: 0, absent: 0 });
+  const metrics = createGatewayMetrics({
+    defaultMetrics: options.defaultMetrics ?? true,
+    cacheSize: () => cacheSize(),
+  });
+  const view = new RoutingView({
+    redis: redis.commands,
+    subscriber: redis.subscriber,
+    prefix: config.routingPrefix,
+    negativeTtlMs: config.negativeCacheTtlMs,
+    checkIntervalMs: options.routingCheckIntervalMs ?? 5_000,
+    logger,
+    metrics,
+  });
+  cacheSize = () => view.cache.size;
+  // A parallel slot outlives no request: the longest a request may take upstream.
+  const leaseMs = config.upstreamHeadersTimeoutMs + config.upstreamIdleTimeoutMs;
+  const limiter = new FallbackRateLimiter({
+    redis: new RedisRateLimiter({
+      redis: redis.commands,
+      prefix: config.routingPrefix,
+      leaseMs,
+      logger,
+    }),
+    local: new LocalRateLimiter({ leaseMs }),
+    mode: config.limitsWhenRedisDown,
+    isRedisReady: () => redis.commands.status === 'ready',
+    logger,
+  });
+  const upstream = createUpstream({
+    url: config.litellmUrl,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+  });
+  let closing = false;
+  const app = buildGatewayApp({
+    view,
+    limiter,
+    upstream,
+    metrics,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    isClosing: () => closing,
+  });
+  const redisUp = () => redis.commands.status === 'ready';
+  const management = buildManagementApp({
+    registry: metrics.registry,
+    checks: [
+      { name: 'redis', ok: redisUp },
+      { name: 'routing-config', ok: () => view.ready },
+      { name: 'not-stopping', ok: () => !closing },
+    ],
+  });
+  metrics.redisUp.set(0);
+  redis.commands.on('ready', () => metrics.redisUp.set(1));
+  redis.commands.on('close', () => metrics.redisUp.set(0));
+
+  await view.start();
+  await app.listen({ port: config.port, host: config.host });
+  await management.listen({ port: config.managementPort, host: config.host });
+  const url = baseUrl(app, config.host);
+  const managementUrl = baseUrl(management, config.host);
+  logger.info({ url, managementUrl }, 'gateway listening');
+
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    logger.info({ graceMs: config.shutdownGraceMs }, 'stopping: draining running requests');
+    const grace = setTimeout(() => {
+      logger.warn('shutdown grace over: cutting the requests still running');
+      app.server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    grace.unref();
+    await app.close();
+    clearTimeout(grace);
+    view.stop();
+    await management.close();
+    await upstream.close();
+    await redis.close();
+    logger.info('gateway stopped');
+  };
+
+  return {
+    url,
+    managementUrl,
+    app,
+    view,
+    metrics,
+    async ready(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (view.ready) return true;
+        await view.check({ afterGap: false });
+        if (view.ready) return true;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return view.ready;
+    },
+    close,
+  };
+}
+
+function baseUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address() as AddressInfo;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
+}

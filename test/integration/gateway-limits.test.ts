@@ -1,0 +1,212 @@
+// Rate limits through two gateway instances sharing one Redis, under 50 concurrent callers:
+// rpm and parallel limits admit exactly their number (no more, no fewer), per key, per
+// subscription (team + model) and per team; tokens are debited with the exact counts the
+// answers report; refusals are 429 throttling_error with retry-after and x-ratelimit-*
+// headers, as LiteLLM's.
+//
+// Windows are fixed 60-second windows on Redis's clock; a test that needs one whole window
+// waits when fewer than 5 s of the current one remain.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LIMIT_SUFFIX, scopeBaseKey, windowOf } from '../../gateway/src/limits/limit-keys.ts';
+import type { RunningGateway } from '../../gateway/src/server.ts';
+import { countTokens, echoReply } from '../fake-openai/server.ts';
+import { chat, startGatewayBed, type GatewayBed } from './support/gateway-bed.ts';
+
+const CALLERS = 50;
+
+let bed: GatewayBed;
+let a: RunningGateway;
+let b: RunningGateway;
+let redis: Redis;
+
+beforeAll(async () => {
+  bed = await startGatewayBed(inject('redisUrl'));
+  redis = new Redis(inject('redisUrl'));
+  a = await bed.startGateway();
+  b = await bed.startGateway();
+});
+afterAll(async () => {
+  await bed?.stop();
+  redis?.disconnect();
+});
+
+/** Redis's time in ms. */
+async function redisNow(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Waits for the next window when the current one ends within 5 s. */
+async function awayFromWindowEdge(): Promise<void> {
+  const now = await redisNow();
+  const left = 60_000 - (now % 60_000);
+  if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
+}
+
+/** `count` chat requests at once, alternating between the two gateways. */
+async function burst(key: string, count = CALLERS, body: Record<string, unknown> = {}) {
+  const responses = await Promise.all(
+    Array.from({ length: count }, (_, i) => chat(i % 2 === 0 ? a : b, key, body)),
+  );
+  await Promise.all(responses.map((r) => r.arrayBuffer()));
+  return responses;
+}
+
+const statuses = (responses: Response[]) => {
+  const counts: Record<number, number> = {};
+  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+};
+
+describe('requests per minute', () => {
+  it('admits exactly rpm of 50 concurrent callers across two instances, with LiteLLM-style refusals', async () => {
+    await awayFromWindowEdge();
+    const { key } = await bed.addKey({ keyLimits: { rpm: 20 } });
+    const responses = await burst(key);
+    expect(statuses(responses)).toEqual({ 200: 20, 429: 30 });
+
+    // Each admitted request saw a different count: remaining 19, 18, … 0.
+    const remaining = responses
+      .filter((r) => r.status === 200)
+      .map((r) => Number(r.headers.get('x-ratelimit-remaining-requests')))
+      .sort((x, y) => x - y);
+    expect(remaining).toEqual(Array.from({ length: 20 }, (_, i) => i));
+
+    const refused = responses.find((r) => r.status === 429)!;
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('20');
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(refused.headers.get('rate_limit_type')).toBe('requests');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    const again = await chat(a, key);
+    const { error } = (await again.json()) as { error: { type: string; message: string } };
+    expect(again.status).toBe(429);
+    expect(error.type).toBe('throttling_error');
+    expect(error.message).toContain('Rate limit exceeded for this key');
+    expect(error.message).not.toContain(key);
+  });
+
+  it('shares a team limit between the keys of the team', async () => {
+    await awayFromWindowEdge();
+    const team = `team-shared-${Date.now()}`;
+    const one = await bed.addKey({ team, teamLimits: { rpm: 12 } });
+    const two = await bed.addKey({ team, teamLimits: { rpm: 12 } });
+    const responses = (await Promise.all([burst(one.key, 25), burst(two.key, 25)])).flat();
+    expect(statuses(responses)).toEqual({ 200: 12, 429: 38 });
+    const refused = responses.find((r) => r.status === 429)!;
+    expect((await chat(a, one.key)).headers.get('rate_limit_type')).toBe('requests');
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('12');
+  });
+
+  it("limits one subscription (team + model) without touching the team's other models", async () => {
+    await awayFromWindowEdge();
+    const { key } = await bed.addKey({
+      models: ['fake-model', 'granite'],
+      subscriptionLimits: { 'fake-model': { rpm: 7 } },
+    });
+    const limited = await burst(key, CALLERS);
+    expect(statuses(limited)).toEqual({ 200: 7, 429: 43 });
+    const other = await burst(key, 10, { model: 'granite' });
+    expect(statuses(other)).toEqual({ 200: 10 });
+  });
+});
+
+describe('parallel requests', () => {
+  let upstream: Server;
+  let held: (() => void)[] = [];
+  let gated: [RunningGateway, RunningGateway];
+
+  beforeAll(async () => {
+    // An upstream that answers only when the test releases it.
+    upstream = createServer((req, res) => {
+      req.resume();
+      held.push(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          '{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gated = [
+      await bed.startGateway({ LITELLM_URL: url }),
+      await bed.startGateway({ LITELLM_URL: url }),
+    ];
+  });
+  afterAll(() => {
+    for (const release of held) release();
+    upstream?.close();
+  });
+
+  it('lets exactly maxParallelRequests of 50 concurrent callers run, and frees the slots after', async () => {
+    const { key } = await bed.addKey({ keyLimits: { maxParallelRequests: 5 } });
+    const started = Array.from({ length: CALLERS }, (_, i) => chat(gated[i % 2]!, key));
+    // The refusals come back at once; the admitted ones wait upstream.
+    await expect.poll(() => held.length).toBe(5);
+    const first = await Promise.race(started);
+    expect(first.status).toBe(429);
+    expect(first.headers.get('rate_limit_type')).toBe('max_parallel_requests');
+    // Nothing more gets in while the five run.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(held.length).toBe(5);
+    const release = held;
+    held = [];
+    for (const r of release) r();
+    expect(statuses(await Promise.all(started))).toEqual({ 200: 5, 429: 45 });
+
+    // Slots are back: five more run at once.
+    const next = Array.from({ length: 10 }, (_, i) => chat(gated[i % 2]!, key));
+    await expect.poll(() => held.length).toBe(5);
+    for (const r of held) r();
+    held = [];
+    expect(statuses(await Promise.all(next))).toEqual({ 200: 5, 429: 5 });
+  });
+
+  it('frees the slot of a caller that went away', async () => {
+    const { key } = await bed.addKey({ keyLimits: { maxParallelRequests: 1 } });
+    const leaving = new AbortController();
+    const gone = fetch(`${gated[1].url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: leaving.signal,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{"model":"fake-model","messages":[]}',
+    }).catch(() => undefined);
+    await expect.poll(() => held.length).toBe(1);
+    // The one slot is taken.
+    expect((await chat(gated[0], key)).status).toBe(429);
+    leaving.abort();
+    await gone;
+    held = [];
+    // Its slot is free again for the next caller, on the other instance.
+    await expect
+      .poll(async () => {
+        const next = chat(gated[0], key);
+        await new Promise((r) => setTimeout(r, 50));
+        for (const release of held.splice(0)) release();
+        return (await next).status;
+      })
+      .toBe(200);
+  });
+});
+
+describe('tokens per minute', () => {
+  it('debits the exact tokens of 50 concurrent answers, then refuses every caller', async () => {
+    await awayFromWindowEdge();
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 100 } });
+    const window = windowOf(await redisNow());
+    const responses = await burst(key);
+    // Tokens are known only after an answer: the 50 started before any was counted.
+    expect(statuses(responses)).toEqual({ 200: 50 });
+    const perRequest = countTokens('hello there') + countTokens(echoReply('hello there'));
+    const counter = `${scopeBaseKey(bed.prefix, policy.team, 'key', policy.keyHash)}${LIMIT_SUFFIX.tokens}${window}`;
+    await expect.poll(async () => Number(await redis.get(counter))).toBe(50 * perRequest);
+    const after = await burst(key);
+    expect(statuses(after)).toEqual({ 429: 50 });
+    expect(after[0]!.headers.get('rate_limit_type')).toBe('tokens');
+  });
+});

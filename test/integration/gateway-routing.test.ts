@@ -1,0 +1,199 @@
+// How the gateways' view of the routing config follows the operator's changes, and what they
+// do when Redis loses the config or goes away. Two gateway instances share one Redis (with
+// LiteLLM, deleted keys have kept working on a second replica: here every instance must
+// refuse within a second). The flush/restart tests use a Redis server of their own.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningGateway } from '../../gateway/src/server.ts';
+import { startRedis, type RedisServer } from '../harness/redis.ts';
+import { chat, startGatewayBed, type GatewayBed } from './support/gateway-bed.ts';
+
+/** Polls every 10 ms until every gateway answers `status`; returns how long that took. */
+async function untilAll(
+  gateways: RunningGateway[],
+  key: string,
+  status: number,
+  body: Record<string, unknown> = {},
+): Promise<number> {
+  const started = performance.now();
+  await expect
+    .poll(
+      async () => (await Promise.all(gateways.map((g) => chat(g, key, body)))).map((r) => r.status),
+      { timeout: 5_000, interval: 10 },
+    )
+    .toEqual(gateways.map(() => status));
+  return performance.now() - started;
+}
+
+describe('two gateways on one Redis', () => {
+  let bed: GatewayBed;
+  let a: RunningGateway;
+  let b: RunningGateway;
+
+  beforeAll(async () => {
+    bed = await startGatewayBed(inject('redisUrl'));
+    a = await bed.startGateway();
+    b = await bed.startGateway();
+  });
+  afterAll(async () => {
+    await bed?.stop();
+  });
+
+  it('refuses a deleted key on every instance within a second', async () => {
+    const key = await bed.addKey();
+    // Both instances have it cached.
+    for (const g of [a, b]) expect((await chat(g, key.key)).status).toBe(200);
+    await bed.removeKey(key);
+    expect(await untilAll([a, b], key.key, 401)).toBeLessThan(1_000);
+  });
+
+  it('refuses a revoked model on every instance within a second, other models unaffected', async () => {
+    const key = await bed.addKey({ models: ['fake-model', 'granite'] });
+    for (const g of [a, b]) expect((await chat(g, key.key)).status).toBe(200);
+    await bed.updateKey(key, { models: ['granite'] });
+    expect(await untilAll([a, b], key.key, 403)).toBeLessThan(1_000);
+    // granite is still allowed: the request reaches the upstream (which serves any model).
+    expect((await chat(a, key.key, { model: 'granite' })).status).toBe(200);
+  });
+
+  it('refuses a key suspended while cached, and takes it back when resumed', async () => {
+    const key = await bed.addKey();
+    for (const g of [a, b]) expect((await chat(g, key.key)).status).toBe(200);
+    const suspended = await bed.updateKey(key, { suspended: true, suspendedReason: 'Suspended' });
+    expect(await untilAll([a, b], key.key, 401)).toBeLessThan(1_000);
+    await bed.updateKey(suspended, { suspended: false, suspendedReason: undefined });
+    expect(await untilAll([a, b], key.key, 200)).toBeLessThan(1_000);
+  });
+
+  it('accepts a new key at once even right after refusing it as unknown (negative cache)', async () => {
+    const future = await bed.addKey();
+    await bed.removeKey(future);
+    expect((await chat(a, future.key)).status).toBe(401); // now remembered as unknown
+    await bed.publisher.putKey(future.policy);
+    expect(await untilAll([a], future.key, 200)).toBeLessThan(1_000);
+  });
+
+  it('answers repeated unknown keys from memory, not Redis', async () => {
+    const before = await lookups(a);
+    for (let i = 0; i < 20; i++)
+      expect((await chat(a, 'sk-flood-of-one-bad-key')).status).toBe(401);
+    const after = await lookups(a);
+    expect(after.miss - before.miss).toBe(1);
+    expect(after.negative_hit - before.negative_hit).toBe(19);
+  });
+
+  it('notices a change announced while its subscription was down', async () => {
+    const key = await bed.addKey();
+    for (const g of [a, b]) expect((await chat(g, key.key)).status).toBe(200);
+    const admin = new Redis(bed.redisUrl);
+    try {
+      // Cut every subscriber connection and change the key at once: the announcement may
+      // be lost; the revision check after the reconnect must catch it.
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await bed.removeKey(key);
+    } finally {
+      admin.disconnect();
+    }
+    expect(await untilAll([a, b], key.key, 401)).toBeLessThan(2_000);
+  });
+});
+
+describe('Redis losing the config, or going away', () => {
+  let dir: string;
+  let server: RedisServer;
+  let bed: GatewayBed;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gateway-redis-'));
+    server = await startRedis({ dir });
+    bed = await startGatewayBed(server.url);
+    gateway = await bed.startGateway();
+  });
+  // What the operator's routing sync does when it finds the config gone (it retries until
+  // Redis answers).
+  const refill = () =>
+    expect
+      .poll(
+        () =>
+          bed.publisher.ensurePublished().then(
+            () => true,
+            () => false,
+          ),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+
+  afterEach(async () => {
+    await server.start();
+    await refill();
+  });
+  afterAll(async () => {
+    await bed?.stop();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const readyz = async () => (await fetch(`${gateway.managementUrl}/readyz`)).status;
+
+  it('after FLUSHALL: cached keys keep working, others wait (503) until the operator refills', async () => {
+    const cached = await bed.addKey();
+    const uncached = await bed.addKey();
+    expect((await chat(gateway, cached.key)).status).toBe(200);
+    await server.flush();
+    expect((await chat(gateway, cached.key)).status).toBe(200);
+    const waiting = await chat(gateway, uncached.key);
+    expect(waiting.status).toBe(503);
+    expect(waiting.headers.get('retry-after')).toBe('1');
+    await refill();
+    await expect.poll(async () => (await chat(gateway, uncached.key)).status).toBe(200);
+    expect((await chat(gateway, cached.key)).status).toBe(200);
+  });
+
+  it('with Redis down: cached keys keep working on local limits, unknown keys are refused, not ready', async () => {
+    const cached = await bed.addKey({ keyLimits: { rpm: 3 } });
+    const uncached = await bed.addKey();
+    expect((await chat(gateway, cached.key)).status).toBe(200);
+    await server.stop();
+    await expect.poll(readyz).toBe(503);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await chat(gateway, cached.key)).status);
+    // One of the three was counted in Redis before it stopped; the local count starts empty.
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await chat(gateway, uncached.key)).status).toBe(503);
+    expect((await chat(gateway, 'sk-never-heard-of')).status).toBe(503);
+
+    await server.start();
+    await refill();
+    await expect.poll(readyz, { timeout: 10_000 }).toBe(200);
+    await expect.poll(async () => (await chat(gateway, uncached.key)).status).toBe(200);
+    expect((await chat(gateway, 'sk-never-heard-of')).status).toBe(401);
+  });
+
+  it('with LIMITS_WHEN_REDIS_DOWN=closed: refuses limited requests while Redis is down', async () => {
+    const closed = await bed.startGateway({ LIMITS_WHEN_REDIS_DOWN: 'closed' });
+    const open = await bed.startGateway({ LIMITS_WHEN_REDIS_DOWN: 'open' });
+    const key = await bed.addKey({ keyLimits: { rpm: 1 } });
+    expect((await chat(closed, key.key)).status).toBe(200);
+    expect((await chat(open, key.key)).status).toBe(429); // rpm 1, counted in Redis
+    await server.stop();
+    const refused = await chat(closed, key.key);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe(
+      'service_unavailable_error',
+    );
+    for (let i = 0; i < 3; i++) expect((await chat(open, key.key)).status).toBe(200);
+  });
+});
+
+async function lookups(gateway: RunningGateway) {
+  const metric = await gateway.metrics.keyLookups.get();
+  const value = (result: string) =>
+    metric.values.find((v) => v.labels.result === result)?.value ?? 0;
+  return { hit: value('hit'), miss: value('miss'), negative_hit: value('negative_hit') };
+}
