@@ -1,8 +1,10 @@
 // /healthz, /readyz and /metrics on a port of their own, so the public Route/Ingress never
 // exposes per-team metrics and probes never compete with model traffic.
 //   /healthz  the process answers
-//   /readyz   Redis is connected, changes are subscribed and the routing config was read,
-//             and the gateway is not stopping (then Kubernetes stops sending it traffic)
+//   /readyz   the routing config was read (so the gateway can tell keys apart) and the
+//             gateway is not stopping. A Redis outage later does not fail it: cached keys
+//             keep working, and failing every instance's readiness at once would turn a
+//             degraded gateway into no gateway. It is reported as `degraded` instead.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
@@ -13,14 +15,18 @@ export interface ReadinessCheck {
 
 export function buildManagementApp(options: {
   registry: Registry;
+  /** All must pass for /readyz to answer 200. */
   checks: readonly ReadinessCheck[];
+  /** Shown in /readyz when failing, without failing it. */
+  degradations?: readonly ReadinessCheck[];
 }): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const failing = options.checks.filter((c) => !c.ok()).map((c) => c.name);
-    if (failing.length > 0) return reply.code(503).send({ status: 'not ready', failing });
-    return { status: 'ready' };
+    const degraded = (options.degradations ?? []).filter((c) => !c.ok()).map((c) => c.name);
+    if (failing.length > 0) return reply.code(503).send({ status: 'not ready', failing, degraded });
+    return degraded.length > 0 ? { status: 'degraded', degraded } : { status: 'ready' };
   });
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', options.registry.contentType);

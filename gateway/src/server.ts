@@ -24,7 +24,7 @@ export interface RunningGateway {
   app: FastifyInstance;
   view: RoutingView;
   metrics: GatewayMetrics;
-  /** Resolves once Redis is connected and the routing config was read (or after timeoutMs). */
+  /** True once the routing config was read and Redis answers (false after timeoutMs). */
   ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -92,9 +92,12 @@ export async function startGateway(
   const management = buildManagementApp({
     registry: metrics.registry,
     checks: [
-      { name: 'redis', ok: redisUp },
-      { name: 'routing-config', ok: () => view.ready },
+      { name: 'routing-config-loaded', ok: () => view.loaded },
       { name: 'not-stopping', ok: () => !closing },
+    ],
+    degradations: [
+      { name: 'redis', ok: redisUp },
+      { name: 'routing-config-current', ok: () => view.current },
     ],
   });
   metrics.redisUp.set(0);
@@ -135,12 +138,12 @@ export async function startGateway(
     async ready(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        if (view.ready) return true;
+        if (view.loaded && view.current) return true;
         await view.check({ afterGap: false });
-        if (view.ready) return true;
+        if (view.loaded && view.current) return true;
         await new Promise((r) => setTimeout(r, 25));
       }
-      return view.ready;
+      return view.loaded && view.current;
     },
     close,
   };

@@ -8,13 +8,20 @@
 //     LiteLLM proxy instead (test/harness/litellm-proxy.ts, after
 //     `bash test/harness/bin/install-litellm.sh`), but without a database it cannot manage
 //     users, teams or keys, so the operator's Users and Teams stay LiteLLMUnavailable there;
+//   - the gateway, as a child process running gateway/src/main.ts in front of that LiteLLM,
+//     with the bed's Redis for its routing config and rate-limit counters, logging to
+//     .dev/gateway.log; started first, so the operator writes its URL into every key Secret;
 //   - the operator itself, as a child process running operator/src/main.ts, logging to
 //     .dev/operator.log;
 //
-// then applies examples/, writes .dev/kubeconfig and .dev/env (shell-sourceable), prints what
-// to try, and runs until Ctrl-C. Environment: DEV_DIR (default .dev), DEV_LITELLM
-// (compat | real), LITELLM_PORT (default 4000, or a free port when taken), HEALTH_PORT
-// (default 8081, likewise), LOG_LEVEL (the operator's).
+// then applies examples/, waits (a little) for the example Users and the example VirtualKey
+// to be Ready, writes .dev/kubeconfig and .dev/env (shell-sourceable, GATEWAY_URL included),
+// prints what to try (calling the gateway with the example key among it), and runs until
+// Ctrl-C. Environment: DEV_DIR (default .dev), DEV_LITELLM (compat | real), LITELLM_PORT
+// (default 4000, or a free port when taken), GATEWAY_PORT (default 8080, likewise),
+// GATEWAY_MANAGEMENT_PORT (default 8082, likewise), HEALTH_PORT (the operator's: default
+// 8081, likewise), LOG_LEVEL (the operator's and the gateway's).
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +34,7 @@ import {
 } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import { parseAllDocuments } from 'yaml';
-import { GROUP, VERSION, type User } from '../../crds/api/index.ts';
+import { GROUP, VERSION, type User, type VirtualKey } from '../../crds/api/index.ts';
 import { startLiteLLMProxy } from '../harness/litellm-proxy.ts';
 import { startProcess, tailOfLog, waitUntilReady } from '../harness/process.ts';
 import { OPENSHIFT_GROUP_CRD, startTestBed } from '../harness/test-bed.ts';
@@ -38,8 +45,20 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const devDir = resolve(root, process.env.DEV_DIR || '.dev');
 const examplesDir = join(root, 'examples');
 const operatorMain = join(root, 'operator/src/main.ts');
+const gatewayMain = join(root, 'gateway/src/main.ts');
+/** The child processes' logs in devDir. */
+const LOGS = ['gateway.log', 'operator.log'];
 const MASTER_KEY = 'sk-dev-master-key-0000';
 const MODELS = ['granite-3-8b', 'llama-3-8b', 'gpt-test', 'emb-test'];
+/** examples/40-virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
+const EXAMPLE_KEY = {
+  namespace: 'ml-research',
+  name: 'chatbot',
+  secret: 'chatbot-openai',
+  model: 'granite-3-8b',
+  // Allowed by the Team, but no ModelSubscription (and not in the key's spec.models).
+  refusedModel: 'llama-3-8b',
+};
 
 // The first SIGINT/SIGTERM stops everything gracefully; a second one exits at once (the
 // harness's exit hooks then kill whatever still runs).
@@ -109,6 +128,46 @@ async function applyExamples(kc: KubeConfig): Promise<string[]> {
   return applied;
 }
 
+/** A port on 127.0.0.1: `wanted` from the environment, else `fallback`; another when taken. */
+function freePort(wanted: string | undefined, fallback: number): Promise<number> {
+  return getPort({ host: '127.0.0.1', port: Number(wanted || fallback) });
+}
+
+/** The gateway (gateway/src/main.ts) as a child process, once its /healthz answers. */
+async function startGateway(litellmUrl: string, redisUrl: string) {
+  const port = await freePort(process.env.GATEWAY_PORT, 8080);
+  const managementPort = await freePort(process.env.GATEWAY_MANAGEMENT_PORT, 8082);
+  const logFile = join(devDir, 'gateway.log');
+  const gatewayEnv: Record<string, string> = {
+    LITELLM_URL: litellmUrl,
+    REDIS_URL: redisUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    MANAGEMENT_PORT: String(managementPort),
+    SHUTDOWN_GRACE: '5s',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+  };
+  const gateway = await startProcess({
+    name: 'gateway',
+    command: 'env',
+    args: [
+      ...Object.entries(gatewayEnv).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      gatewayMain,
+    ],
+    logFile,
+  });
+  stops.push({ what: 'gateway', stop: () => gateway.stop(10_000) });
+  const url = `http://127.0.0.1:${port}`;
+  const managementUrl = `http://127.0.0.1:${managementPort}`;
+  await waitUntilReady(gateway, async () => (await fetch(`${managementUrl}/healthz`)).ok, {
+    what: `${managementUrl}/healthz`,
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
+  return { url, managementUrl, logFile };
+}
+
 async function readyUsers(kc: KubeConfig): Promise<{ name: string; ready: string }[]> {
   const list = (await kc
     .makeApiClient(CustomObjectsApi)
@@ -121,6 +180,21 @@ async function readyUsers(kc: KubeConfig): Promise<{ name: string; ready: string
   }));
 }
 
+async function exampleKeyReady(kc: KubeConfig): Promise<string> {
+  const key = (await kc
+    .makeApiClient(CustomObjectsApi)
+    .getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'virtualkeys',
+      namespace: EXAMPLE_KEY.namespace,
+      name: EXAMPLE_KEY.name,
+    })
+    .catch(() => undefined)) as VirtualKey | undefined;
+  const ready = key?.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready ? `${ready.status}${ready.reason ? ` (${ready.reason})` : ''}` : 'Unknown';
+}
+
 /** KEY=value, single-quoted when a shell could read the value otherwise. */
 const quote = (value: string) =>
   /^[\w./:@%+,=-]*$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
@@ -128,25 +202,25 @@ const quote = (value: string) =>
 async function main(): Promise<void> {
   const started = performance.now();
   await mkdir(devDir, { recursive: true });
+  // A failed start quotes these logs: none may be left from an earlier run.
+  for (const log of LOGS) await rm(join(devDir, log), { force: true });
   const bed = await startTestBed({ kube: { extraCRDs: [OPENSHIFT_GROUP_CRD] } });
   stops.push({ what: 'test bed', stop: () => bed.stop() });
   const kubeconfig = join(devDir, 'kubeconfig');
   await writeFile(kubeconfig, bed.kubeconfigYaml!, { mode: 0o600 });
   const litellm = await startLiteLLM();
+  const gateway = await startGateway(litellm.url, bed.redisUrl!);
+  const gatewayUrl = `${gateway.url}/v1`;
 
-  const healthPort = await getPort({
-    host: '127.0.0.1',
-    port: Number(process.env.HEALTH_PORT || 8081),
-  });
+  const healthPort = await freePort(process.env.HEALTH_PORT, 8081);
   const operatorLog = join(devDir, 'operator.log');
-  await rm(operatorLog, { force: true });
   const operatorEnv: Record<string, string> = {
     KUBECONFIG: kubeconfig,
     LITELLM_URL: litellm.url,
     LITELLM_MASTER_KEY: litellm.masterKey,
     LEADER_ELECTION: 'false',
     REDIS_URL: bed.redisUrl!,
-    GATEWAY_URL: 'http://127.0.0.1:8080/v1',
+    GATEWAY_URL: gatewayUrl,
     RESYNC_INTERVAL: '30s',
     ORPHAN_COLLECTION: 'dry-run',
     HEALTH_PORT: String(healthPort),
@@ -175,20 +249,31 @@ async function main(): Promise<void> {
   const applied = await applyExamples(bed.kubeConfig!);
   // Worth waiting for a little: it shows the operator works, or why not, before the banner.
   await pollUntil(
-    async () => (await readyUsers(bed.kubeConfig!)).every((u) => u.ready === 'True'),
+    async () =>
+      (await readyUsers(bed.kubeConfig!)).every((u) => u.ready === 'True') &&
+      (await exampleKeyReady(bed.kubeConfig!)).startsWith('True'),
     {
-      what: 'the example Users to become Ready',
+      what: 'the example Users and VirtualKey to become Ready',
       timeoutMs: 30_000,
       intervalMs: 250,
     },
   ).catch(() => {});
   const users = await readyUsers(bed.kubeConfig!);
+  const keyReady = await exampleKeyReady(bed.kubeConfig!);
+  // The gateway is ready once it has read the routing config the operator publishes.
+  await pollUntil(async () => (await fetch(`${gateway.managementUrl}/readyz`)).ok, {
+    what: `${gateway.managementUrl}/readyz`,
+    timeoutMs: 15_000,
+    intervalMs: 250,
+  }).catch(() => {});
+  const gatewayReady = (await fetch(`${gateway.managementUrl}/readyz`).catch(() => undefined))?.ok;
 
   const env = {
     KUBECONFIG: kubeconfig,
     LITELLM_URL: litellm.url,
     LITELLM_MASTER_KEY: litellm.masterKey,
     REDIS_URL: bed.redisUrl!,
+    GATEWAY_URL: gatewayUrl,
     KUBECTL: bed.kubectlPath ?? 'kubectl',
     OIDC_ISSUER: bed.oidc!.issuer,
     OIDC_CLIENT_ID: bed.oidc!.client.clientId,
@@ -205,16 +290,21 @@ async function main(): Promise<void> {
   stops.push({ what: envFile, stop: () => rm(envFile, { force: true }) });
 
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const { namespace, secret, model, refusedModel } = EXAMPLE_KEY;
+  const chat = (m: string) =>
+    `curl -s "$GATEWAY_URL/chat/completions" -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"model":"${m}","messages":[{"role":"user","content":"hello"}]}'`;
   console.log(`llm-tenancy dev stack ready in ${seconds}s
 
   kube-apiserver  ${bed.controlPlane!.url}   (logs: ${bed.controlPlane!.dir})
   LiteLLM         ${litellm.url}   ${litellm.description}
+  gateway         ${gatewayUrl}   (log: ${gateway.logFile}; ${gateway.managementUrl}/metrics, /readyz: ${gatewayReady ? 'ready' : 'NOT ready'})
   operator        ${healthUrl}/metrics   (log: ${operatorLog})
   redis           ${bed.redisUrl}
   OIDC issuer     ${bed.oidc!.issuer}
 
 Applied examples/: ${applied.join(', ')}
 Users: ${users.map((u) => `${u.name} Ready=${u.ready}`).join(', ') || 'none'}
+VirtualKey ${namespace}/${EXAMPLE_KEY.name}: Ready=${keyReady}
 
 In another shell:
   set -a; . ${envFile}; set +a
@@ -224,6 +314,13 @@ In another shell:
   curl -s -H "Authorization: Bearer $LITELLM_MASTER_KEY" "$LITELLM_URL/user/info?user_id=alice"
   "$KUBECTL" patch user alice --type=merge -p '{"spec":{"role":"admin"}}'   # and look again
   tail -f ${operatorLog}
+
+Call the gateway with the example key (its Secret ${namespace}/${secret}):
+  KEY=$("$KUBECTL" -n ${namespace} get secret ${secret} -o jsonpath='{.data.OPENAI_API_KEY}' | base64 -d)
+  curl -s "$GATEWAY_URL/models" -H "Authorization: Bearer $KEY"
+  ${chat(model)}
+  ${chat(refusedModel)}   # 403 key_model_access_denied
+  tail -f ${gateway.logFile}
 
 Ctrl-C stops everything.`);
 
@@ -235,8 +332,9 @@ try {
   await Promise.race([main(), stopSignal]);
 } catch (err) {
   console.error(`the dev stack did not start: ${(err as Error).message}`);
-  const log = join(devDir, 'operator.log');
-  console.error(`--- last lines of ${log} ---\n${await tailOfLog(log)}`);
+  for (const log of LOGS.map((name) => join(devDir, name))) {
+    if (existsSync(log)) console.error(`--- last lines of ${log} ---\n${await tailOfLog(log)}`);
+  }
   process.exitCode = 1;
 } finally {
   await stopAll();

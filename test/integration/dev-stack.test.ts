@@ -1,6 +1,8 @@
-// Smoke test of `npm run dev`: it comes up (its own API server, LiteLLM test server and
-// operator), applies examples/ so the example Users become Ready, writes the env file, and on
-// Ctrl-C (SIGINT to its process group, as a terminal sends it) stops everything and exits 0.
+// Smoke test of `npm run dev`: it comes up (its own API server, LiteLLM test server, gateway
+// and operator), applies examples/ so the example Users become Ready, writes the env file,
+// serves the example key through the gateway as the banner and README show (the subscribed
+// model answers, another is refused with 403), and on Ctrl-C (SIGINT to its process group, as
+// a terminal sends it) stops everything and exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -8,9 +10,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GROUP, VERSION, type User } from '../../crds/api/index.ts';
+import { GROUP, VERSION, type User, type VirtualKey } from '../../crds/api/index.ts';
 import { tailOfLog } from '../harness/process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,12 +36,12 @@ describe('npm run dev', () => {
 
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGKILL'); // the whole group: bed, LiteLLM, operator
+      process.kill(-child.pid!, 'SIGKILL'); // the whole group: bed, LiteLLM, gateway, operator
     }
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('comes up, writes .dev/env, and stops cleanly on SIGINT', { timeout: 240_000 }, async () => {
+  it('comes up, calls the gateway, and stops cleanly on SIGINT', { timeout: 240_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'llm-tenancy-dev-'));
     const log = join(dir, 'npm-run-dev.log');
     const fd = openSync(log, 'a');
@@ -47,7 +49,14 @@ describe('npm run dev', () => {
       cwd: root,
       detached: true, // its own process group, like a terminal's foreground job
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, DEV_DIR: dir, LITELLM_PORT: '0', HEALTH_PORT: '0' },
+      env: {
+        ...process.env,
+        DEV_DIR: dir,
+        LITELLM_PORT: '0',
+        HEALTH_PORT: '0',
+        GATEWAY_PORT: '0',
+        GATEWAY_MANAGEMENT_PORT: '0',
+      },
     });
     closeSync(fd);
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
@@ -67,9 +76,11 @@ describe('npm run dev', () => {
         'LITELLM_URL',
         'LITELLM_MASTER_KEY',
         'REDIS_URL',
+        'GATEWAY_URL',
         'KUBECTL',
       ]),
     );
+    expect(env.GATEWAY_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     expect(await readFile(log, 'utf8')).toContain('llm-tenancy dev stack ready');
 
     // What the banner promises: the example Users, reconciled by the operator into LiteLLM.
@@ -86,6 +97,54 @@ describe('npm run dev', () => {
       headers: { authorization: `Bearer ${env.LITELLM_MASTER_KEY}` },
     });
     expect(info.status).toBe(200);
+
+    // The example key (examples/40-virtual-key.yaml), read from its Secret as the README's
+    // kubectl command does, through the gateway: granite-3-8b is subscribed, llama-3-8b not.
+    const example = { group: GROUP, version: VERSION, plural: 'virtualkeys' };
+    await expect
+      .poll(async () => {
+        const key = (await kc
+          .makeApiClient(CustomObjectsApi)
+          .getNamespacedCustomObject({ ...example, namespace: 'ml-research', name: 'chatbot' })
+          .catch(() => undefined)) as VirtualKey | undefined;
+        return key?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+      }, poll)
+      .toBe('True');
+    const secret = await kc
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ namespace: 'ml-research', name: 'chatbot-openai' });
+    const decode = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString();
+    const apiKey = decode(secret.data?.OPENAI_API_KEY);
+    expect(apiKey).toMatch(/^sk-/);
+    expect(decode(secret.data?.OPENAI_BASE_URL)).toBe(env.GATEWAY_URL);
+    const chat = (model: string) =>
+      fetch(`${env.GATEWAY_URL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+      });
+    const models = await fetch(`${env.GATEWAY_URL}/models`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    expect(models.status).toBe(200);
+    expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual([
+      'granite-3-8b',
+    ]);
+    const answered = await chat('granite-3-8b');
+    const answer = (await answered.json()) as Record<string, unknown>;
+    expect(answered.status, JSON.stringify(answer)).toBe(200);
+    expect(answered.headers.get('x-llmtenancy-overhead-ms')).toMatch(/^\d+\.\d+$/);
+    expect(answer).toMatchObject({
+      object: 'chat.completion',
+      model: 'granite-3-8b',
+      choices: [{ index: 0, message: { role: 'assistant', content: expect.any(String) } }],
+      usage: { total_tokens: expect.any(Number) },
+    });
+    const refused = await chat('llama-3-8b');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      error: { type: 'key_model_access_denied', param: 'model', code: '403' },
+    });
 
     process.kill(-child.pid!, 'SIGINT');
     // npm re-raises the Ctrl-C it got once its script has exited, as in a terminal.
@@ -109,5 +168,6 @@ describe('npm run dev', () => {
     expect(output).not.toMatch(/failed|did not start/);
     expect(existsSync(envFile)).toBe(false);
     await expect(fetch(`${env.LITELLM_URL}/health/readiness`)).rejects.toThrow();
+    await expect(fetch(`${env.GATEWAY_URL}/models`)).rejects.toThrow();
   });
 });

@@ -269,6 +269,44 @@ describe('streaming', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('lets a running stream finish while refusing new requests and failing readiness', async () => {
+    const { key } = await bed.addKey();
+    let release = () => {};
+    const held = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"index":0,"delta":{"content":"one"}}]}\n\n');
+      release = () => res.end('data: [DONE]\n\n');
+    });
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const { port } = held.address() as AddressInfo;
+    const draining = await bed.startGateway({
+      LITELLM_URL: `http://127.0.0.1:${port}`,
+      SHUTDOWN_GRACE: '10s',
+    });
+    try {
+      const response = await chat(draining, key, { stream: true });
+      const reader = response.body!.getReader();
+      await reader.read(); // the first chunk is through
+      const closed = draining.close();
+      const readyz = await fetch(`${draining.managementUrl}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(((await readyz.json()) as { failing: string[] }).failing).toContain('not-stopping');
+      release();
+      let rest = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        rest += new TextDecoder().decode(value);
+      }
+      expect(rest).toContain('[DONE]');
+      await closed;
+    } finally {
+      held.close();
+    }
+  });
+});
+
 describe('logs', () => {
   it('never contains a key, in any line of any gateway', async () => {
     const { key } = await bed.addKey();

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RunningGateway } from '../../gateway/src/server.ts';
+import { parseGatewayConfig } from '../../gateway/src/config.ts';
+import { createGatewayLogger } from '../../gateway/src/observability/logger.ts';
+import { startGateway, type RunningGateway } from '../../gateway/src/server.ts';
+import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { chat, startGatewayBed, type GatewayBed } from './support/gateway-bed.ts';
 
@@ -85,6 +88,37 @@ describe('two gateways on one Redis', () => {
     expect(after.negative_hit - before.negative_hit).toBe(19);
   });
 
+  it('is not ready until the routing config exists', async () => {
+    const config = parseGatewayConfig({
+      LITELLM_URL: bed.upstream.url,
+      REDIS_URL: bed.redisUrl,
+      ROUTING_PREFIX: `${bed.prefix}empty:`,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      MANAGEMENT_PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    const early = await startGateway(config, {
+      logger: createGatewayLogger('silent'),
+      defaultMetrics: false,
+      routingCheckIntervalMs: 100,
+    });
+    try {
+      const readyz = async () => (await fetch(`${early.managementUrl}/readyz`)).status;
+      expect(await readyz()).toBe(503);
+      expect((await chat(early, 'sk-anything')).status).toBe(503);
+      const publisher = new RoutingPublisher({
+        redis: new Redis(bed.redisUrl),
+        prefix: `${bed.prefix}empty:`,
+        logger: createGatewayLogger('silent'),
+      });
+      await publisher.ensurePublished();
+      await expect.poll(readyz).toBe(200);
+    } finally {
+      await early.close();
+    }
+  });
+
   it('notices a change announced while its subscription was down', async () => {
     const key = await bed.addKey();
     for (const g of [a, b]) expect((await chat(g, key.key)).status).toBe(200);
@@ -139,7 +173,10 @@ describe('Redis losing the config, or going away', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const readyz = async () => (await fetch(`${gateway.managementUrl}/readyz`)).status;
+  const readyz = async () => {
+    const response = await fetch(`${gateway.managementUrl}/readyz`);
+    return { status: response.status, body: (await response.json()) as { degraded?: string[] } };
+  };
 
   it('after FLUSHALL: cached keys keep working, others wait (503) until the operator refills', async () => {
     const cached = await bed.addKey();
@@ -155,12 +192,15 @@ describe('Redis losing the config, or going away', () => {
     expect((await chat(gateway, cached.key)).status).toBe(200);
   });
 
-  it('with Redis down: cached keys keep working on local limits, unknown keys are refused, not ready', async () => {
+  it('with Redis down: cached keys keep working on local limits, unknown keys are refused, degraded', async () => {
     const cached = await bed.addKey({ keyLimits: { rpm: 3 } });
     const uncached = await bed.addKey();
     expect((await chat(gateway, cached.key)).status).toBe(200);
     await server.stop();
-    await expect.poll(readyz).toBe(503);
+    // Still ready (cached keys work; failing every instance would take the service down),
+    // but degraded.
+    await expect.poll(async () => (await readyz()).body.degraded).toContain('redis');
+    expect((await readyz()).status).toBe(200);
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await chat(gateway, cached.key)).status);
     // One of the three was counted in Redis before it stopped; the local count starts empty.
@@ -170,7 +210,9 @@ describe('Redis losing the config, or going away', () => {
 
     await server.start();
     await refill();
-    await expect.poll(readyz, { timeout: 10_000 }).toBe(200);
+    await expect
+      .poll(async () => (await readyz()).body.degraded, { timeout: 10_000 })
+      .toBeUndefined();
     await expect.poll(async () => (await chat(gateway, uncached.key)).status).toBe(200);
     expect((await chat(gateway, 'sk-never-heard-of')).status).toBe(401);
   });

@@ -102,9 +102,14 @@ export class RoutingView {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** Ready: subscribed to changes and the config was found in Redis at least once. */
-  get ready(): boolean {
-    return this.#subscribed && this.#epoch !== undefined && this.#redis.status === 'ready';
+  /** The routing config was read from Redis at least once: the gateway can serve. */
+  get loaded(): boolean {
+    return this.#epoch !== undefined;
+  }
+
+  /** Current now: Redis answers, changes are subscribed and the config is in Redis. */
+  get current(): boolean {
+    return this.#subscribed && this.#configPresent && this.#redis.status === 'ready';
   }
 
   get models(): ModelRoutes | undefined {
