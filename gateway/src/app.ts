@@ -4,14 +4,12 @@
 // rate limiter, upstream pool) are built by server.ts and passed in, so tests can build it
 // around their own.
 import Fastify, {
-  LogController,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { FastifyBaseLogger } from 'fastify';
 import { OpenAIError, invalidBody, notFound, shuttingDown } from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -36,9 +34,9 @@ export interface GatewayAppOptions {
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const { metrics, logger } = options;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    // One access line per request is written below, without headers or query strings.
-    logController: new LogController({ disableRequestLogging: true }),
+    // fastify's own request logging is off (no child logger per request either): one access
+    // line per request is written below, without headers or query strings.
+    logger: false,
     bodyLimit: options.bodyLimitBytes,
     return503OnClosing: false,
     // Streams may run for minutes; the gateway's own SHUTDOWN_GRACE ends them.
@@ -56,7 +54,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // onResponse does not).
     reply.raw.once('close', () => {
       metrics.inFlight.dec();
-      recordRequest(request, reply, metrics);
+      recordRequest(request, reply, metrics, logger);
     });
     if (options.isClosing()) throw shuttingDown();
   });
@@ -83,7 +81,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError | OpenAIError, request, reply) => {
-    const refusal = error instanceof OpenAIError ? error : fromFastifyError(error, request.log);
+    const refusal = error instanceof OpenAIError ? error : fromFastifyError(error, logger);
     metrics.rejections.inc({ reason: refusal.reason });
     return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
   });
@@ -99,7 +97,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
 }
 
 /** The request's metrics and its access log line. */
-function recordRequest(request: FastifyRequest, reply: FastifyReply, metrics: GatewayMetrics) {
+function recordRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  metrics: GatewayMetrics,
+  logger: Logger,
+) {
   const state = request.state;
   const team = state.policy?.team ?? '';
   const model = state.model ?? '';
@@ -115,7 +118,8 @@ function recordRequest(request: FastifyRequest, reply: FastifyReply, metrics: Ga
     metrics.tokens.inc({ team, model, kind: 'completion' }, state.usage.completionTokens);
   }
   const owner = state.policy?.owner;
-  request.log.info(
+  if (!logger.isLevelEnabled('info')) return;
+  logger.info(
     {
       method: request.method,
       path: request.url.split('?')[0],
@@ -132,7 +136,7 @@ function recordRequest(request: FastifyRequest, reply: FastifyReply, metrics: Ga
 }
 
 /** fastify's own errors (body too large, bad content) in OpenAI's shape. */
-function fromFastifyError(error: FastifyError, log: FastifyBaseLogger): OpenAIError {
+function fromFastifyError(error: FastifyError, log: Logger): OpenAIError {
   const status = error.statusCode ?? 500;
   if (status >= 500) {
     log.error({ err: { name: error.name, message: error.message, stack: error.stack } }, 'failed');

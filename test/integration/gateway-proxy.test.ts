@@ -269,6 +269,43 @@ describe('streaming', () => {
   });
 });
 
+describe('upstream failures', () => {
+  it('answers 502 when LiteLLM is unreachable, and frees the parallel slot', async () => {
+    const { key } = await bed.addKey({ keyLimits: { maxParallelRequests: 1 } });
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await bed.startGateway({ LITELLM_URL: `http://127.0.0.1:${port}` });
+    for (let i = 0; i < 2; i++) {
+      const response = await chat(down, key);
+      expect(response.status).toBe(502);
+      const error = await errorOf(response);
+      expect(error.type).toBe('upstream_error');
+      expect(error.message).toContain('connection refused');
+    }
+  });
+
+  it('answers 504 when LiteLLM sends no headers within UPSTREAM_HEADERS_TIMEOUT', async () => {
+    const { key } = await bed.addKey();
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const slow = await bed.startGateway({
+        LITELLM_URL: `http://127.0.0.1:${port}`,
+        UPSTREAM_HEADERS_TIMEOUT: '1s',
+      });
+      const response = await chat(slow, key);
+      expect(response.status).toBe(504);
+      expect((await errorOf(response)).type).toBe('timeout');
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+});
+
 describe('shutdown', () => {
   it('lets a running stream finish while refusing new requests and failing readiness', async () => {
     const { key } = await bed.addKey();

@@ -2,13 +2,13 @@
 // stream is piped to the caller with back-pressure, through a UsageTap that reads the token
 // usage on the way. A caller that goes away aborts the upstream request (and so the model's
 // work); an upstream that fails before answering becomes an OpenAI-shaped 502/504.
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type Dispatcher } from 'undici';
 import { upstreamTimeout, upstreamUnavailable } from '../errors/openai-error.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { requestHeadersFor, responseHeadersFor, type Upstream } from './upstream.ts';
-import { UsageTap } from './usage-tap.ts';
+import { UsageScanner, UsageTap } from './usage-tap.ts';
 
 export interface ForwardDeps {
   upstream: Upstream;
@@ -88,18 +88,32 @@ export async function forward(
   const ok = response.statusCode >= 200 && response.statusCode < 300;
   // A compressed answer (never asked for: accept-encoding is not forwarded) is passed as is.
   const encoded = response.headers['content-encoding'] !== undefined;
-  const tap =
-    ok && !encoded && (sse || contentType.includes('json'))
-      ? new UsageTap(sse ? 'sse' : 'json', sse && stripUsage)
-      : undefined;
+  const readable = ok && !encoded && (sse || contentType.includes('json'));
+  const rewrite = readable && sse && stripUsage;
   reply.code(response.statusCode);
-  reply.headers(responseHeadersFor(response.headers, tap !== undefined && sse && stripUsage));
-  if (!tap) return reply.send(response.body);
+  reply.headers(responseHeadersFor(response.headers, rewrite));
+  const answer = response.body;
+  if (!readable) return reply.send(answer);
+  if (!rewrite) {
+    // The bytes pass unchanged: listen to them beside fastify's pipe, no stream in between.
+    const scanner = new UsageScanner(sse ? 'sse' : 'json');
+    answer.on('data', (chunk: Buffer) => scanner.write(chunk));
+    answer.once('end', () => {
+      scanner.end();
+      state.usage = scanner.usage;
+    });
+    return reply.send(answer);
+  }
+  const tap = new UsageTap('sse', true);
   tap.once('end', () => {
     state.usage = tap.usage;
   });
-  pipeline(response.body, tap, () => {
-    // Errors reach the caller through the reply (fastify ends it); nothing more to do here.
+  // pipe() rather than pipeline(): pipeline allocates an AbortController (and a DOMException
+  // when done) per call, measurable per request. Errors and early ends are wired by hand.
+  answer.pipe(tap);
+  answer.once('error', (err: Error) => tap.destroy(err));
+  tap.once('close', () => {
+    if (!answer.readableEnded) answer.destroy();
   });
   return reply.send(tap);
 }

@@ -50,10 +50,16 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+const NO_OPTIONS: ReadonlySet<string> = new Set();
+
 /** The headers a Connection header names: hop-by-hop for this message too (§7.6.1). */
-function connectionOptions(connection: string | string[] | undefined): Set<string> {
+function connectionOptions(connection: string | string[] | undefined): ReadonlySet<string> {
+  // The usual values name no header: skip the parsing on every request.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') {
+    return NO_OPTIONS;
+  }
   const names = new Set<string>();
-  for (const value of [connection ?? []].flat()) {
+  for (const value of [connection].flat()) {
     for (const option of value.split(',')) names.add(option.trim().toLowerCase());
   }
   return names;

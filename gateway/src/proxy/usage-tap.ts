@@ -1,6 +1,8 @@
 // Reads token usage out of an answer while it passes through, without holding the answer up.
 //
 // - JSON answers: the chunks are kept (up to a bound) and `usage` is read at the end.
+//   Nothing changes on the way, so the scanner only listens to the answer's 'data' events
+//   (no stream in between: one less hop per chunk).
 // - Server-sent events: each complete event is inspected as it passes; the last `usage` seen
 //   wins (OpenAI and LiteLLM put it in the last data chunk when the request asks for
 //   `stream_options.include_usage`). When the gateway added that option itself, the caller did
@@ -20,55 +22,52 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** Longest incomplete event held back; a stream without event boundaries is passed on as is. */
 const MAX_PENDING_CHARS = 1024 * 1024;
 
-export class UsageTap extends Transform {
+/**
+ * The reading itself, fed chunk by chunk: `write` returns what to pass on (the chunk itself,
+ * unless usage chunks are being stripped), `end` what is left at the end.
+ */
+export class UsageScanner {
   usage: Usage | undefined;
   readonly #mode: 'json' | 'sse';
   readonly #stripUsage: boolean;
   #chunks: Buffer[] = [];
   #bytes = 0;
-  #decoder = new StringDecoder('utf8');
+  #decoder: StringDecoder | undefined;
   #pending = '';
 
-  /** `stripUsage`: the gateway asked for usage chunks the caller did not want. */
+  /** `stripUsage` (SSE only): the gateway asked for usage chunks the caller did not want. */
   constructor(mode: 'json' | 'sse', stripUsage = false) {
-    super();
     this.#mode = mode;
-    this.#stripUsage = stripUsage;
+    this.#stripUsage = mode === 'sse' && stripUsage;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  write(chunk: Buffer): Buffer | string {
     if (this.#mode === 'json') {
       this.#bytes += chunk.length;
       if (this.#bytes <= MAX_JSON_BYTES) this.#chunks.push(chunk);
       else this.#chunks = [];
-      done(null, chunk);
-      return;
+      return chunk;
     }
+    this.#decoder ??= new StringDecoder('utf8');
     if (!this.#stripUsage) {
-      // Forward the bytes as they came; inspect a decoded copy.
+      // Pass the bytes on as they came; inspect a decoded copy.
       this.#scanEvents(this.#decoder.write(chunk), false);
-      done(null, chunk);
-      return;
+      return chunk;
     }
-    const out = this.#scanEvents(this.#decoder.write(chunk), true);
-    done(null, out.length > 0 ? out : undefined);
+    return this.#scanEvents(this.#decoder.write(chunk), true);
   }
 
-  override _flush(done: TransformCallback): void {
+  end(): string {
     if (this.#mode === 'json') {
       if (this.#bytes <= MAX_JSON_BYTES) this.usage = usageInJson(Buffer.concat(this.#chunks));
       this.#chunks = [];
-      done();
-      return;
+      return '';
     }
-    const rest = this.#pending + this.#decoder.end();
+    const rest = this.#pending + (this.#decoder?.end() ?? '');
     this.#pending = '';
-    if (rest.length > 0) {
-      const out = this.#inspectEvent(rest, this.#stripUsage);
-      done(null, this.#stripUsage ? out : undefined);
-      return;
-    }
-    done();
+    if (rest.length === 0) return '';
+    const out = this.#inspectEvent(rest, this.#stripUsage);
+    return this.#stripUsage ? out : '';
   }
 
   /** Splits complete events off `text`; returns what to forward when rewriting. */
@@ -110,6 +109,30 @@ export class UsageTap extends Transform {
     if (parsed.choices.length === 0) return '';
     delete parsed.usage;
     return `data: ${JSON.stringify(parsed)}\n\n`;
+  }
+}
+
+/** A UsageScanner as a stream, for answers whose bytes change on the way (stripUsage). */
+export class UsageTap extends Transform {
+  readonly scanner: UsageScanner;
+
+  constructor(mode: 'json' | 'sse', stripUsage = false) {
+    super();
+    this.scanner = new UsageScanner(mode, stripUsage);
+  }
+
+  get usage(): Usage | undefined {
+    return this.scanner.usage;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const out = this.scanner.write(chunk);
+    done(null, out.length > 0 ? out : undefined);
+  }
+
+  override _flush(done: TransformCallback): void {
+    const out = this.scanner.end();
+    done(null, out.length > 0 ? out : undefined);
   }
 }
 
