@@ -122,6 +122,7 @@ export async function startGateway(
     grace.unref();
     await app.close();
     clearTimeout(grace);
+    await limiter.flush();
     view.stop();
     await management.close();
     await upstream.close();

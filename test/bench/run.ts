@@ -2,14 +2,17 @@
 // (never side by side: they would measure each other), and says which ones failed. A bench
 // is a script in this directory that prints its tables and writes .bench/<name>.json; to
 // add one, add its file name to BENCHES. Processes get --expose-gc so memory figures can be
-// taken after a collection.
+// taken after a collection. Arguments starting with -- go to every bench run, after its
+// name: `npm run bench -- gateway --profile`.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['operator-keys.ts'];
+const BENCHES = ['operator-keys.ts', 'gateway.ts'];
 
 const dir = fileURLToPath(new URL('./', import.meta.url));
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('--'));
+const wanted = args.filter((a) => !a.startsWith('--'));
 const unknown = wanted.filter((w) => !BENCHES.some((b) => b.replace(/\.ts$/, '') === w));
 if (unknown.length > 0) {
   console.error(
@@ -30,7 +33,9 @@ const results: { bench: string; code: number | null; signal: string | null; seco
 for (const bench of selected) {
   console.log(`\n=== bench ${bench}\n`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--expose-gc', `${dir}${bench}`], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--expose-gc', `${dir}${bench}`, ...flags], {
+    stdio: 'inherit',
+  });
   const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => {
     child.on('exit', (c, s) => resolve([c, s]));
     child.on('error', (err) => {

@@ -96,6 +96,36 @@ export interface LiteLLMProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * How the proxy is started: through `env`, so it runs without a database even when the
+ * developer has DATABASE_URL set, with the bundled cost map and no telemetry.
+ */
+export function liteLLMCommand(
+  install: LiteLLMInstall,
+  configFile: string,
+  port: number,
+): { command: string; args: string[] } {
+  return {
+    command: 'env',
+    args: [
+      '-u',
+      'DATABASE_URL',
+      '-u',
+      'LITELLM_LICENSE',
+      'LITELLM_LOCAL_MODEL_COST_MAP=True',
+      'LITELLM_TELEMETRY=False',
+      'PYTHONUNBUFFERED=1',
+      install.litellm,
+      '--config',
+      configFile,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
+  };
+}
+
 export async function startLiteLLMProxy(options: LiteLLMProxyOptions = {}): Promise<LiteLLMProxy> {
   const install = await findLiteLLM();
   const masterKey = options.masterKey ?? `sk-master-${crypto.randomUUID()}`;
@@ -138,27 +168,10 @@ export async function startLiteLLMProxy(options: LiteLLMProxyOptions = {}): Prom
   const logFile = join(dir, 'litellm.log');
 
   const started = performance.now();
-  // process.ts passes our environment on; `env` adjusts it: no database even if the developer
-  // has DATABASE_URL set, the bundled cost map, no telemetry.
+  // process.ts passes our environment on; liteLLMCommand adjusts it.
   const proc = await startProcess({
     name: `litellm ${install.version}`,
-    command: 'env',
-    args: [
-      '-u',
-      'DATABASE_URL',
-      '-u',
-      'LITELLM_LICENSE',
-      'LITELLM_LOCAL_MODEL_COST_MAP=True',
-      'LITELLM_TELEMETRY=False',
-      'PYTHONUNBUFFERED=1',
-      install.litellm,
-      '--config',
-      configFile,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-    ],
+    ...liteLLMCommand(install, configFile, port),
     logFile,
   });
   const cleanup = async () => {

@@ -289,6 +289,35 @@ describe('RedisRateLimiter on a Redis of its own', () => {
     return admission.statuses[0]!.remaining;
   }
 
+  it('sends the token debits of concurrent requests in one call per team', async () => {
+    const window = await windowWithRoom(redis);
+    const calls = async () => {
+      const stats = await redis.info('commandstats');
+      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const teamScopes = (team: string): LimitScope[] => [
+      { kind: 'key', id: `key-of-${team}`, tpm: 10_000 },
+      { kind: 'team', id: team, tpm: 10_000 },
+    ];
+    const requests = Array.from({ length: 40 }, (_, i) =>
+      request(teamScopes(i % 2 ? 'team-odd' : 'team-even'), i % 2 ? 'team-odd' : 'team-even'),
+    );
+    await Promise.all(requests.map((r) => limiter.admit(r)));
+    const before = await calls();
+    await Promise.all(requests.map((r, i) => limiter.settle(r, i + 1, 'redis')));
+    // 40 settles, two teams: two script calls (EVALSHA, or EVAL once after a flush).
+    expect((await calls()) - before).toBeLessThanOrEqual(2);
+    const counter = (team: string) =>
+      redis.get(`${scopeBaseKey(prefix, team, 'team', team)}${LIMIT_SUFFIX.tokens}${window}`);
+    // Odd-indexed requests (i = 1, 3, …, 39) spent i + 1 = 2, 4, … 40 tokens.
+    expect(await counter('team-odd')).toBe(
+      String(Array.from({ length: 20 }, (_, k) => 2 * k + 2).reduce((a, b) => a + b)),
+    );
+    expect(await counter('team-even')).toBe(
+      String(Array.from({ length: 20 }, (_, k) => 2 * k + 1).reduce((a, b) => a + b)),
+    );
+  });
+
   it('loads its scripts again after a restart and after SCRIPT FLUSH', async () => {
     await windowWithRoom(redis);
     expect(await remainingAfterAdmit()).toBe(999);

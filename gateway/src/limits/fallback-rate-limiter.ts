@@ -74,6 +74,10 @@ export class FallbackRateLimiter implements RateLimiter {
     return admission;
   }
 
+  async flush(): Promise<void> {
+    await this.#redis.flush?.();
+  }
+
   async settle(
     request: AdmissionRequest,
     tokens: number,

@@ -90,7 +90,23 @@ end
 return freed
 `;
 
+/**
+ * ARGV: per scope (as KEYS) the tokens to add to its current window. The debits of several
+ * requests of one team, gathered for a moment (RedisRateLimiter), in one call.
+ */
+const ADD_TOKENS = `
+local t = redis.call('TIME')
+local window = math.floor(t[1] / ${WINDOW_SECONDS})
+for i, base in ipairs(KEYS) do
+  local counter = base .. '${LIMIT_SUFFIX.tokens}' .. window
+  redis.call('INCRBY', counter, ARGV[i])
+  redis.call('EXPIREAT', counter, (window + 2) * ${WINDOW_SECONDS})
+end
+return #KEYS
+`;
+
 const ADMIT_COMMAND = 'llmtenancyLimitsAdmit';
+const ADD_TOKENS_COMMAND = 'llmtenancyLimitsAddTokens';
 const SETTLE_COMMAND = 'llmtenancyLimitsSettle';
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
@@ -115,6 +131,8 @@ export interface LimitScripts {
   admit(scopes: readonly ScriptScope[], requestId: string, leaseMs: number): Promise<AdmitReply>;
   /** Resolves with the number of parallel slots freed. */
   settle(scopes: readonly ScriptScope[], requestId: string, tokens: number): Promise<number>;
+  /** Adds tokens to the current window of each base (all of one team). */
+  addTokens(tokens: ReadonlyMap<string, number>): Promise<void>;
 }
 
 const limitArg = (n: number | undefined) => (n === undefined ? '' : String(n));
@@ -125,6 +143,7 @@ export function limitScripts(redis: Redis): LimitScripts {
   // No numberOfKeys: it varies with the scopes, so the count goes first in each call.
   redis.defineCommand(ADMIT_COMMAND, { lua: ADMIT });
   redis.defineCommand(SETTLE_COMMAND, { lua: SETTLE });
+  redis.defineCommand(ADD_TOKENS_COMMAND, { lua: ADD_TOKENS });
   // defineCommand adds methods TypeScript cannot see.
   const commands = redis as unknown as Record<string, ScriptCommand>;
   return {
@@ -146,6 +165,11 @@ export function limitScripts(redis: Redis): LimitScripts {
       const reply = await commands[SETTLE_COMMAND]!.call(redis, keys.length, ...keys, ...args);
       if (typeof reply !== 'number') throw new Error('unexpected reply from the settle script');
       return reply;
+    },
+    async addTokens(tokens) {
+      const keys = [...tokens.keys()];
+      const counts = [...tokens.values()].map((n) => Math.max(0, Math.round(n)));
+      await commands[ADD_TOKENS_COMMAND]!.call(redis, keys.length, ...keys, ...counts);
     },
   };
 }

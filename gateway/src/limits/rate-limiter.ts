@@ -82,4 +82,6 @@ export interface RateLimiter {
     tokens: number,
     countedBy: 'redis' | 'local' | 'none',
   ): Promise<void>;
+  /** Sends whatever settles are still gathered (before shutdown). Never throws. */
+  flush?(): Promise<void>;
 }

@@ -16,6 +16,9 @@ import { toAdmission } from './limit-decision.ts';
 import { limitScripts, type LimitScripts, type ScriptScope } from './limit-scripts.ts';
 import type { Admission, AdmissionRequest, RateLimiter } from './rate-limiter.ts';
 
+/** How long token debits gather before they go to Redis in one call per team. */
+export const TOKEN_BATCH_MS = 20;
+
 export interface RedisRateLimiterOptions {
   redis: Redis;
   /** Key prefix, as the routing config's (e.g. "llmtenancy:"). */
@@ -35,6 +38,9 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #onSettleError: ((error: unknown) => void) | undefined;
   /** While settles keep failing, only the first is logged as a warning. */
   #settleFailing = false;
+  /** team → scope base → tokens not yet sent (see #debitLater). */
+  readonly #pendingTokens = new Map<string, Map<string, number>>();
+  #debits: Promise<void> | undefined;
 
   constructor(options: RedisRateLimiterOptions) {
     if (!Number.isInteger(options.leaseMs) || options.leaseMs <= 0) {
@@ -69,22 +75,67 @@ export class RedisRateLimiter implements RateLimiter {
       (s) => s.tpm !== undefined || s.maxParallelRequests !== undefined,
     );
     if (scopes.length === 0) return;
+    if (!scopes.some((s) => s.maxParallelRequests !== undefined)) {
+      if (tokens <= 0) return;
+      return this.#debitLater(request.team, scopes, tokens);
+    }
     try {
       await this.#scripts.settle(scopes, request.requestId, tokens);
-      if (this.#settleFailing) this.#log?.info('rate-limit settles reach Redis again');
-      this.#settleFailing = false;
+      this.#settleSucceeded();
     } catch (err) {
-      this.#onSettleError?.(err);
-      const fields = { err: { name: (err as Error).name, message: (err as Error).message } };
-      if (this.#settleFailing) {
-        this.#log?.debug(fields, 'rate-limit settle failed');
-      } else {
-        this.#settleFailing = true;
-        this.#log?.warn(
-          fields,
-          "rate-limit settle failed: the request's tokens are not counted and its parallel slot is held until its lease ends",
-        );
-      }
+      this.#settleFailed(err);
+    }
+  }
+
+  #settleSucceeded(): void {
+    if (this.#settleFailing) this.#log?.info('rate-limit settles reach Redis again');
+    this.#settleFailing = false;
+  }
+
+  #settleFailed(err: unknown): void {
+    this.#onSettleError?.(err);
+    const fields = { err: { name: (err as Error).name, message: (err as Error).message } };
+    if (this.#settleFailing) {
+      this.#log?.debug(fields, 'rate-limit settle failed');
+    } else {
+      this.#settleFailing = true;
+      this.#log?.warn(
+        fields,
+        "rate-limit settle failed: the request's tokens are not counted and its parallel slot is held until its lease ends",
+      );
+    }
+  }
+
+  /**
+   * Token debits that free no parallel slot wait up to TOKEN_BATCH_MS and go to Redis together,
+   * one script call per team (a team's counters share one Cluster slot): with tpm limits this
+   * halves the Redis calls per request. The debit is exact, only later by that much (and lands
+   * in the next window when a window ends meanwhile). Resolves once it reached Redis (or failed).
+   */
+  #debitLater(team: string, scopes: readonly ScriptScope[], tokens: number): Promise<void> {
+    let byBase = this.#pendingTokens.get(team);
+    if (!byBase) this.#pendingTokens.set(team, (byBase = new Map()));
+    for (const s of scopes) {
+      if (s.tpm !== undefined) byBase.set(s.base, (byBase.get(s.base) ?? 0) + tokens);
+    }
+    this.#debits ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => resolve(this.flush()), TOKEN_BATCH_MS);
+      timer.unref();
+    });
+    return this.#debits;
+  }
+
+  /** Sends the token debits gathered so far (at once; also on shutdown). Never throws. */
+  async flush(): Promise<void> {
+    const pending = [...this.#pendingTokens.values()];
+    this.#pendingTokens.clear();
+    this.#debits = undefined;
+    const results = await Promise.allSettled(
+      pending.map((byBase) => this.#scripts.addTokens(byBase)),
+    );
+    for (const result of results) {
+      if (result.status === 'rejected') this.#settleFailed(result.reason);
+      else this.#settleSucceeded();
     }
   }
 

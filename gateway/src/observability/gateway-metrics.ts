@@ -15,6 +15,9 @@ export type RequestLabels = 'team' | 'model' | 'status';
 export interface GatewayMetrics {
   registry: Registry;
   requests: Counter<RequestLabels>;
+  /** requests.inc without prom-client's per-call label hashing (see Tally). */
+  countRequest(team: string, model: string, status: number): void;
+  countTokens(team: string, model: string, prompt: number, completion: number): void;
   /** The gateway's own time per request (before forwarding plus after the answer's headers). */
   overhead: Histogram;
   /** From forwarding to the upstream's response headers. */
@@ -29,6 +32,28 @@ export interface GatewayMetrics {
 }
 
 const PREFIX = 'llmtenancy_gateway_';
+
+/**
+ * Increments of a labelled counter gathered under one joined key and handed to prom-client
+ * when it collects (a scrape): prom-client hashes the label object on every inc(), which the
+ * gateway's profile showed on every request.
+ */
+class Tally<L extends string> {
+  readonly #counts = new Map<string, { labels: Record<L, string>; n: number }>();
+
+  add(key: string, labels: () => Record<L, string>, n: number): void {
+    const entry = this.#counts.get(key);
+    if (entry) entry.n += n;
+    else this.#counts.set(key, { labels: labels(), n });
+  }
+
+  flushInto(counter: Counter<L>): void {
+    for (const entry of this.#counts.values()) {
+      if (entry.n > 0) counter.inc(entry.labels, entry.n);
+      entry.n = 0;
+    }
+  }
+}
 
 export function createGatewayMetrics(
   options: { defaultMetrics?: boolean; cacheSize?: () => { found: number; absent: number } } = {},
@@ -50,14 +75,42 @@ export function createGatewayMetrics(
       },
     });
   }
+  const requestTally = new Tally<RequestLabels>();
+  const tokenTally = new Tally<'team' | 'model' | 'kind'>();
+  const requests = new Counter({
+    name: `${PREFIX}requests_total`,
+    help: 'Requests answered, by team, model and HTTP status.',
+    labelNames: ['team', 'model', 'status'],
+    registers,
+    collect() {
+      requestTally.flushInto(this);
+    },
+  });
+  const tokens = new Counter({
+    name: `${PREFIX}tokens_total`,
+    help: 'Tokens used, from the responses, by team, model and kind (prompt, completion).',
+    labelNames: ['team', 'model', 'kind'],
+    registers,
+    collect() {
+      tokenTally.flushInto(this);
+    },
+  });
   return {
     registry,
-    requests: new Counter({
-      name: `${PREFIX}requests_total`,
-      help: 'Requests answered, by team, model and HTTP status.',
-      labelNames: ['team', 'model', 'status'],
-      registers,
-    }),
+    requests,
+    countRequest(team, model, status) {
+      requestTally.add(
+        `${team}\0${model}\0${status}`,
+        () => ({ team, model, status: String(status) }),
+        1,
+      );
+    },
+    countTokens(team, model, prompt, completion) {
+      const key = `${team}\0${model}`;
+      tokenTally.add(`${key}\0p`, () => ({ team, model, kind: 'prompt' }), prompt);
+      tokenTally.add(`${key}\0c`, () => ({ team, model, kind: 'completion' }), completion);
+    },
+    tokens,
     overhead: new Histogram({
       name: `${PREFIX}overhead_seconds`,
       help: "The gateway's own time per forwarded request, without the upstream's.",
@@ -69,12 +122,6 @@ export function createGatewayMetrics(
       help: 'Time from forwarding a request to the upstream answer headers, by model.',
       labelNames: ['model'],
       buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers,
-    }),
-    tokens: new Counter({
-      name: `${PREFIX}tokens_total`,
-      help: 'Tokens used, from the responses, by team, model and kind (prompt, completion).',
-      labelNames: ['team', 'model', 'kind'],
       registers,
     }),
     rejections: new Counter({
