@@ -10,7 +10,13 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { OpenAIError, invalidBody, notFound, shuttingDown } from './errors/openai-error.ts';
+import {
+  OpenAIError,
+  bodyTooLarge,
+  invalidBody,
+  notFound,
+  shuttingDown,
+} from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { Upstream } from './proxy/upstream.ts';
@@ -74,8 +80,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       }
     },
   );
-  // Anything else (multipart uploads, audio) streams through untouched.
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  // Anything else (multipart uploads, audio) streams through untouched; a declared length over
+  // the limit is refused before anything is read.
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
+  });
 
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(OVERHEAD_HEADER, overheadMs(request.state, performance.now()).toFixed(3));
@@ -148,14 +158,7 @@ function fromFastifyError(error: FastifyError, log: Logger): OpenAIError {
       message: 'The gateway failed to handle this request.',
     });
   }
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new OpenAIError({
-      status: 413,
-      type: 'invalid_request_error',
-      reason: 'body_too_large',
-      message: `${error.message}.`,
-    });
-  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge();
   return new OpenAIError({
     status,
     type: 'invalid_request_error',

@@ -152,6 +152,47 @@ describe('who gets through', () => {
   });
 });
 
+describe('other routes and bodies', () => {
+  it('streams a non-JSON body upstream unchanged, and refuses one declared over BODY_LIMIT', async () => {
+    const { key } = await bed.addKey();
+    const received: { path: string; type: string; bytes: number }[] = [];
+    const echo = createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        received.push({ path: req.url!, type: req.headers['content-type']!, bytes });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"text":"ok"}');
+      });
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = echo.address() as AddressInfo;
+      const upload = await bed.startGateway({
+        LITELLM_URL: `http://127.0.0.1:${port}`,
+        BODY_LIMIT: '64Ki',
+      });
+      const send = (size: number) =>
+        fetch(`${upload.url}/v1/audio/transcriptions?x=1`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'audio/wav' },
+          body: new Uint8Array(size),
+        });
+      const ok = await send(10_000);
+      expect(ok.status).toBe(200);
+      expect(received).toEqual([
+        { path: '/v1/audio/transcriptions?x=1', type: 'audio/wav', bytes: 10_000 },
+      ]);
+      const tooLarge = await send(100_000);
+      expect(tooLarge.status).toBe(413);
+      await errorOf(tooLarge);
+      expect(received).toHaveLength(1);
+    } finally {
+      echo.close();
+    }
+  });
+});
+
 describe('models', () => {
   it("lists only the key's models", async () => {
     const { key } = await bed.addKey({ models: ['fake-model', 'granite'] });

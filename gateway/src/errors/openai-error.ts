@@ -109,6 +109,14 @@ export const missingModel = () =>
     message: 'The request body must name a model ("model": "...").',
   });
 
+export const bodyTooLarge = (limitBytes?: number) =>
+  new OpenAIError({
+    status: 413,
+    type: 'invalid_request_error',
+    reason: 'body_too_large',
+    message: `The request body is larger than the gateway accepts${limitBytes ? ` (${limitBytes} bytes)` : ''}.`,
+  });
+
 export const invalidBody = (message: string) =>
   new OpenAIError({
     status: 400,

@@ -163,6 +163,8 @@ export class RoutingView {
     }
     const policy = parseRoutingJson(KeyPolicy, record);
     if (!policy || policy.keyHash !== hash) {
+      // Remembered like an unknown key, so its callers do not each read and log it again.
+      if (cacheable) this.cache.setAbsent(hash);
       this.#log.warn(
         'a routing record is not a KeyPolicy of this schema version; refusing its key',
       );
