@@ -301,14 +301,22 @@ describe('UsageTap (sse)', () => {
           'data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}\n\n',
         'event: message_stop\ndata: {"type":"message_stop"}\n\n',
       ].join('');
-      const { out } = await run('sse', [body], true);
+      const { out, usage: u } = await run('sse', [body], true);
       expect(out.toString()).toBe(body);
+      // Input tokens from message_start, output tokens from message_delta.
+      expect(u).toEqual(usage(25, 15, 40));
     });
   });
 });
 
 describe('usageInJson', () => {
   const read = (text: string) => usageInJson(Buffer.from(text));
+
+  it("reads Anthropic's input_tokens and output_tokens", () => {
+    expect(read('{"type":"message","usage":{"input_tokens":12,"output_tokens":30}}')).toEqual(
+      usage(12, 30, 42),
+    );
+  });
 
   it('reads the last usage key of a body', () => {
     expect(read('{"usage":{"prompt_tokens":1},"x":{"usage":{"prompt_tokens":2}}}')).toEqual(

@@ -101,8 +101,10 @@ export class UsageScanner {
     } catch {
       return event;
     }
-    const usage = toUsage(parsed.usage);
-    if (usage) this.usage = usage;
+    const usage =
+      toUsage(parsed.usage) ??
+      toUsage((parsed as { message?: { usage?: unknown } }).message?.usage);
+    if (usage) this.usage = mergeUsage(this.usage, usage);
     // Only OpenAI chunks (they carry `choices`) got usage because the gateway asked for it;
     // other streams (Anthropic's /v1/messages) always carry it and keep it.
     if (!rewrite || parsed.usage === undefined || !Array.isArray(parsed.choices)) return event;
@@ -197,16 +199,36 @@ function matchingBrace(body: Buffer, start: number): number | undefined {
   return undefined;
 }
 
+/**
+ * Token usage in OpenAI's names (prompt/completion/total_tokens) or Anthropic's, which
+ * LiteLLM's /v1/messages passes on (input_tokens/output_tokens, no total).
+ */
 function toUsage(value: unknown): Usage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const u = value as Record<string, unknown>;
   const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-  const promptTokens = count(u.prompt_tokens);
-  const completionTokens = count(u.completion_tokens);
+  const promptTokens = count(u.prompt_tokens ?? u.input_tokens);
+  const completionTokens = count(u.completion_tokens ?? u.output_tokens);
   const total = count(u.total_tokens);
   return {
     promptTokens,
     completionTokens,
     totalTokens: total > 0 ? total : promptTokens + completionTokens,
+  };
+}
+
+/**
+ * Usage reported in several events of one stream: OpenAI sends it once; Anthropic sends the
+ * input tokens in message_start and the (cumulative) output tokens in message_delta. Keeping
+ * the larger of each count serves both.
+ */
+function mergeUsage(seen: Usage | undefined, next: Usage): Usage {
+  if (!seen) return next;
+  const promptTokens = Math.max(seen.promptTokens, next.promptTokens);
+  const completionTokens = Math.max(seen.completionTokens, next.completionTokens);
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: Math.max(seen.totalTokens, next.totalTokens, promptTokens + completionTokens),
   };
 }
