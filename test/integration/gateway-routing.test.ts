@@ -217,6 +217,34 @@ describe('Redis losing the config, or going away', () => {
     expect((await chat(gateway, 'sk-never-heard-of')).status).toBe(401);
   });
 
+  it('starts while Redis is down: live, not ready, and serving once Redis and the config are back', async () => {
+    const key = await bed.addKey();
+    await server.stop();
+    const late = await startGateway(
+      parseGatewayConfig({
+        LITELLM_URL: bed.upstream.url.replace(/\/v1$/, ''),
+        REDIS_URL: server.url,
+        ROUTING_PREFIX: bed.prefix,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        MANAGEMENT_PORT: '0',
+        LOG_LEVEL: 'silent',
+      }),
+      { logger: createGatewayLogger('silent'), defaultMetrics: false, routingCheckIntervalMs: 100 },
+    );
+    try {
+      expect((await fetch(`${late.managementUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${late.managementUrl}/readyz`)).status).toBe(503);
+      expect((await chat(late, key.key)).status).toBe(503);
+      await server.start();
+      await refill();
+      expect(await late.ready(10_000)).toBe(true);
+      expect((await chat(late, key.key)).status).toBe(200);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('with LIMITS_WHEN_REDIS_DOWN=closed: refuses limited requests while Redis is down', async () => {
     const closed = await bed.startGateway({ LIMITS_WHEN_REDIS_DOWN: 'closed' });
     const open = await bed.startGateway({ LIMITS_WHEN_REDIS_DOWN: 'open' });

@@ -60,6 +60,7 @@ export class RoutingView {
   /** A newer revision the last check saw before its announcement arrived. */
   #suspectRevision: number | undefined;
   #configPresent = false;
+  /** The first SUBSCRIBE went through (ioredis repeats it after every reconnect). */
   #subscribed = false;
   #models: ModelRoutes | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -78,20 +79,28 @@ export class RoutingView {
     });
   }
 
-  /** Subscribes and reads the meta and models; never throws (Redis may come later). */
+  /**
+   * Subscribes and reads the meta and models. Returns without waiting for Redis: a gateway
+   * started while Redis is down answers /healthz, is not ready, and catches up once it is.
+   */
   async start(): Promise<void> {
     this.#subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.#keys.channel) this.#onChange(message);
     });
-    // ioredis subscribes again by itself after a reconnect; what was published meanwhile is
-    // lost, so check the revision once it is back.
+    // ioredis subscribes again by itself (before 'ready') after a reconnect; what was
+    // published meanwhile is lost, so check the revision once it is back.
     this.#subscriber.on('ready', () => {
       if (this.#subscribed) void this.check({ afterGap: true });
     });
-    this.#subscriber.on('end', () => (this.#subscribed = false));
-    this.#subscriber.on('close', () => (this.#subscribed = false));
-    this.#subscriber.on('subscribe', () => (this.#subscribed = true));
-    await this.#subscribe();
+    // The subscriber queues the command until it is connected: this resolves when it is.
+    this.#subscriber.subscribe(this.#keys.channel).then(
+      () => {
+        this.#subscribed = true;
+        void this.check({ afterGap: true });
+      },
+      (err: unknown) =>
+        this.#log.error({ err: errorFields(err) }, 'cannot subscribe to routing changes'),
+    );
     await this.check({ afterGap: true });
     this.#timer = setInterval(() => void this.check({ afterGap: false }), this.#checkIntervalMs);
     this.#timer.unref();
@@ -109,7 +118,12 @@ export class RoutingView {
 
   /** Current now: Redis answers, changes are subscribed and the config is in Redis. */
   get current(): boolean {
-    return this.#subscribed && this.#configPresent && this.#redis.status === 'ready';
+    return (
+      this.#subscribed &&
+      this.#subscriber.status === 'ready' &&
+      this.#configPresent &&
+      this.#redis.status === 'ready'
+    );
   }
 
   get models(): ModelRoutes | undefined {
@@ -182,15 +196,6 @@ export class RoutingView {
     return { kind: 'found', entry: this.cache.setFound(policy) };
   }
 
-  async #subscribe(): Promise<void> {
-    try {
-      await this.#subscriber.subscribe(this.#keys.channel);
-      this.#subscribed = true;
-    } catch (err) {
-      this.#log.warn({ err: errorFields(err) }, 'cannot subscribe to routing changes yet');
-    }
-  }
-
   #onChange(message: string): void {
     const change = parseRoutingJson(RoutingChange, message);
     if (!change) {
@@ -221,7 +226,6 @@ export class RoutingView {
    */
   async check({ afterGap }: { afterGap: boolean }): Promise<void> {
     if (this.#stopped) return;
-    if (!this.#subscribed) await this.#subscribe();
     let meta: Record<string, string>;
     try {
       meta = await this.#redis.hgetall(this.#keys.meta);
