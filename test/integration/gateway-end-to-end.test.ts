@@ -5,13 +5,11 @@
 // subscription or deleting the VirtualKey is refused by every instance within a second.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseGatewayConfig } from '../../gateway/src/config.ts';
-import { createGatewayLogger } from '../../gateway/src/observability/logger.ts';
-import { startGateway, type RunningGateway } from '../../gateway/src/server.ts';
+import type { RunningGateway } from '../../gateway/src/server.ts';
 import { hashKey } from '../../crds/routing/key-hash.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
-import { chat } from './support/gateway-bed.ts';
+import { chat, startTestGateway } from './support/gateway-bed.ts';
 import {
   condition,
   KeyObjects,
@@ -43,18 +41,10 @@ describe('gateway end to end', () => {
       labelSelector: `${TEST_RUN_LABEL}=${run}`,
     });
     for (let i = 0; i < 2; i++) {
-      const config = parseGatewayConfig({
+      const gateway = await startTestGateway({
         LITELLM_URL: litellm.url,
         REDIS_URL: inject('redisUrl'),
         ROUTING_PREFIX: prefix,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MANAGEMENT_PORT: '0',
-        LOG_LEVEL: 'silent',
-      });
-      const gateway = await startGateway(config, {
-        logger: createGatewayLogger('silent'),
-        defaultMetrics: false,
       });
       gateways.push(gateway);
     }

@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseGatewayConfig } from '../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../gateway/src/observability/logger.ts';
-import { startGateway, type RunningGateway } from '../../gateway/src/server.ts';
+import type { RunningGateway } from '../../gateway/src/server.ts';
 import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
-import { chat, startGatewayBed, type GatewayBed } from './support/gateway-bed.ts';
+import { chat, startGatewayBed, startTestGateway, type GatewayBed } from './support/gateway-bed.ts';
 
 /** Polls every 10 ms until every gateway answers `status`; returns how long that took. */
 async function untilAll(
@@ -89,26 +88,18 @@ describe('two gateways on one Redis', () => {
   });
 
   it('is not ready until the routing config exists', async () => {
-    const config = parseGatewayConfig({
+    const early = await startTestGateway({
       LITELLM_URL: bed.upstream.url,
       REDIS_URL: bed.redisUrl,
       ROUTING_PREFIX: `${bed.prefix}empty:`,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      MANAGEMENT_PORT: '0',
-      LOG_LEVEL: 'silent',
     });
-    const early = await startGateway(config, {
-      logger: createGatewayLogger('silent'),
-      defaultMetrics: false,
-      routingCheckIntervalMs: 100,
-    });
+    const publisherRedis = new Redis(bed.redisUrl);
     try {
       const readyz = async () => (await fetch(`${early.managementUrl}/readyz`)).status;
       expect(await readyz()).toBe(503);
       expect((await chat(early, 'sk-anything')).status).toBe(503);
       const publisher = new RoutingPublisher({
-        redis: new Redis(bed.redisUrl),
+        redis: publisherRedis,
         prefix: `${bed.prefix}empty:`,
         logger: createGatewayLogger('silent'),
       });
@@ -116,6 +107,7 @@ describe('two gateways on one Redis', () => {
       await expect.poll(readyz).toBe(200);
     } finally {
       await early.close();
+      publisherRedis.disconnect();
     }
   });
 
@@ -220,18 +212,11 @@ describe('Redis losing the config, or going away', () => {
   it('starts while Redis is down: live, not ready, and serving once Redis and the config are back', async () => {
     const key = await bed.addKey();
     await server.stop();
-    const late = await startGateway(
-      parseGatewayConfig({
-        LITELLM_URL: bed.upstream.url.replace(/\/v1$/, ''),
-        REDIS_URL: server.url,
-        ROUTING_PREFIX: bed.prefix,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MANAGEMENT_PORT: '0',
-        LOG_LEVEL: 'silent',
-      }),
-      { logger: createGatewayLogger('silent'), defaultMetrics: false, routingCheckIntervalMs: 100 },
-    );
+    const late = await startTestGateway({
+      LITELLM_URL: bed.upstream.url,
+      REDIS_URL: server.url,
+      ROUTING_PREFIX: bed.prefix,
+    });
     try {
       expect((await fetch(`${late.managementUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${late.managementUrl}/readyz`)).status).toBe(503);

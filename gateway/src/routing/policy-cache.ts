@@ -12,6 +12,11 @@ export interface CachedPolicy {
   expiresAtMs: number;
 }
 
+/** A policy as the cache holds it: its expiry parsed once. */
+export function cachedPolicy(policy: KeyPolicy): CachedPolicy {
+  return { policy, expiresAtMs: policy.expiresAt ? Date.parse(policy.expiresAt) : Infinity };
+}
+
 export interface PolicyCacheOptions {
   /** How long an unknown key is answered from memory. */
   negativeTtlMs: number;
@@ -48,10 +53,7 @@ export class PolicyCache {
   }
 
   setFound(policy: KeyPolicy): CachedPolicy {
-    const entry: CachedPolicy = {
-      policy,
-      expiresAtMs: policy.expiresAt ? Date.parse(policy.expiresAt) : Infinity,
-    };
+    const entry = cachedPolicy(policy);
     this.#absent.delete(policy.keyHash);
     this.#found.delete(policy.keyHash);
     this.#found.set(policy.keyHash, entry);

@@ -21,7 +21,7 @@ import {
   parseRoutingJson,
 } from '../../../crds/routing/schema.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
-import { PolicyCache, type CachedPolicy } from './policy-cache.ts';
+import { PolicyCache, cachedPolicy, type CachedPolicy } from './policy-cache.ts';
 
 export type Lookup =
   { kind: 'found'; entry: CachedPolicy } | { kind: 'absent' } | { kind: 'unavailable' };
@@ -184,15 +184,7 @@ export class RoutingView {
       );
       return ABSENT;
     }
-    if (!cacheable) {
-      return {
-        kind: 'found',
-        entry: {
-          policy,
-          expiresAtMs: policy.expiresAt ? Date.parse(policy.expiresAt) : Infinity,
-        },
-      };
-    }
+    if (!cacheable) return { kind: 'found', entry: cachedPolicy(policy) };
     return { kind: 'found', entry: this.cache.setFound(policy) };
   }
 

@@ -73,28 +73,10 @@ export async function startGatewayBed(redisUrl: string): Promise<GatewayBed> {
     gateways,
     logs,
     async startGateway(env = {}) {
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-          done();
-        },
-      });
-      const config = parseGatewayConfig({
-        LITELLM_URL: upstream.url.replace(/\/v1$/, ''),
-        REDIS_URL: redisUrl,
-        ROUTING_PREFIX: prefix,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        MANAGEMENT_PORT: '0',
-        LOG_LEVEL: 'debug',
-        SHUTDOWN_GRACE: '5s',
-        ...env,
-      });
-      const gateway = await startGateway(config, {
-        logger: createGatewayLogger(config.logLevel, sink),
-        defaultMetrics: false,
-        routingCheckIntervalMs: 200,
-      });
+      const gateway = await startTestGateway(
+        { LITELLM_URL: upstream.url, REDIS_URL: redisUrl, ROUTING_PREFIX: prefix, ...env },
+        logs,
+      );
       gateways.push(gateway);
       if (!(await gateway.ready(10_000))) throw new Error('the gateway did not become ready');
       return gateway;
@@ -132,6 +114,37 @@ export async function startGatewayBed(redisUrl: string): Promise<GatewayBed> {
       publisherRedis.disconnect();
     },
   };
+}
+
+/**
+ * A gateway on free loopback ports with test settings (`env` adds to or overrides them; a
+ * LITELLM_URL ending in /v1 is taken as the OpenAI base the fake upstream reports). It logs
+ * into `logs` when given, else nowhere. Not waited for: see RunningGateway.ready.
+ */
+export async function startTestGateway(
+  env: Record<string, string>,
+  logs?: string[],
+): Promise<RunningGateway> {
+  const config = parseGatewayConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MANAGEMENT_PORT: '0',
+    LOG_LEVEL: logs ? 'debug' : 'silent',
+    SHUTDOWN_GRACE: '5s',
+    ...env,
+    LITELLM_URL: env.LITELLM_URL?.replace(/\/v1$/, ''),
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs?.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return startGateway(config, {
+    logger: createGatewayLogger(config.logLevel, sink),
+    defaultMetrics: false,
+    routingCheckIntervalMs: 100,
+  });
 }
 
 async function waitForReady(redis: Redis): Promise<void> {
