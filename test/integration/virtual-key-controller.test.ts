@@ -388,7 +388,10 @@ describe('VirtualKey controller', () => {
     await expect.poll(() => litellm.store.keys.get(second.hash)?.token, poll).toBe(second.hash);
     expect(litellm.store.keys.get(first.hash)?.key_alias).toBe(`${namespace}/app/previous`);
     expect((await routingRecord(redis, prefix, first.hash))?.expiresAt).toBeDefined();
-    expect(second.key.status?.lastRotatedAt).not.toBe(first.key.status?.lastRotatedAt);
+    // The Secret is written before the status: the new rotation time may come a moment later.
+    await expect
+      .poll(async () => (await objects.getKey(namespace, 'app'))?.status?.lastRotatedAt, poll)
+      .not.toBe(first.key.status?.lastRotatedAt);
 
     clock.offsetMs += 3_600_000 + 1_000; // past the grace period
     await objects.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '2' } } });
