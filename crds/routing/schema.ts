@@ -25,6 +25,17 @@ export const RoutingLimits = z.object({
 });
 export type RoutingLimits = z.infer<typeof RoutingLimits>;
 
+/**
+ * A team's subscription to one model, as a key's record carries it: its limits and the
+ * ModelSubscription's uid, which names its counters, so two namespaces of one team with
+ * their own subscriptions to one model never share a counter. Records written before the
+ * uid was added have none; the gateway then counts per team and model, as it did.
+ */
+export const SubscriptionLimits = RoutingLimits.extend({
+  uid: z.string().min(1).optional(),
+});
+export type SubscriptionLimits = z.infer<typeof SubscriptionLimits>;
+
 /** Everything the gateway needs to admit or refuse a request made with one key. */
 export const KeyPolicy = z.object({
   schemaVersion: z.literal(ROUTING_SCHEMA_VERSION),
@@ -45,7 +56,7 @@ export const KeyPolicy = z.object({
     key: RoutingLimits.optional(),
     team: RoutingLimits.optional(),
     /** Per model: the limits of the team's subscription to it (only models that have some). */
-    subscriptions: z.record(z.string(), RoutingLimits),
+    subscriptions: z.record(z.string(), SubscriptionLimits),
   }),
   /** RFC 3339. After it the key is refused (an expired key, or an old key after rotation grace). */
   expiresAt: z.iso.datetime({ offset: true }).optional(),

@@ -1,6 +1,6 @@
 // Rate limits through two gateway instances sharing one Redis, under 50 concurrent callers:
 // rpm and parallel limits admit exactly their number (no more, no fewer), per key, per
-// subscription (team + model) and per team; tokens are debited with the exact counts the
+// subscription (its uid; team + model for older records) and per team; tokens are debited with the exact counts the
 // answers report; refusals are 429 throttling_error with retry-after and x-ratelimit-*
 // headers, as LiteLLM's.
 //
@@ -112,6 +112,33 @@ describe('requests per minute', () => {
     expect(statuses(limited)).toEqual({ 200: 7, 429: 43 });
     const other = await burst(key, 10, { model: 'granite' });
     expect(statuses(other)).toEqual({ 200: 10 });
+  });
+
+  it('gives two namespaces of one team, each with its own subscription to a model, a counter each', async () => {
+    await awayFromWindowEdge();
+    const team = `team-two-ns-${Date.now()}`;
+    // Keys in two namespaces of one team; each namespace's subscription to fake-model allows 6.
+    const inA = await bed.addKey({
+      team,
+      subscriptionLimits: { 'fake-model': { rpm: 6, uid: `sub-a-${team}` } },
+    });
+    const inB = await bed.addKey({
+      team,
+      subscriptionLimits: { 'fake-model': { rpm: 6, uid: `sub-b-${team}` } },
+    });
+    const [a, b] = await Promise.all([burst(inA.key, 15), burst(inB.key, 15)]);
+    expect(statuses(a)).toEqual({ 200: 6, 429: 9 });
+    expect(statuses(b)).toEqual({ 200: 6, 429: 9 });
+    expect(a.find((r) => r.status === 429)!.headers.get('x-ratelimit-limit-requests')).toBe('6');
+  });
+
+  it('counts records without a subscription uid (an older operator wrote them) per team and model', async () => {
+    await awayFromWindowEdge();
+    const team = `team-legacy-${Date.now()}`;
+    const one = await bed.addKey({ team, subscriptionLimits: { 'fake-model': { rpm: 6 } } });
+    const two = await bed.addKey({ team, subscriptionLimits: { 'fake-model': { rpm: 6 } } });
+    const responses = (await Promise.all([burst(one.key, 10), burst(two.key, 10)])).flat();
+    expect(statuses(responses)).toEqual({ 200: 6, 429: 14 });
   });
 });
 

@@ -4,6 +4,10 @@
 //   <prefix>limits:v1:{<team>}:<kind>:<id>:tpm:<window>   STRING  tokens used in the window
 //   <prefix>limits:v1:{<team>}:<kind>:<id>:inflight       ZSET    requestId → lease end (ms)
 //
+// <kind>:<id> is key:<key hash>, team:<team id>, or subscription:<the ModelSubscription's
+// uid> (records written before the uid was carried: subscription:<model>, see
+// limits-from-policy.ts).
+//
 // <window> is floor(unix seconds / 60) by Redis's clock; window counters expire a window after
 // theirs ended. The {<team>} hash tag puts every counter of one request in one Redis Cluster
 // slot, so one script can touch them all. Team and id are URL-encoded: an id holding ':', '{'

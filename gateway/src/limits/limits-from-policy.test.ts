@@ -36,6 +36,22 @@ describe('limitScopes', () => {
     ]);
   });
 
+  it("names a subscription's counters by the ModelSubscription's uid", () => {
+    const scopes = limitScopes(
+      policy({ subscriptions: { 'granite-3-8b': { rpm: 3, uid: 'sub-uid-1' } } }),
+      'granite-3-8b',
+    );
+    expect(scopes).toEqual([{ kind: 'subscription', id: 'sub-uid-1', rpm: 3 }]);
+  });
+
+  it('counts a record without a uid (an older operator wrote it) per team and model, as before', () => {
+    const scopes = limitScopes(
+      policy({ subscriptions: { 'granite-3-8b': { rpm: 3 } } }),
+      'granite-3-8b',
+    );
+    expect(scopes).toEqual([{ kind: 'subscription', id: 'granite-3-8b', rpm: 3 }]);
+  });
+
   it('leaves out scopes without rate limits, and other models’ subscriptions', () => {
     const scopes = limitScopes(
       policy({

@@ -1,5 +1,6 @@
 // The scopes one request is limited in, from the key's routing record: the key itself, the
-// team's subscription to the requested model, and the team, in that order (the order
+// team's subscription to the requested model (named by the ModelSubscription's uid), and
+// the team, in that order (the order
 // refusals are reported in). A scope without rpm, tpm or maxParallelRequests is left out,
 // so a key without limits costs no Redis round trip.
 import type { KeyPolicy, RoutingLimits } from '../../../crds/routing/schema.ts';
@@ -22,7 +23,9 @@ export function limitScopes(policy: KeyPolicy, model: string): LimitScope[] {
   const subscription = Object.hasOwn(limits.subscriptions, model)
     ? limits.subscriptions[model]
     : undefined;
-  add('subscription', model, subscription);
+  // Counted per subscription (its uid). A record from an operator that predates the uid is
+  // counted per team and model, as then, so old and new gateways agree during an upgrade.
+  add('subscription', subscription?.uid ?? model, subscription);
   add('team', policy.team, limits.team);
   return scopes;
 }

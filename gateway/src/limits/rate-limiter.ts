@@ -19,7 +19,7 @@ export type LimitKind = 'requests' | 'tokens' | 'parallel';
 
 export interface LimitScope {
   kind: ScopeKind;
-  /** key: the key hash; subscription: the model; team: the team id. */
+  /** key: the key hash; subscription: its uid (older records: the model); team: the team id. */
   id: string;
   rpm?: number | undefined;
   tpm?: number | undefined;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { KeyPolicy, RoutingLimits } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy, RoutingLimits, SubscriptionLimits } from '../../../crds/routing/schema.ts';
 import { hashKey } from '../../../crds/routing/key-hash.ts';
 import { parseGatewayConfig } from '../../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../../gateway/src/observability/logger.ts';
@@ -41,7 +41,7 @@ export interface KeyOptions {
   models?: string[];
   keyLimits?: RoutingLimits;
   teamLimits?: RoutingLimits;
-  subscriptionLimits?: Record<string, RoutingLimits>;
+  subscriptionLimits?: Record<string, SubscriptionLimits>;
   expiresAt?: string;
   suspended?: boolean;
 }

@@ -105,6 +105,16 @@ describe('keyPolicy', () => {
     expect(policy.limits.subscriptions).toEqual({ granite: { tpm: 1000 } });
   });
 
+  it("carries each subscription's uid: the gateway counts per subscription, not per team and model", () => {
+    const withUid = (model: string, uid: string) => {
+      const s = subscription(model, { rpm: 5 });
+      return { ...s, metadata: { ...s.metadata, uid } };
+    };
+    const policy = keyPolicy(inputs({ subscriptions: [withUid('granite', 'sub-uid-1')] }));
+    expect(policy.limits.subscriptions).toEqual({ granite: { rpm: 5, uid: 'sub-uid-1' } });
+    expect(KeyPolicy.parse(policy)).toEqual(policy);
+  });
+
   it('team: status.teamId, else the Team name, else empty', () => {
     expect(keyPolicy(inputs({ team: team({ teamId: 'lite-123' }) })).team).toBe('lite-123');
     expect(keyPolicy(inputs({ team: team() })).team).toBe('ml');

@@ -8,6 +8,7 @@ import {
   ROUTING_SCHEMA_VERSION,
   type KeyPolicy,
   type RoutingLimits,
+  type SubscriptionLimits,
 } from '../../../../crds/routing/schema.ts';
 import type { BudgetExceeded } from './key-budget.ts';
 
@@ -18,7 +19,7 @@ export interface PolicyInputs {
   userId?: string;
   models: readonly string[];
   /** Active subscriptions of the team in the key's namespace. */
-  subscriptions: readonly Pick<ModelSubscription, 'spec' | 'status'>[];
+  subscriptions: readonly Pick<ModelSubscription, 'metadata' | 'spec' | 'status'>[];
   expiresAt?: Date;
   /** Why the key must not work now (suspended, denied); undefined when it may. */
   blockedReason?: string;
@@ -41,12 +42,15 @@ export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimit
 export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
   const { key, team } = inputs;
   const models = [...inputs.models].sort();
-  const subscriptions: Record<string, RoutingLimits> = {};
+  const subscriptions: Record<string, SubscriptionLimits> = {};
   for (const subscription of inputs.subscriptions) {
     const model = subscription.spec.model;
     if (!models.includes(model)) continue;
     const limits = routingLimits(subscription.spec.limits);
-    if (limits) subscriptions[model] = limits;
+    // The uid names the subscription's counters in the gateway (per subscription, not per
+    // team and model: two namespaces of one team each have their own).
+    const uid = subscription.metadata?.uid;
+    if (limits) subscriptions[model] = uid ? { ...limits, uid } : limits;
   }
   const keyLimits = routingLimits(key.spec.limits);
   const teamLimits = routingLimits(team?.spec.limits);
