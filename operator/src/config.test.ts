@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       resyncIntervalMs: 300_000,
       groupGracePeriodMs: 3_600_000,
       groupSyncSelector: undefined,
+      installationId: undefined,
       orphanCollection: 'dry-run',
       orphanCollectionIntervalMs: 600_000,
       modelCatalogRefreshIntervalMs: 60_000,
@@ -56,6 +57,7 @@ describe('parseConfig', () => {
         RESYNC_INTERVAL: '90s',
         GROUP_GRACE_PERIOD: '0s',
         GROUP_SYNC_SELECTOR: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
+        INSTALLATION_ID: 'prod-eu-1',
         ORPHAN_COLLECTION: 'on',
         ORPHAN_COLLECTION_INTERVAL: '1h',
         MODEL_CATALOG_REFRESH_INTERVAL: '15s',
@@ -81,6 +83,7 @@ describe('parseConfig', () => {
       resyncIntervalMs: 90_000,
       groupGracePeriodMs: 0,
       groupSyncSelector: 'llmtenancy.dev/team=true,env in (prod, dev),!legacy',
+      installationId: 'prod-eu-1',
       orphanCollection: 'on',
       orphanCollectionIntervalMs: 3_600_000,
       modelCatalogRefreshIntervalMs: 15_000,
@@ -129,6 +132,7 @@ describe('parseConfig', () => {
       LITELLM_URL: 'litellm:4000',
       RESYNC_INTERVAL: '300',
       ORPHAN_COLLECTION: 'yes',
+      INSTALLATION_ID: 'not/an id',
       HEALTH_PORT: '70000',
       GROUP_SYNC_SELECTOR: 'team=,=x',
       LOG_LEVEL: 'loud',
@@ -139,6 +143,7 @@ describe('parseConfig', () => {
         expect.stringMatching(/^LITELLM_URL: must be an http\(s\) URL/),
         'RESYNC_INTERVAL: "300" is not a duration (like 30s, 5m, 1h30m)',
         'ORPHAN_COLLECTION: must be off, dry-run or on',
+        expect.stringMatching(/^INSTALLATION_ID: must be 1 to 63 letters/),
         'HEALTH_PORT: must be a port number (0 to 65535)',
         expect.stringMatching(/^GROUP_SYNC_SELECTOR: "=x" is not a label selector requirement/),
         expect.stringMatching(/^LOG_LEVEL: must be one of trace, debug/),
@@ -149,7 +154,7 @@ describe('parseConfig', () => {
         expect.stringMatching(/^GATEWAY_URL: is required/),
       ]),
     );
-    expect(problems).toHaveLength(11);
+    expect(problems).toHaveLength(12);
   });
 
   it.each([

@@ -15,6 +15,8 @@
 //   GROUP_GRACE_PERIOD               how long an emptied or vanished group keeps its users (1h)
 //   GROUP_SYNC_SELECTOR              label selector of the OpenShift Groups that get a Team;
 //                                    "*" for every Group; unset: group sync is off
+//   INSTALLATION_ID                  stamped into every LiteLLM object this installation makes
+//                                    (the kube-system namespace's uid, see installation.ts)
 //   ORPHAN_COLLECTION                off | dry-run | on (dry-run)
 //   ORPHAN_COLLECTION_INTERVAL       time between orphan collection passes (10m)
 //   MODEL_CATALOG_REFRESH_INTERVAL   how often LiteLLM's models are read (GET /model/info) (60s)
@@ -68,6 +70,8 @@ export interface OperatorConfig {
   groupGracePeriodMs: number;
   /** undefined: group sync off; "": every Group. */
   groupSyncSelector: string | undefined;
+  /** undefined: the kube-system namespace's uid (installation.ts). */
+  installationId: string | undefined;
   orphanCollection: OrphanCollection;
   orphanCollectionIntervalMs: number;
   modelCatalogRefreshIntervalMs: number;
@@ -112,6 +116,16 @@ const Env = z.object({
     })
     // The empty label selector selects everything, but an empty variable means "unset".
     .transform((value) => (value === EVERY_GROUP ? '' : value)),
+  // A label value's shape: a namespace uid fits, and it reads well in LiteLLM's metadata.
+  INSTALLATION_ID: text().pipe(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/,
+        'must be 1 to 63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+      )
+      .optional(),
+  ),
   ORPHAN_COLLECTION: z.preprocess(
     unsetIfEmpty,
     z.enum(['off', 'dry-run', 'on'], { message: 'must be off, dry-run or on' }).default('dry-run'),
@@ -194,6 +208,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
     resyncIntervalMs: e.RESYNC_INTERVAL,
     groupGracePeriodMs: e.GROUP_GRACE_PERIOD,
     groupSyncSelector: e.GROUP_SYNC_SELECTOR,
+    installationId: e.INSTALLATION_ID,
     orphanCollection: e.ORPHAN_COLLECTION,
     orphanCollectionIntervalMs: e.ORPHAN_COLLECTION_INTERVAL,
     modelCatalogRefreshIntervalMs: e.MODEL_CATALOG_REFRESH_INTERVAL,
@@ -233,6 +248,7 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
         : config.groupSyncSelector === ''
           ? 'every Group'
           : config.groupSyncSelector,
+    installationId: config.installationId ?? 'the kube-system namespace uid',
     orphanCollection: config.orphanCollection,
     orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
     modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),

@@ -21,6 +21,7 @@ import { createRoutingRedis } from './routing/routing-redis.ts';
 import { RoutingPublisher } from './routing/routing-publisher.ts';
 import { routingSync } from './routing/routing-sync.ts';
 import type { VirtualKey } from '../../crds/api/index.ts';
+import { resolveInstallation } from './installation.ts';
 import { loadKubeConfig, podNamespace } from './kube-config.ts';
 import { LiteLLMClient } from './litellm/client.ts';
 import { masterKeyFromFile, type MasterKeySource } from './litellm/config.ts';
@@ -97,13 +98,25 @@ async function main(): Promise<number> {
   });
 
   let groupsServed: boolean;
+  let installationId: string;
   try {
     groupsServed = await openShiftGroupsServed(kubeConfig, logger);
+    const installation = await resolveInstallation(config.installationId, kubeConfig);
+    installationId = installation.id;
+    logger.info({ installation }, 'installation id stamped into LiteLLM objects');
   } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message);
     logger.error({ err }, 'cannot reach the Kubernetes API server');
     return 1;
   }
-  const shared = { kubeConfig, informers: manager.informers, litellm, logger, recorder };
+  const shared = {
+    kubeConfig,
+    informers: manager.informers,
+    litellm,
+    logger,
+    recorder,
+    installationId,
+  };
   manager.addController(userController({ ...shared, resyncIntervalMs: config.resyncIntervalMs }));
   manager.addController(
     teamController({
@@ -163,6 +176,7 @@ async function main(): Promise<number> {
       manager,
       litellm,
       mode: config.orphanCollection,
+      installationId,
       intervalMs: config.orphanCollectionIntervalMs,
     });
   }

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ownerMetadata } from '../../operator/src/controllers/shared/ownership.ts';
 import { withReleasedMark } from '../../operator/src/controllers/shared/released.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
+import { TEST_INSTALLATION_ID } from './support/installation.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
   conditionOf,
@@ -61,11 +62,21 @@ describe('orphan collector', () => {
     const team = await objects.createTeamWithMembers(`team-${run}`, []);
     litellm.store.newTeam({
       team_id: `team-${run}`,
-      metadata: ownerMetadata({ kind: 'Team', name: `team-${run}`, uid: team.metadata.uid! }),
+      metadata: ownerMetadata({
+        kind: 'Team',
+        name: `team-${run}`,
+        uid: team.metadata.uid!,
+        installation: TEST_INSTALLATION_ID,
+      }),
     });
     litellm.store.newTeam({
       team_id: `ghost-team-${run}`,
-      metadata: ownerMetadata({ kind: 'Team', name: `ghost-team-${run}`, uid: 'uid-gone-team' }),
+      metadata: ownerMetadata({
+        kind: 'Team',
+        name: `ghost-team-${run}`,
+        uid: 'uid-gone-team',
+        installation: TEST_INSTALLATION_ID,
+      }),
     });
     litellm.store.newTeam({ team_id: `foreign-team-${run}`, metadata: { owner: 'someone' } });
     litellm.store.newTeam({
@@ -74,12 +85,22 @@ describe('orphan collector', () => {
     });
     litellm.store.newUser({
       user_id: `ghost-${run}`,
-      metadata: ownerMetadata({ kind: 'User', name: `ghost-${run}`, uid: 'uid-gone-user' }),
+      metadata: ownerMetadata({
+        kind: 'User',
+        name: `ghost-${run}`,
+        uid: 'uid-gone-user',
+        installation: TEST_INSTALLATION_ID,
+      }),
     });
     litellm.store.newUser({
       user_id: `released-${run}`,
       metadata: withReleasedMark(
-        ownerMetadata({ kind: 'User', name: `released-${run}`, uid: 'uid-released' }),
+        ownerMetadata({
+          kind: 'User',
+          name: `released-${run}`,
+          uid: 'uid-released',
+          installation: TEST_INSTALLATION_ID,
+        }),
       ),
     });
     litellm.store.newUser({ user_id: `foreign-${run}`, metadata: {} });
@@ -91,6 +112,7 @@ describe('orphan collector', () => {
         namespace: `ns-${run}`,
         name: 'gone',
         uid: 'uid-gone-key',
+        installation: TEST_INSTALLATION_ID,
       }),
     });
     litellm.store.newKey({ token: `foreignkey${run}`.padEnd(64, '0'), key_name: 'sk-...eign' });

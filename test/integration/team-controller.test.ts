@@ -7,6 +7,7 @@ import type { ModelSubscription } from '../../crds/api/index.ts';
 import { NO_MODELS } from '../../operator/src/controllers/team/litellm-team.ts';
 import { TEAM_FINALIZER } from '../../operator/src/controllers/team/reconciler.ts';
 import {
+  INSTALLATION_KEY,
   MANAGED_BY_KEY,
   OWNER_KEY,
   OWNER_UID_KEY,
@@ -14,6 +15,7 @@ import {
 import { RELEASED_KEY } from '../../operator/src/controllers/shared/released.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
+import { TEST_INSTALLATION_ID } from './support/installation.ts';
 import {
   conditionOf,
   litellmMembers,
@@ -101,6 +103,7 @@ describe('Team controller', () => {
     const stored = (await objects.team(name))!;
     expect(team.metadata).toMatchObject({
       [MANAGED_BY_KEY]: 'llm-tenancy',
+      [INSTALLATION_KEY]: TEST_INSTALLATION_ID,
       [OWNER_KEY]: `Team/${name}`,
       [OWNER_UID_KEY]: stored.metadata.uid,
     });

@@ -5,6 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  INSTALLATION_KEY,
   MANAGED_BY_KEY,
   ownerMetadata,
   OWNER_KEY,
@@ -12,6 +13,7 @@ import {
 } from '../../operator/src/controllers/shared/ownership.ts';
 import { RELEASED_KEY } from '../../operator/src/controllers/shared/released.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
+import { TEST_INSTALLATION_ID } from './support/installation.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
   conditionOf,
@@ -99,6 +101,7 @@ describe('User controller', () => {
     expect(conditionOf(user, 'Synced')).toBe('True/ReconcileSuccess');
     expect(litellmUser(name('admin'))!.metadata).toEqual({
       [MANAGED_BY_KEY]: 'llm-tenancy',
+      [INSTALLATION_KEY]: TEST_INSTALLATION_ID,
       [OWNER_KEY]: `User/${name('admin')}`,
       [OWNER_UID_KEY]: user.metadata.uid,
     });
@@ -186,6 +189,7 @@ describe('User controller', () => {
     expect(litellmUser(dave)).toMatchObject({ user_role: 'internal_user_viewer', rpm_limit: null });
     expect(litellmUser(dave)!.metadata).toEqual({
       [MANAGED_BY_KEY]: 'llm-tenancy',
+      [INSTALLATION_KEY]: TEST_INSTALLATION_ID,
       [OWNER_KEY]: `User/${dave}`,
       [OWNER_UID_KEY]: second.metadata.uid,
     });
@@ -277,7 +281,12 @@ describe('User controller', () => {
     litellm.store.newUser({
       user_id: heidi,
       user_role: 'internal_user',
-      metadata: ownerMetadata({ kind: 'User', name: heidi, uid }),
+      metadata: ownerMetadata({
+        kind: 'User',
+        name: heidi,
+        uid,
+        installation: TEST_INSTALLATION_ID,
+      }),
     });
     litellm.faults.clear();
     litellm.faults.add({ route: '/user/info', status: 404, times: 1 });

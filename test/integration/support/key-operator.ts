@@ -34,6 +34,7 @@ import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
 import { ClusterObjects } from './cluster-objects.ts';
+import { TEST_INSTALLATION_ID } from './installation.ts';
 import { GROUP, testLiteLLMClient, VERSION } from './team-operator.ts';
 
 export const GATEWAY_URL = 'http://gateway.test/v1';
@@ -49,6 +50,8 @@ export interface KeyOperatorOptions {
   resyncIntervalMs?: number;
   routingCheckIntervalMs?: number;
   clock?: Clock;
+  /** Stamped into LiteLLM objects. Default TEST_INSTALLATION_ID. */
+  installationId?: string;
 }
 
 export interface KeyOperator {
@@ -81,6 +84,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     litellm,
     logger,
     recorder,
+    installationId: options.installationId ?? TEST_INSTALLATION_ID,
   };
   const redis = createRoutingRedis(options.redisUrl, logger);
   const publisher = new RoutingPublisher({ redis, prefix: options.prefix, logger, registry });

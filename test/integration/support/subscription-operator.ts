@@ -25,6 +25,7 @@ import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
 import { testLiteLLMClient } from './team-operator.ts';
+import { TEST_INSTALLATION_ID } from './installation.ts';
 
 export interface SubscriptionOperatorOptions {
   kc: KubeConfig;
@@ -65,6 +66,7 @@ export async function startSubscriptionOperator(
     litellm,
     logger,
     recorder,
+    installationId: TEST_INSTALLATION_ID,
   };
   manager.addController(
     teamController({

@@ -21,6 +21,7 @@ import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
+import { TEST_INSTALLATION_ID } from './installation.ts';
 
 export const GROUP = 'llmtenancy.dev';
 export const VERSION = 'v1alpha1';
@@ -85,6 +86,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
       openShiftGroupsAvailable: options.openShiftGroupsAvailable ?? false,
       teamLabelSelector: options.teamLabelSelector,
       stopGracePeriodMs: options.stopGracePeriodMs,
+      installationId: TEST_INSTALLATION_ID,
     }),
   );
   if (options.groupSyncSelector !== undefined) {

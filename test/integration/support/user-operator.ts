@@ -15,6 +15,7 @@ import { EventRecorder } from '../../../operator/src/runtime/events.ts';
 import { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
+import { TEST_INSTALLATION_ID } from './installation.ts';
 
 export const TEST_RUN_LABEL = 'llmtenancy.dev/test-run';
 export const poll = { timeout: 45_000, interval: 100 };
@@ -40,6 +41,8 @@ export interface UserOperatorOptions {
   /** Add the orphan collector in this mode. */
   orphans?: { mode: OrphanCollectionMode; intervalMs: number };
   litellmTimeoutMs?: number;
+  /** Stamped into LiteLLM objects. Default TEST_INSTALLATION_ID. */
+  installationId?: string;
 }
 
 export interface UserOperator {
@@ -60,6 +63,7 @@ export async function startUserOperator(options: UserOperatorOptions): Promise<U
     registry,
   });
   const litellm = fastLiteLLMClient(options.litellm, options.litellmTimeoutMs);
+  const installationId = options.installationId ?? TEST_INSTALLATION_ID;
   manager.addController(
     userController({
       kubeConfig: options.kc,
@@ -72,6 +76,7 @@ export async function startUserOperator(options: UserOperatorOptions): Promise<U
       }),
       resyncIntervalMs: options.resyncIntervalMs ?? 60_000,
       labelSelector: options.labelSelector,
+      installationId,
     }),
   );
   if (options.orphans) {
@@ -79,6 +84,7 @@ export async function startUserOperator(options: UserOperatorOptions): Promise<U
       manager,
       litellm,
       mode: options.orphans.mode,
+      installationId,
       intervalMs: options.orphans.intervalMs,
       labelSelector: options.labelSelector,
     });

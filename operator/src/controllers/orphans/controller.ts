@@ -20,6 +20,8 @@ export interface OrphanCollectorDeps {
   manager: Manager;
   litellm: LiteLLMClient;
   mode: OrphanCollectionMode;
+  /** This installation's id (operator/src/installation.ts): only its objects are collected. */
+  installationId: string;
   /** Time between passes (+ up to 10 %). */
   intervalMs: number;
   /**
@@ -46,6 +48,7 @@ export function orphanCollector(deps: OrphanCollectorDeps): {
   const log = manager.log.child({ controller: ORPHAN_COLLECTOR });
   const collector = new OrphanCollector({
     mode: deps.mode,
+    installationId: deps.installationId,
     sources,
     owners: () => cachedOwners(owners),
     cachesSynced: () => manager.informers.hasSynced(),

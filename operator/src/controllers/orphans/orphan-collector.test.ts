@@ -24,7 +24,9 @@ function fakeSource(objects: LiteLLMObject[], failing: string[] = []) {
 const user = (id: string, owner?: string): LiteLLMObject => ({
   kind: 'user',
   id,
-  metadata: owner ? ownerMetadata({ kind: 'User', name: owner, uid: `uid-${owner}` }) : {},
+  metadata: owner
+    ? ownerMetadata({ kind: 'User', name: owner, uid: `uid-${owner}`, installation: 'install-a' })
+    : {},
 });
 
 function collector(
@@ -37,6 +39,7 @@ function collector(
   const metrics = orphanMetrics(registry, ['user']);
   const c = new OrphanCollector({
     mode,
+    installationId: 'install-a',
     sources: [source],
     owners,
     cachesSynced: () => synced,
@@ -61,7 +64,11 @@ describe('OrphanCollector', () => {
   it('in dry-run only counts', async () => {
     const { source, deleted } = fakeSource(objects);
     const { c, found } = collector('dry-run', source, () => existing('alice'));
-    expect(await c.collect(signal)).toEqual({ found: { user: 1 }, deleted: { user: 0 } });
+    expect(await c.collect(signal)).toEqual({
+      found: { user: 1 },
+      deleted: { user: 0 },
+      unclaimed: { user: 0 },
+    });
     expect(deleted).toEqual([]);
     expect(await found()).toBe(1);
   });
@@ -69,7 +76,11 @@ describe('OrphanCollector', () => {
   it('when on deletes the orphans, and the next pass finds none', async () => {
     const { source, deleted } = fakeSource(objects);
     const { c, found } = collector('on', source, () => existing('alice'));
-    expect(await c.collect(signal)).toEqual({ found: { user: 1 }, deleted: { user: 1 } });
+    expect(await c.collect(signal)).toEqual({
+      found: { user: 1 },
+      deleted: { user: 1 },
+      unclaimed: { user: 0 },
+    });
     expect(deleted).toEqual(['ghost']);
     await c.collect(signal);
     expect(await found()).toBe(0);
@@ -82,7 +93,11 @@ describe('OrphanCollector', () => {
     const { c } = collector('on', source, () =>
       calls++ === 0 ? existing('alice') : existing('alice', 'ghost'),
     );
-    expect(await c.collect(signal)).toEqual({ found: { user: 1 }, deleted: { user: 0 } });
+    expect(await c.collect(signal)).toEqual({
+      found: { user: 1 },
+      deleted: { user: 0 },
+      unclaimed: { user: 0 },
+    });
     expect(deleted).toEqual([]);
   });
 
@@ -92,14 +107,18 @@ describe('OrphanCollector', () => {
       ['ghost'],
     );
     const { c } = collector('on', source, () => existing());
-    expect(await c.collect(signal)).toEqual({ found: { user: 2 }, deleted: { user: 1 } });
+    expect(await c.collect(signal)).toEqual({
+      found: { user: 2 },
+      deleted: { user: 1 },
+      unclaimed: { user: 0 },
+    });
     expect(deleted).toEqual(['ghost2']);
   });
 
   it('does nothing while the caches are not synced (everything would look orphaned)', async () => {
     const { source, deleted } = fakeSource(objects);
     const { c } = collector('on', source, () => existing(), false);
-    expect(await c.collect(signal)).toEqual({ found: {}, deleted: {} });
+    expect(await c.collect(signal)).toEqual({ found: {}, deleted: {}, unclaimed: {} });
     expect(deleted).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-// One orphan collection pass: list each kind of LiteLLM object, pick the orphans
-// (orphan-selection.ts), and delete them, or in dry-run only log them. Either way the
+// One orphan collection pass: list each kind of LiteLLM object, pick the orphans of this
+// installation (orphan-selection.ts), and delete them, or in dry-run only log them. Either way the
 // number found is the llm_tenancy_orphans gauge, so a dry run shows what `on` would do.
 // Each orphan is judged again against the caches just before it is deleted: an owner
 // created since the listing wins.
@@ -12,6 +12,8 @@ export type OrphanCollectionMode = 'dry-run' | 'on';
 
 export interface OrphanCollectorOptions {
   mode: OrphanCollectionMode;
+  /** This installation's id: only objects carrying it are ever collected. */
+  installationId: string;
   sources: readonly LiteLLMObjectSource[];
   /** The owners as the caches know them now. */
   owners: () => Owners;
@@ -26,6 +28,8 @@ export interface CollectionReport {
   found: Record<string, number>;
   /** Orphans deleted, per kind (0 in dry-run). */
   deleted: Record<string, number>;
+  /** Objects without an installation id whose owner is gone, per kind: kept. */
+  unclaimed: Record<string, number>;
 }
 
 export class OrphanCollector {
@@ -42,16 +46,28 @@ export class OrphanCollector {
   /** One pass over every source. Throws when a listing fails (retried later). */
   async collect(signal: AbortSignal): Promise<CollectionReport> {
     const { sources, metrics, log } = this.#options;
-    const report: CollectionReport = { found: {}, deleted: {} };
+    const report: CollectionReport = { found: {}, deleted: {}, unclaimed: {} };
     if (!this.#options.cachesSynced()) {
       log.info('orphan collection skipped: caches not synced yet');
       return report;
     }
     for (const source of sources) {
-      const orphans = selectOrphans(await source.list(signal), this.#options.owners());
+      const { orphans, unclaimed } = selectOrphans(
+        await source.list(signal),
+        this.#options.owners(),
+        this.#options.installationId,
+      );
       metrics.found.set({ kind: source.kind }, orphans.length);
+      metrics.unclaimed.set({ kind: source.kind }, unclaimed.length);
       report.found[source.kind] = orphans.length;
       report.deleted[source.kind] = 0;
+      report.unclaimed[source.kind] = unclaimed.length;
+      if (unclaimed.length > 0) {
+        log.info(
+          { kind: source.kind, ids: unclaimed.slice(0, 20).map((o) => o.id) },
+          'LiteLLM objects made before installation ids, whose owner is gone: kept (whose they are cannot be proven); delete them by hand if they are this installation’s',
+        );
+      }
       for (const orphan of orphans) {
         if (await this.#handle(source, orphan, signal)) report.deleted[source.kind]!++;
       }
@@ -76,7 +92,12 @@ export class OrphanCollector {
       log.info(fields, 'orphaned LiteLLM object (dry run: not deleted)');
       return false;
     }
-    if (!orphanVerdict(orphan.object, this.#options.owners()).orphan) {
+    const verdict = orphanVerdict(
+      orphan.object,
+      this.#options.owners(),
+      this.#options.installationId,
+    );
+    if (!verdict.orphan) {
       log.info(fields, 'not an orphan any more; kept');
       return false;
     }

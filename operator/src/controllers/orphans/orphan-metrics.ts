@@ -2,12 +2,15 @@
 //
 //   llm_tenancy_orphans{kind}                orphans found by the last pass (also in dry-run)
 //   llm_tenancy_orphans_deleted_total{kind}  orphans deleted (only with ORPHAN_COLLECTION=on)
+//   llm_tenancy_orphans_unclaimed{kind}      objects without an installation id (made before
+//                                            ids existed) whose owner is gone: never deleted
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LiteLLMKind } from './orphan-selection.ts';
 
 export interface OrphanMetrics {
   found: Gauge<'kind'>;
   deleted: Counter<'kind'>;
+  unclaimed: Gauge<'kind'>;
 }
 
 const byRegistry = new WeakMap<Registry, OrphanMetrics>();
@@ -25,6 +28,12 @@ export function orphanMetrics(registry: Registry, kinds: readonly LiteLLMKind[])
       deleted: new Counter({
         name: 'llm_tenancy_orphans_deleted_total',
         help: 'Orphaned LiteLLM objects deleted by the orphan collector',
+        labelNames: ['kind'],
+        registers: [registry],
+      }),
+      unclaimed: new Gauge({
+        name: 'llm_tenancy_orphans_unclaimed',
+        help: 'LiteLLM objects llm-tenancy made before installation ids existed whose owner no longer exists: kept, since they may be another installation’s',
         labelNames: ['kind'],
         registers: [registry],
       }),

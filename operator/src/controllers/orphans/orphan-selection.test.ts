@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ownerMetadata } from '../shared/ownership.ts';
+import { INSTALLATION_KEY, ownerMetadata } from '../shared/ownership.ts';
 import { withReleasedMark } from '../shared/released.ts';
 import {
   orphanVerdict,
@@ -25,8 +25,14 @@ const team = (id: string, metadata: LiteLLMObject['metadata']): LiteLLMObject =>
   id,
   metadata,
 });
+const INSTALLATION = 'install-a';
 const ours = (kind: string, name: string, uid: string, namespace?: string) =>
-  ownerMetadata({ kind, name, uid, namespace });
+  ownerMetadata({ kind, name, uid, namespace, installation: INSTALLATION });
+/** Made before installation ids existed. */
+const legacy = (kind: string, name: string, uid: string) => {
+  const { [INSTALLATION_KEY]: _none, ...rest } = ours(kind, name, uid);
+  return rest;
+};
 
 describe('orphanVerdict', () => {
   const owners = ownersOf({
@@ -35,7 +41,9 @@ describe('orphanVerdict', () => {
   });
 
   it('finds an object of ours whose owner is gone by name and by uid', () => {
-    expect(orphanVerdict(team('gone', ours('Team', 'gone', 'uid-gone')), owners)).toEqual({
+    expect(
+      orphanVerdict(team('gone', ours('Team', 'gone', 'uid-gone')), owners, INSTALLATION),
+    ).toEqual({
       orphan: true,
       owner: { kind: 'Team', name: 'gone' },
       ownerUid: 'uid-gone',
@@ -58,6 +66,16 @@ describe('orphanVerdict', () => {
     ],
     ['released objects', team('z', withReleasedMark(ours('Team', 'gone', 'uid-gone'))), 'released'],
     [
+      "another installation's objects, even with their owner gone",
+      team('gone', { ...ours('Team', 'gone', 'uid-gone'), [INSTALLATION_KEY]: 'install-b' }),
+      'other-installation',
+    ],
+    [
+      'objects made before installation ids whose owner exists',
+      team('alive', legacy('Team', 'alive', 'uid-alive')),
+      'owner-exists',
+    ],
+    [
       'unreadable owners',
       team('z', { ...ours('Team', 'x', 'u'), 'llmtenancy.dev/owner': 'Team' }),
       'unreadable-owner',
@@ -68,7 +86,17 @@ describe('orphanVerdict', () => {
       'unwatched-kind',
     ],
   ])('keeps %s', (_what, object, why) => {
-    expect(orphanVerdict(object, owners)).toEqual({ orphan: false, why });
+    expect(orphanVerdict(object, owners, INSTALLATION)).toEqual({ orphan: false, why });
+  });
+
+  it('keeps, as unclaimed, an object made before installation ids whose owner is gone', () => {
+    expect(
+      orphanVerdict(team('gone', legacy('Team', 'gone', 'uid-gone')), owners, INSTALLATION),
+    ).toEqual({
+      orphan: false,
+      why: 'unclaimed',
+      owner: { kind: 'Team', name: 'gone' },
+    });
   });
 });
 
@@ -81,10 +109,16 @@ describe('selectOrphans', () => {
       { kind: 'user', id: 'bob', metadata: ours('User', 'bob', 'uid-bob') },
       { kind: 'user', id: 'carol', metadata: {} },
     ];
-    expect(selectOrphans(objects, owners).map((o) => `${o.object.kind}/${o.object.id}`)).toEqual([
+    objects.push(
+      team('theirs', { ...ours('Team', 'theirs', 'uid-theirs'), [INSTALLATION_KEY]: 'install-b' }),
+      team('old', legacy('Team', 'old', 'uid-old')),
+    );
+    const { orphans, unclaimed } = selectOrphans(objects, owners, INSTALLATION);
+    expect(orphans.map((o) => `${o.object.kind}/${o.object.id}`)).toEqual([
       'team/gone',
       'user/bob',
     ]);
+    expect(unclaimed.map((o) => o.id)).toEqual(['old']);
   });
 });
 

@@ -50,6 +50,8 @@ export interface TeamControllerDeps {
   clock?: Clock;
   /** How often a converged Team is compared with LiteLLM again (jittered by +10 %). */
   resyncIntervalMs: number;
+  /** This installation's id (operator/src/installation.ts), stamped into LiteLLM objects. */
+  installationId: string;
   /** How long the former users of an emptied or vanished group stay members. */
   groupGracePeriodMs: number;
   /** Whether user.openshift.io/v1 Groups are served (see group-sync/group-api.ts). */
@@ -96,6 +98,7 @@ export function teamController(deps: TeamControllerDeps): ManagedControllerOptio
     recorder: deps.recorder,
     resyncIntervalMs: deps.resyncIntervalMs,
     groupGracePeriodMs: deps.groupGracePeriodMs,
+    installationId: deps.installationId,
     clock: deps.clock,
   });
 

@@ -39,9 +39,8 @@ import { StatusWriter } from '../../runtime/status.ts';
 import { TEAM_RESOURCE } from '../shared/kinds.ts';
 import {
   hasOwnerMetadata,
+  holderOf,
   mergeOwnerMetadata,
-  OWNER_KEY,
-  OWNER_UID_KEY,
   ownerMetadata,
   ownershipOf,
   type OwnerRef,
@@ -78,6 +77,8 @@ export interface TeamReconcilerOptions {
   recorder: Pick<EventRecorder, 'record'>;
   resyncIntervalMs: number;
   groupGracePeriodMs: number;
+  /** Stamped into every LiteLLM team this installation makes; others' are never touched. */
+  installationId: string;
   clock?: Clock;
   random?: () => number;
 }
@@ -93,6 +94,7 @@ export class TeamReconciler implements Reconciler {
   readonly #finalizers: Finalizers;
   readonly #resyncMs: number;
   readonly #graceMs: number;
+  readonly #installation: string;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #refusals = new AdminRefusals();
@@ -105,6 +107,7 @@ export class TeamReconciler implements Reconciler {
     this.#finalizers = new Finalizers(options.kubeConfig, { fieldManager: TEAM_FIELD_MANAGER });
     this.#resyncMs = options.resyncIntervalMs;
     this.#graceMs = options.groupGracePeriodMs;
+    this.#installation = options.installationId;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
   }
@@ -125,7 +128,12 @@ export class TeamReconciler implements Reconciler {
   async #apply(team: Team, context: ReconcileContext): Promise<Result> {
     const now = new Date(this.#clock.now());
     const name = team.metadata.name!;
-    const owner: OwnerRef = { kind: 'Team', name, uid: team.metadata.uid! };
+    const owner: OwnerRef = {
+      kind: 'Team',
+      name,
+      uid: team.metadata.uid!,
+      installation: this.#installation,
+    };
     const teamId = name;
     const call = { object: `Team ${name}`, signal: context.signal };
     const changes: Change[] = [];
@@ -184,9 +192,7 @@ export class TeamReconciler implements Reconciler {
     const ownership = ownershipOf(observed.metadata, owner);
     if (ownership === 'other-owner' || (ownership === 'unmanaged' && !adoptionRequested(team))) {
       const holder =
-        ownership === 'other-owner'
-          ? `${String(observed.metadata?.[OWNER_KEY])} (uid ${String(observed.metadata?.[OWNER_UID_KEY])})`
-          : undefined;
+        ownership === 'other-owner' ? holderOf(observed.metadata, this.#installation) : undefined;
       const updates = litellmTeamConflictConditions(
         teamId,
         ownership,
@@ -398,6 +404,7 @@ export class TeamReconciler implements Reconciler {
       kind: 'Team',
       name,
       uid: team.metadata.uid!,
+      installation: this.#installation,
     });
     if (ownership !== 'ours' && ownership !== 'previous-incarnation') {
       context.log.info({ teamId, ownership }, 'LiteLLM team is not ours; leaving it');

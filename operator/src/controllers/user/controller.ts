@@ -35,6 +35,8 @@ export interface UserControllerDeps {
   recorder: Pick<EventRecorder, 'record'>;
   /** How often a converged User is compared with LiteLLM again (jittered by +10 %). */
   resyncIntervalMs: number;
+  /** This installation's id (operator/src/installation.ts), stamped into LiteLLM objects. */
+  installationId: string;
   /** Users reconciled at once. Default 4. */
   workers?: number;
   /**
@@ -61,6 +63,7 @@ export function userController(deps: UserControllerDeps): ManagedControllerOptio
     events: deps.recorder,
     userResource: USER_RESOURCE,
     resyncIntervalMs: deps.resyncIntervalMs,
+    installationId: deps.installationId,
   });
   return {
     name: USER_CONTROLLER,

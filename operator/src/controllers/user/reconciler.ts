@@ -38,7 +38,9 @@ import {
 import { moneyFromNumber } from '../shared/money.ts';
 import {
   hasOwnerMetadata,
+  holderOf,
   mergeOwnerMetadata,
+  ofAnotherInstallation,
   ownerMetadata,
   ownershipOf,
   OWNER_KEY,
@@ -71,6 +73,8 @@ export interface UserReconcilerDeps {
   userResource: ResourceType;
   /** How often a Ready User is checked against LiteLLM again (± 10 %). */
   resyncIntervalMs: number;
+  /** Stamped into every LiteLLM user this installation makes; others' are never touched. */
+  installationId: string;
   now?: () => Date;
 }
 
@@ -131,7 +135,7 @@ export class UserReconciler implements Reconciler {
 
   async #sync(user: User, call: Call): Promise<SyncOutcome> {
     const name = user.metadata.name!;
-    const owner = ownerOf(user);
+    const owner = this.#ownerOf(user);
     const desired = desiredUserFields(user.spec);
     let row = await this.#observe(name, call);
     if (!row) {
@@ -160,7 +164,10 @@ export class UserReconciler implements Reconciler {
     const adoptOnRequest =
       ownership === 'unmanaged' && user.metadata.annotations?.[ADOPT_ANNOTATION] === 'true';
     if (ownership === 'other-owner' || (ownership === 'unmanaged' && !adoptOnRequest)) {
-      return this.#conflict(user, conflictMessage(name, ownership, row.metadata));
+      return this.#conflict(
+        user,
+        conflictMessage(name, ownership, holderOf(row.metadata, this.#deps.installationId)),
+      );
     }
     const changes = userFieldChanges(desired, observedFields(row));
     const metadataStale = !hasOwnerMetadata(row.metadata, owner) || isReleased(row.metadata);
@@ -246,8 +253,21 @@ export class UserReconciler implements Reconciler {
    * someone edited the metadata since: that is drift, put right like any other field.
    */
   #ownership(user: User, row: UserRow): Ownership {
-    if (user.status?.userId === user.metadata.name) return 'ours';
-    return ownershipOf(row.metadata, ownerOf(user));
+    // …but never one another installation holds: that one would then put it back, forever.
+    const pinned =
+      user.status?.userId === user.metadata.name &&
+      !ofAnotherInstallation(row.metadata, this.#deps.installationId);
+    if (pinned) return 'ours';
+    return ownershipOf(row.metadata, this.#ownerOf(user));
+  }
+
+  #ownerOf(user: User): OwnerRef {
+    return {
+      kind: 'User',
+      name: user.metadata.name!,
+      uid: user.metadata.uid!,
+      installation: this.#deps.installationId,
+    };
   }
 
   async #conflict(user: User, message: string): Promise<SyncOutcome> {
@@ -301,10 +321,6 @@ export class UserReconciler implements Reconciler {
   }
 }
 
-function ownerOf(user: User): OwnerRef {
-  return { kind: 'User', name: user.metadata.name!, uid: user.metadata.uid! };
-}
-
 function observedFields(row: UserRow): ObservedUser {
   return {
     user_email: row.user_email ?? null,
@@ -321,11 +337,10 @@ function observedFields(row: UserRow): ObservedUser {
 function conflictMessage(
   userId: string,
   ownership: 'other-owner' | 'unmanaged',
-  metadata: Record<string, unknown> | null | undefined,
+  holder: string,
 ): string {
   if (ownership === 'other-owner') {
-    const holder = metadata?.[OWNER_KEY];
-    return `LiteLLM user ${userId} already exists and llm-tenancy manages it for ${typeof holder === 'string' ? holder : 'another object'}; delete that object (or the LiteLLM user) first`;
+    return `LiteLLM user ${userId} already exists and llm-tenancy manages it for ${holder}; delete that object (or the LiteLLM user) first`;
   }
   return `LiteLLM user ${userId} already exists and was not created by llm-tenancy; to adopt it, set the annotation ${ADOPT_ANNOTATION}: "true" on this User (its settings are then replaced by this User's)`;
 }

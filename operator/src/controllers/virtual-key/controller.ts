@@ -45,6 +45,8 @@ export interface VirtualKeyControllerDeps {
   clock?: Clock;
   /** How often a converged key is compared with LiteLLM again (jittered by +10 %). */
   resyncIntervalMs: number;
+  /** This installation's id (operator/src/installation.ts), stamped into LiteLLM keys. */
+  installationId: string;
   /** Only VirtualKeys (and ModelSubscriptions) matching this label selector. Default: all. */
   labelSelector?: string;
   /** The Teams this installation reconciles (the Team controller's selector). Default: all. */
@@ -74,6 +76,7 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     recorder: deps.recorder,
     gatewayUrl: deps.gatewayUrl,
     resyncIntervalMs: deps.resyncIntervalMs,
+    installationId: deps.installationId,
     clock: deps.clock,
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GenerateKeyRequest, UpdateKeyRequest, type KeyRow } from '../../litellm/schemas.ts';
-import { MANAGED_BY_KEY, OWNER_KEY, OWNER_UID_KEY } from '../shared/ownership.ts';
+import { INSTALLATION_KEY, MANAGED_BY_KEY, OWNER_KEY, OWNER_UID_KEY } from '../shared/ownership.ts';
 import { NO_MODELS } from '../team/litellm-team.ts';
 import {
   generateRequest,
@@ -12,9 +12,16 @@ import {
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 const VALUE = 'sk-abcdefghijklmnopqrstuvwxyz0123456789';
-const owner = { kind: 'VirtualKey', namespace: 'ml-research', name: 'chatbot', uid: 'uid-1' };
+const owner = {
+  kind: 'VirtualKey',
+  namespace: 'ml-research',
+  name: 'chatbot',
+  uid: 'uid-1',
+  installation: 'install-1',
+};
 const ours = {
   [MANAGED_BY_KEY]: 'llm-tenancy',
+  [INSTALLATION_KEY]: 'install-1',
   [OWNER_KEY]: 'VirtualKey/ml-research/chatbot',
   [OWNER_UID_KEY]: 'uid-1',
 };

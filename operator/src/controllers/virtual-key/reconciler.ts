@@ -79,6 +79,8 @@ export interface VirtualKeyReconcilerOptions {
   /** Written to every Secret next to the key (OPENAI_BASE_URL). */
   gatewayUrl: string;
   resyncIntervalMs: number;
+  /** Stamped into every LiteLLM key this installation makes (shared/ownership.ts). */
+  installationId: string;
   clock?: Clock;
   random?: () => number;
 }
@@ -109,6 +111,7 @@ export class VirtualKeyReconciler implements Reconciler {
   readonly #finalizers: Finalizers;
   readonly #gatewayUrl: string;
   readonly #resyncMs: number;
+  readonly #installation: string;
   readonly #clock: Clock;
   readonly #random: () => number;
 
@@ -126,6 +129,7 @@ export class VirtualKeyReconciler implements Reconciler {
     });
     this.#gatewayUrl = options.gatewayUrl;
     this.#resyncMs = options.resyncIntervalMs;
+    this.#installation = options.installationId;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
   }
@@ -148,7 +152,13 @@ export class VirtualKeyReconciler implements Reconciler {
     const name = key.metadata.name!;
     const call: Call = { object: `VirtualKey ${namespace}/${name}`, signal: context.signal };
     const changes: Change[] = [];
-    const owner: OwnerRef = { kind: 'VirtualKey', namespace, name, uid: key.metadata.uid! };
+    const owner: OwnerRef = {
+      kind: 'VirtualKey',
+      namespace,
+      name,
+      uid: key.metadata.uid!,
+      installation: this.#installation,
+    };
 
     const teams = this.#stores.teams.byIndex(TEAMS_BY_NAMESPACE, namespace);
     const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_BY_NAMESPACE, namespace);
