@@ -106,13 +106,22 @@ export const RoutingMeta = z.object({
   epoch: z.string().min(1),
   /** RFC 3339 time of the last change. */
   updatedAt: z.string(),
+  /**
+   * "1" while the publisher that wrote the config has not yet heard of every key (an
+   * operator restarted after Redis lost the config, see operator/src/routing/key-inventory.ts):
+   * a key missing from it may be valid, so gateways answer 503 for it, never 401. Absent:
+   * complete (also from publishers that predate the flag).
+   */
+  incomplete: z.literal('1').optional(),
 });
 export type RoutingMeta = z.infer<typeof RoutingMeta>;
 
 /**
  * The pub/sub message after every change. `keys`: key hashes whose records changed or were
  * removed (read them again); `models`: the model routes changed; `full`: everything was
- * rewritten (an empty Redis was refilled): reload all.
+ * rewritten (an empty Redis was refilled): reload all; `incomplete` (with `full`): that
+ * refill lacks keys the publisher has not heard of yet (RoutingMeta.incomplete);
+ * `complete`: the config is complete again.
  */
 export const RoutingChange = z.object({
   revision: z.int().min(0),
@@ -120,6 +129,8 @@ export const RoutingChange = z.object({
   keys: z.array(z.string().regex(KEY_HASH)).optional(),
   models: z.boolean().optional(),
   full: z.boolean().optional(),
+  incomplete: z.boolean().optional(),
+  complete: z.boolean().optional(),
 });
 export type RoutingChange = z.infer<typeof RoutingChange>;
 

@@ -16,6 +16,7 @@ import { teamController } from './controllers/team/controller.ts';
 import { userController } from './controllers/user/controller.ts';
 import { virtualKeyController } from './controllers/virtual-key/controller.ts';
 import { VIRTUAL_KEY_TARGET } from './controllers/virtual-key/targets.ts';
+import { KeyInventory } from './routing/key-inventory.ts';
 import { catalogModelRoutes } from './routing/model-routes.ts';
 import { createRoutingRedis } from './routing/routing-redis.ts';
 import { RoutingPublisher } from './routing/routing-publisher.ts';
@@ -137,24 +138,29 @@ async function main(): Promise<number> {
   // Keys, and the gateway's routing config in Redis (written only by the leader): key records
   // from the VirtualKey controller, model routes from the catalog through the routing sync.
   const redis = createRoutingRedis(config.redisUrl, logger);
+  const virtualKeys = manager.informers.informerFor<VirtualKey>(VIRTUAL_KEY_TARGET).store;
+  const inventory = new KeyInventory(virtualKeys, () => manager.informers.hasSynced());
   const routing = new RoutingPublisher({
     redis,
     prefix: config.routingPrefix,
     logger,
     registry,
+    knowsEveryKey: () => inventory.complete,
   });
   const keys = virtualKeyController({
     ...shared,
     routing,
     gatewayUrl: config.gatewayUrl,
     resyncIntervalMs: config.resyncIntervalMs,
+    inventory,
   });
   manager.addController(keys);
   routingSync({
     manager,
     publisher: routing,
     redis,
-    virtualKeys: manager.informers.informerFor<VirtualKey>(VIRTUAL_KEY_TARGET).store,
+    virtualKeys,
+    inventory,
     models: catalogModelRoutes(catalog),
     checkIntervalMs: config.routingCheckIntervalMs,
   });

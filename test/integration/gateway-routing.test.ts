@@ -9,7 +9,9 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGatewayLogger } from '../../gateway/src/observability/logger.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
+import { pino } from 'pino';
 import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.ts';
+import { createRoutingRedis } from '../../operator/src/routing/routing-redis.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { chat, startGatewayBed, startTestGateway, type GatewayBed } from './support/gateway-bed.ts';
 
@@ -182,6 +184,59 @@ describe('Redis losing the config, or going away', () => {
     await refill();
     await expect.poll(async () => (await chat(gateway, uncached.key)).status).toBe(200);
     expect((await chat(gateway, cached.key)).status).toBe(200);
+  });
+
+  it('after FLUSHALL and an operator restart: an incomplete refill answers 503, never 401, for keys it lacks', async () => {
+    const cached = await bed.addKey();
+    const reconciledFirst = await bed.addKey();
+    const reconciledLater = await bed.addKey();
+    expect((await chat(gateway, cached.key)).status).toBe(200);
+    await server.flush();
+    // The restarted operator: an empty memory, and it knows it has not heard of every key.
+    let knowsEveryKey = false;
+    const redis = createRoutingRedis(server.url, pino({ level: 'silent' }));
+    const restarted = new RoutingPublisher({
+      redis,
+      prefix: bed.prefix,
+      logger: pino({ level: 'silent' }),
+      knowsEveryKey: () => knowsEveryKey,
+    });
+    try {
+      await expect
+        .poll(() =>
+          restarted.putKey(reconciledFirst.policy).then(
+            () => true,
+            () => false,
+          ),
+        )
+        .toBe(true);
+      await expect.poll(async () => (await chat(gateway, reconciledFirst.key)).status).toBe(200);
+      // What this instance had cached still works; the rest waits, and nothing is unknown.
+      expect((await chat(gateway, cached.key)).status).toBe(200);
+      const waiting = await chat(gateway, reconciledLater.key);
+      expect(waiting.status).toBe(503);
+      expect(waiting.headers.get('retry-after')).toBe('1');
+      expect((await chat(gateway, 'sk-unknown-after-a-restart')).status).toBe(503);
+      // An instance started meanwhile knows nothing: 503 for what the refill lacks.
+      const fresh = await bed.startGateway();
+      expect((await chat(fresh, cached.key)).status).toBe(503);
+      expect((await chat(fresh, reconciledFirst.key)).status).toBe(200);
+
+      await restarted.putKey(reconciledLater.policy);
+      await restarted.putKey(cached.policy);
+      knowsEveryKey = true;
+      expect(await restarted.ensurePublished()).toBe(true);
+      for (const g of [gateway, fresh]) {
+        await expect
+          .poll(async () => (await chat(g, 'sk-unknown-after-a-restart')).status)
+          .toBe(401);
+        for (const k of [cached, reconciledFirst, reconciledLater]) {
+          expect((await chat(g, k.key)).status).toBe(200);
+        }
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('with Redis down: cached keys keep working on local limits, unknown keys are refused, degraded', async () => {

@@ -88,10 +88,10 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
 }
 
 /** Everything one publisher needs, torn down by close(). */
-async function setUp(url: string, prefix = uniquePrefix()) {
+async function setUp(url: string, prefix = uniquePrefix(), knowsEveryKey?: () => boolean) {
   const redis = createRoutingRedis(url, logger, { maxReconnectDelayMs: 200 });
   const registry = new Registry();
-  const publisher = new RoutingPublisher({ redis, prefix, logger, registry });
+  const publisher = new RoutingPublisher({ redis, prefix, logger, registry, knowsEveryKey });
   const layout = routingKeys(prefix);
   const reader = new Redis(url, { retryStrategy: () => 50 });
   reader.on('error', () => {});
@@ -523,6 +523,46 @@ describe('a Redis that loses everything', () => {
     await expect
       .poll(() => t.changes.received.find((c) => c.full && c.revision === revision + 1), poll)
       .toBeDefined();
+  });
+
+  it('marks a refill incomplete until it knows every key, then marks it complete (announced both times)', async () => {
+    // A publisher just started after the flush: it has heard of one key of several.
+    let knowsEveryKey = false;
+    t = await setUp(server.url, uniquePrefix(), () => knowsEveryKey);
+    const one = policy('one');
+    await t.publisher.putKey(one);
+    const meta = await t.reader.hgetall(t.layout.meta);
+    expect(meta.incomplete).toBe('1');
+    expect(Object.keys(await t.reader.hgetall(t.layout.keys))).toEqual([one.keyHash]);
+    expect(await t.changes.next()).toEqual({
+      revision: 1,
+      epoch: meta.epoch,
+      full: true,
+      incomplete: true,
+    });
+    expect(await t.changes.next()).toMatchObject({ keys: [one.keyHash] });
+    // Still not knowing every key: the mark stays, whatever is put or checked.
+    await t.publisher.putKey(policy('two'));
+    await t.changes.next();
+    expect(await t.publisher.ensurePublished()).toBe(false);
+    expect((await t.reader.hgetall(t.layout.meta)).incomplete).toBe('1');
+
+    knowsEveryKey = true;
+    expect(await t.publisher.ensurePublished()).toBe(true);
+    const after = await t.reader.hgetall(t.layout.meta);
+    expect(after.incomplete).toBeUndefined();
+    expect(after.epoch).toBe(meta.epoch);
+    expect(await t.changes.next()).toEqual({
+      revision: Number(after.revision),
+      epoch: meta.epoch,
+      complete: true,
+    });
+    expect(await t.publisher.ensurePublished()).toBe(false);
+
+    // Knowing every key, a later flush is refilled complete.
+    await server.flush();
+    expect(await t.publisher.ensurePublished()).toBe(true);
+    expect((await t.reader.hgetall(t.layout.meta)).incomplete).toBeUndefined();
   });
 
   it('fails fast with RoutingUnavailableError while Redis is down, and recovers', async () => {

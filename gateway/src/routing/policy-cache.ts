@@ -75,6 +75,11 @@ export class PolicyCache {
     this.#absent.delete(hash);
   }
 
+  /** The cached policies, oldest first. */
+  foundEntries(): IterableIterator<CachedPolicy> {
+    return this.#found.values();
+  }
+
   clear(): void {
     this.#found.clear();
     this.#absent.clear();

@@ -11,6 +11,12 @@
 // While Redis is unreachable, cached keys keep working and uncached ones are 'unavailable'.
 // A record that is missing while the config's meta is missing too (Redis restarted empty and
 // the operator has not refilled it yet) is 'unavailable', not 'absent': the key may be valid.
+// So is one missing from a config marked incomplete (RoutingMeta.incomplete: an operator
+// restarted after Redis lost the config and has not heard of every key yet). A refill marked
+// incomplete does not throw away what this instance knew: the policies it had cached are
+// kept aside and answer for keys the refill lacks until the config is complete again or the
+// key's own record arrives or is announced changed (stale by as much as while the config is
+// missing, and no more).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { routingKeys, type RoutingKeys } from '../../../crds/routing/redis-layout.ts';
@@ -63,6 +69,8 @@ export class RoutingView {
   /** The first SUBSCRIBE went through (ioredis repeats it after every reconnect). */
   #subscribed = false;
   #models: ModelRoutes | undefined;
+  /** Policies cached before a refill marked incomplete, for the keys it lacks. */
+  readonly #keptAside = new Map<string, CachedPolicy>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -157,24 +165,30 @@ export class RoutingView {
     const generation = this.#generation;
     let record: string | null;
     let epoch: string | null;
+    let incomplete: string | null;
     try {
       const replies = await this.#redis
         .pipeline()
         .hget(this.#keys.keys, hash)
-        .hget(this.#keys.meta, 'epoch')
+        .hmget(this.#keys.meta, 'epoch', 'incomplete')
         .exec();
       if (!replies || replies.some(([err]) => err)) return UNAVAILABLE;
       record = replies[0]![1] as string | null;
-      epoch = replies[1]![1] as string | null;
+      [epoch = null, incomplete = null] = replies[1]![1] as (string | null)[];
     } catch {
       return UNAVAILABLE;
     }
     const cacheable = generation === this.#generation;
     if (record === null) {
-      if (epoch === null) return UNAVAILABLE;
+      if (epoch === null || incomplete !== null) {
+        // The key may be valid: what this instance knew of it, else 503 (never 401).
+        const kept = this.#keptAside.get(hash);
+        return kept ? { kind: 'found', entry: kept } : UNAVAILABLE;
+      }
       if (cacheable) this.cache.setAbsent(hash);
       return ABSENT;
     }
+    this.#keptAside.delete(hash);
     const policy = parseRoutingJson(KeyPolicy, record);
     if (!policy || policy.keyHash !== hash) {
       // Remembered like an unknown key, so its callers do not each read and log it again.
@@ -194,7 +208,10 @@ export class RoutingView {
       this.#log.warn('ignoring a routing change message of another format');
       return;
     }
+    if (change.complete) this.#completed();
     if (change.epoch !== this.#epoch || change.full) {
+      if (change.incomplete) this.#keepAside();
+      else this.#completed();
       this.#dropAll(change.epoch !== this.#epoch ? 'new epoch' : 'full publish');
       this.#epoch = change.epoch;
       this.#revision = change.revision;
@@ -206,6 +223,7 @@ export class RoutingView {
     for (const hash of change.keys ?? []) {
       this.#generation++;
       this.cache.invalidate(hash);
+      this.#keptAside.delete(hash);
       this.#metrics?.routingInvalidations.inc({ kind: 'key' });
     }
     if (change.models) void this.#loadModels();
@@ -236,7 +254,9 @@ export class RoutingView {
       return;
     }
     this.#configPresent = true;
+    if (meta.incomplete === undefined) this.#completed();
     if (epoch !== this.#epoch) {
+      if (meta.incomplete !== undefined) this.#keepAside();
       if (this.#epoch !== undefined) this.#dropAll('new epoch');
       this.#epoch = epoch;
       this.#revision = revision;
@@ -258,6 +278,20 @@ export class RoutingView {
     } else {
       this.#suspectRevision = revision;
     }
+  }
+
+  /** Sets the cached policies aside for the keys an incomplete refill lacks. */
+  #keepAside(): void {
+    for (const entry of this.cache.foundEntries()) {
+      this.#keptAside.set(entry.policy.keyHash, entry);
+    }
+  }
+
+  /** The config is complete: a key it lacks is unknown. */
+  #completed(): void {
+    if (this.#keptAside.size === 0) return;
+    this.#log.info({ dropped: this.#keptAside.size }, 'routing config complete again');
+    this.#keptAside.clear();
   }
 
   #dropAll(why: string): void {

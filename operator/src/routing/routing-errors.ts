@@ -11,7 +11,8 @@
 import { TerminalError } from '../runtime/result.ts';
 
 /** The operations the publisher performs; also the `op` label of its metrics. */
-export type RoutingOperation = 'put_key' | 'remove_key' | 'put_models' | 'republish' | 'prune';
+export type RoutingOperation =
+  'put_key' | 'remove_key' | 'put_models' | 'republish' | 'prune' | 'complete';
 
 export class RoutingUnavailableError extends Error {
   override readonly name = 'RoutingUnavailableError';

@@ -11,6 +11,12 @@
 // change that finds the config lost triggers the same restore first, so a single put can
 // never leave a Redis that looks complete but holds one record.
 //
+// Memory starts empty with every process, so a restore right after a start (Redis flushed
+// while the operator was down) would hold only the keys reconciled so far. Until
+// `knowsEveryKey` says otherwise (key-inventory.ts), a restore is marked incomplete, and
+// gateways answer 503, never 401, for a key they do not find in it; once every key is known,
+// the next check clears the mark.
+//
 // Operations run one at a time (a promise chain): a full republish must not interleave with a
 // put whose record it would then delete while memory says it was written.
 import { randomBytes } from 'node:crypto';
@@ -47,6 +53,12 @@ export interface RoutingPublisherOptions {
   clock?: Clock;
   /** A new epoch id for a full republish. Default: 16 random hex digits. */
   newEpoch?: () => string;
+  /**
+   * Whether this publisher has been told every key's record (KeyInventory.complete): a
+   * restore made before then is marked incomplete. Default: always (callers that put every
+   * key before anything else, as tests do).
+   */
+  knowsEveryKey?: () => boolean;
 }
 
 /** Records per HSCAN / HMGET round trip. */
@@ -60,6 +72,7 @@ export class RoutingPublisher {
   readonly #metrics: RoutingMetrics;
   readonly #clock: Clock;
   readonly #newEpoch: () => string;
+  readonly #knowsEveryKey: () => boolean;
   /** key hash → the JSON this publisher last wrote for it. */
   readonly #records = new Map<string, string>();
   #models: string | undefined;
@@ -76,6 +89,7 @@ export class RoutingPublisher {
     this.#metrics = routingMetrics(options.registry ?? new Registry());
     this.#clock = options.clock ?? systemClock;
     this.#newEpoch = options.newEpoch ?? (() => randomBytes(8).toString('hex'));
+    this.#knowsEveryKey = options.knowsEveryKey ?? (() => true);
   }
 
   /** Key records held in memory (written and not removed). */
@@ -186,7 +200,7 @@ export class RoutingPublisher {
    */
   async #write(
     op: RoutingOperation,
-    scriptOp: 'put' | 'del' | 'prune' | 'models',
+    scriptOp: 'put' | 'del' | 'prune' | 'models' | 'complete',
     args: readonly string[],
     { restoreFirst = true } = {},
   ): Promise<string[]> {
@@ -228,7 +242,7 @@ export class RoutingPublisher {
     const decision = decideRestore(meta, { epoch: this.#epoch, revision: this.#revision });
     switch (decision.action) {
       case 'current':
-        return false;
+        return this.#completeIfKnown(meta);
       case 'republish':
         await this.#republish(decision.reason);
         return true;
@@ -239,7 +253,8 @@ export class RoutingPublisher {
         this.#revision = decision.revision;
         this.#metrics.lastRevision.set(decision.revision);
         const restored = await this.#reassert();
-        if (restored.records === 0 && !restored.models) return false;
+        const completed = await this.#completeIfKnown(meta);
+        if (restored.records === 0 && !restored.models) return completed;
         this.#metrics.republishes.inc({ reason: 'epoch_changed' });
         this.#log.info(
           restored,
@@ -250,8 +265,20 @@ export class RoutingPublisher {
     }
   }
 
+  /** Clears Redis's incomplete mark once this publisher knows every key. True when it did. */
+  async #completeIfKnown(meta: Record<string, string>): Promise<boolean> {
+    if (meta.incomplete === undefined || !this.#knowsEveryKey()) return false;
+    await this.#write('complete', 'complete', [], { restoreFirst: false });
+    this.#log.info(
+      { records: this.#records.size },
+      'every key is known again: the routing config is marked complete',
+    );
+    return true;
+  }
+
   async #republish(reason: RepublishReason): Promise<void> {
     const epoch = this.#newEpoch();
+    const incomplete = !this.#knowsEveryKey();
     const revision = await this.#call('republish', () =>
       this.#scripts.republish(
         [this.layout.keys, this.layout.meta, this.layout.models],
@@ -262,6 +289,7 @@ export class RoutingPublisher {
           ROUTING_SCHEMA_VERSION,
           this.#revision,
           this.#models ?? '',
+          incomplete ? '1' : '',
           ...[...this.#records].flat(),
         ],
       ),
@@ -273,8 +301,16 @@ export class RoutingPublisher {
     this.#metrics.writes.inc({ op: 'republish' });
     this.#metrics.republishes.inc({ reason });
     this.#log.info(
-      { reason, records: this.#records.size, models: this.#models !== undefined, revision },
-      'routing config republished to Redis',
+      {
+        reason,
+        records: this.#records.size,
+        models: this.#models !== undefined,
+        revision,
+        incomplete,
+      },
+      incomplete
+        ? 'routing config republished to Redis, marked incomplete: not every key is known yet since the start'
+        : 'routing config republished to Redis',
     );
   }
 

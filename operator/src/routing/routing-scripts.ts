@@ -17,6 +17,8 @@ import type { Redis } from 'ioredis';
  *   del     hash, hash, …                 HDEL each
  *   prune   hash, json, …                 HDEL each whose value is still exactly json
  *   models  json                          SET models
+ *   complete                              HDEL meta's incomplete flag (the publisher has now
+ *                                         heard of every key); message: "complete":true
  * Writes nothing and returns {0} when meta is missing (Redis lost the config: a full publish
  * must come first), or {-1, epoch} when another publisher's full publish changed the epoch.
  * Otherwise returns {1, revision, epoch, removed hashes…}; the revision only moves, and a
@@ -62,6 +64,8 @@ elseif op == 'prune' then
 elseif op == 'models' then
   redis.call('SET', models, ARGV[6])
   changed = 1
+elseif op == 'complete' then
+  changed = redis.call('HDEL', meta, 'incomplete')
 else
   return redis.error_reply('unknown routing op ' .. op)
 end
@@ -74,6 +78,7 @@ redis.call('HSET', meta, 'updatedAt', updatedAt, 'schemaVersion', schemaVersion)
 local message = '{"revision":' .. revision .. ',"epoch":' .. cjson.encode(epoch)
 if #announced > 0 then message = message .. ',"keys":[' .. table.concat(announced, ',') .. ']' end
 if op == 'models' then message = message .. ',"models":true' end
+if op == 'complete' then message = message .. ',"complete":true' end
 redis.call('PUBLISH', channel, message .. '}')
 local reply = {1, revision, epoch}
 for _, field in ipairs(removed) do reply[#reply + 1] = field end
@@ -83,8 +88,9 @@ return reply
 /**
  * Everything, from scratch: the config Redis lost (or never had). ARGV: channel, new epoch,
  * updatedAt, schemaVersion, the publisher's last revision, models json ('' keeps what is
- * there), then hash, json, … The revision continues from the larger of Redis's and ours, so
- * a reader never sees it go back. Returns the new revision.
+ * there), incomplete ('1' when the publisher has not heard of every key yet, else ''), then
+ * hash, json, … The revision continues from the larger of Redis's and ours, so a reader
+ * never sees it go back. Returns the new revision.
  */
 const REPUBLISH = `
 local keys, meta, models = KEYS[1], KEYS[2], KEYS[3]
@@ -92,12 +98,18 @@ local channel, epoch, updatedAt, schemaVersion = ARGV[1], ARGV[2], ARGV[3], ARGV
 local old = tonumber(redis.call('HGET', meta, 'revision')) or 0
 local revision = math.max(old, tonumber(ARGV[5]) or 0) + 1
 redis.call('DEL', keys, meta)
-for i = 7, #ARGV, 2 do redis.call('HSET', keys, ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do redis.call('HSET', keys, ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '' then redis.call('SET', models, ARGV[6]) end
 redis.call('HSET', meta, 'revision', revision, 'epoch', epoch, 'updatedAt', updatedAt,
   'schemaVersion', schemaVersion)
+local incomplete = ''
+if ARGV[7] == '1' then
+  redis.call('HSET', meta, 'incomplete', '1')
+  incomplete = ',"incomplete":true'
+end
 redis.call('PUBLISH', channel,
-  '{"revision":' .. revision .. ',"epoch":' .. cjson.encode(epoch) .. ',"full":true}')
+  '{"revision":' .. revision .. ',"epoch":' .. cjson.encode(epoch) .. ',"full":true' ..
+  incomplete .. '}')
 return revision
 `;
 

@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { Controller } from '../runtime/controller.ts';
 import type { Manager } from '../runtime/manager.ts';
 import { ExponentialFailureRateLimiter } from '../runtime/rate-limiter.ts';
+import type { KeyInventory } from './key-inventory.ts';
 import type { ModelRoutesSource } from './model-routes.ts';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
@@ -33,6 +34,11 @@ export interface RoutingSyncDeps {
   virtualKeys: ObjectStore<VirtualKey>;
   /** The model routes to publish (catalogModelRoutes). Default: none are published. */
   models?: ModelRoutesSource;
+  /**
+   * The publisher's KeyInventory: once it is complete, a pass runs at once and clears the
+   * config's incomplete mark (without one, the next periodic pass does).
+   */
+  inventory?: KeyInventory;
   /** Time between ensurePublished checks (+ up to 10 %). Default 5 s. */
   checkIntervalMs?: number;
   /** Least time between prunes. Default 60 s. */
@@ -79,12 +85,14 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
   const onReady = () => controller.enqueue(REQUEST);
   redis.on('ready', onReady);
   const stopModels = deps.models?.onChange(() => controller.enqueue(REQUEST));
+  const stopInventory = deps.inventory?.onComplete(() => controller.enqueue(REQUEST));
   controller.enqueue(REQUEST);
   return {
     controller,
     detach: () => {
       redis.off('ready', onReady);
       stopModels?.();
+      stopInventory?.();
     },
   };
 }

@@ -25,6 +25,7 @@ import { VIRTUAL_KEY_TARGET } from '../../../operator/src/controllers/virtual-ke
 import { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
 import { hashKey } from '../../../operator/src/litellm/hash.ts';
 import { catalogModelRoutes } from '../../../operator/src/routing/model-routes.ts';
+import { KeyInventory } from '../../../operator/src/routing/key-inventory.ts';
 import { createRoutingRedis } from '../../../operator/src/routing/routing-redis.ts';
 import { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';
 import { routingSync } from '../../../operator/src/routing/routing-sync.ts';
@@ -87,7 +88,18 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     installationId: options.installationId ?? TEST_INSTALLATION_ID,
   };
   const redis = createRoutingRedis(options.redisUrl, logger);
-  const publisher = new RoutingPublisher({ redis, prefix: options.prefix, logger, registry });
+  const virtualKeys = manager.informers.informerFor<VirtualKey>({
+    ...VIRTUAL_KEY_TARGET,
+    labelSelector: options.labelSelector,
+  }).store;
+  const inventory = new KeyInventory(virtualKeys, () => manager.informers.hasSynced());
+  const publisher = new RoutingPublisher({
+    redis,
+    prefix: options.prefix,
+    logger,
+    registry,
+    knowsEveryKey: () => inventory.complete,
+  });
   manager.addController(
     teamController({
       ...shared,
@@ -116,16 +128,15 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
       labelSelector: options.labelSelector,
       teamLabelSelector: options.labelSelector,
       clock: options.clock,
+      inventory,
     }),
   );
   routingSync({
     manager,
     publisher,
     redis,
-    virtualKeys: manager.informers.informerFor<VirtualKey>({
-      ...VIRTUAL_KEY_TARGET,
-      labelSelector: options.labelSelector,
-    }).store,
+    virtualKeys,
+    inventory,
     models: catalogModelRoutes(catalog),
     checkIntervalMs: options.routingCheckIntervalMs ?? 500,
     pruneIntervalMs: 5_000,

@@ -30,6 +30,7 @@ import {
   userAccessChanged,
   type VirtualKeyStores,
 } from './watches.ts';
+import type { KeyInventory } from '../../routing/key-inventory.ts';
 
 export const VIRTUAL_KEY_CONTROLLER = 'virtualkey';
 
@@ -51,6 +52,11 @@ export interface VirtualKeyControllerDeps {
   labelSelector?: string;
   /** The Teams this installation reconciles (the Team controller's selector). Default: all. */
   teamLabelSelector?: string;
+  /**
+   * Told of every key reconciled, so the routing publisher knows when it has heard of every
+   * key (operator/src/routing/key-inventory.ts). Built on this controller's key store.
+   */
+  inventory?: KeyInventory;
   /** Keys reconciled at once. Default 8: a reconcile mostly waits on LiteLLM. */
   workers?: number;
   stopGracePeriodMs?: number;
@@ -82,7 +88,7 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
 
   return {
     name: VIRTUAL_KEY_CONTROLLER,
-    reconciler,
+    reconciler: deps.inventory ? deps.inventory.observe(reconciler) : reconciler,
     workers: deps.workers ?? 8,
     errorPolicy: litellmErrorPolicy,
     clock: deps.clock,
