@@ -546,6 +546,7 @@ describe('a Redis that loses everything', () => {
     await t.changes.next();
     expect(await t.publisher.ensurePublished()).toBe(false);
     expect((await t.reader.hgetall(t.layout.meta)).incomplete).toBe('1');
+    expect(await metric(t.registry, 'llmtenancy_routing_keys_known')).toBe(0);
 
     knowsEveryKey = true;
     expect(await t.publisher.ensurePublished()).toBe(true);
@@ -558,6 +559,7 @@ describe('a Redis that loses everything', () => {
       complete: true,
     });
     expect(await t.publisher.ensurePublished()).toBe(false);
+    expect(await metric(t.registry, 'llmtenancy_routing_keys_known')).toBe(1);
 
     // Knowing every key, a later flush is refilled complete.
     await server.flush();

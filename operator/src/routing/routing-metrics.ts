@@ -9,6 +9,10 @@
 //                                                after another publisher's full publish
 //                                                (epoch_changed)
 //   llmtenancy_routing_last_revision             the revision of the last change seen
+//   llmtenancy_routing_keys_known                1 once the publisher has heard of every
+//                                                VirtualKey since its start; 0 before (a
+//                                                refill then is marked incomplete, and
+//                                                gateways answer 503 for keys it lacks)
 //
 // Labels are operation names and reasons only, never key hashes.
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -21,6 +25,7 @@ export interface RoutingMetrics {
   records: Gauge;
   republishes: Counter<'reason'>;
   lastRevision: Gauge;
+  keysKnown: Gauge;
 }
 
 const operations: readonly RoutingOperation[] = [
@@ -29,6 +34,7 @@ const operations: readonly RoutingOperation[] = [
   'put_models',
   'republish',
   'prune',
+  'complete',
 ];
 
 const byRegistry = new WeakMap<Registry, RoutingMetrics>();
@@ -70,6 +76,11 @@ export function routingMetrics(registry: Registry): RoutingMetrics {
       lastRevision: new Gauge({
         name: 'llmtenancy_routing_last_revision',
         help: 'Revision of the last routing config change written or seen in Redis',
+        registers,
+      }),
+      keysKnown: new Gauge({
+        name: 'llmtenancy_routing_keys_known',
+        help: 'Whether the routing publisher has heard of every VirtualKey since its start (1), or would refill Redis with an incomplete config (0)',
         registers,
       }),
     };

@@ -238,6 +238,7 @@ export class RoutingPublisher {
   }
 
   async #restore(): Promise<boolean> {
+    this.#metrics.keysKnown.set(this.#knowsEveryKey() ? 1 : 0);
     const meta = await this.#call('republish', () => this.#redis.hgetall(this.layout.meta));
     const decision = decideRestore(meta, { epoch: this.#epoch, revision: this.#revision });
     switch (decision.action) {
