@@ -10,7 +10,10 @@ import {
   INSTALLATION_KEY,
   ownerMetadata,
 } from '../../operator/src/controllers/shared/ownership.ts';
-import { kubeConfigFromInject } from '../harness/kube.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { ConfigError } from '../../crds/config/env-fields.ts';
+import { resolveInstallation } from '../../operator/src/installation.ts';
+import { impersonating, kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
   condition,
@@ -256,6 +259,29 @@ describe('two installations sharing one LiteLLM', () => {
     expect(litellm.store.users.get(recreated)?.metadata['llmtenancy.dev/uid']).toBe(
       (await a.people.user(recreated))!.metadata.uid,
     );
+  });
+});
+
+describe('the installation id', () => {
+  it('is the kube-system namespace uid unless INSTALLATION_ID is set', async () => {
+    const kc = kubeConfigFromInject();
+    const kubeSystem = await kc.makeApiClient(CoreV1Api).readNamespace({ name: 'kube-system' });
+    expect(await resolveInstallation(undefined, kc)).toEqual({
+      id: kubeSystem.metadata!.uid,
+      source: 'kube-system namespace uid',
+    });
+    expect(await resolveInstallation('prod-eu-1', kc)).toEqual({
+      id: 'prod-eu-1',
+      source: 'INSTALLATION_ID',
+    });
+  });
+
+  it('stops the start with a message naming the permission when kube-system cannot be read', async () => {
+    const nobody = impersonating(kubeConfigFromInject(), 'someone-without-rbac');
+    const failure = await resolveInstallation(undefined, nobody).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toContain('get on namespaces/kube-system');
+    expect((failure as Error).message).toContain('403');
   });
 });
 
