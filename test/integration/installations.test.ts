@@ -51,6 +51,8 @@ describe('two installations sharing one LiteLLM', () => {
   let kc: KubeConfig;
   let litellm: LiteLLMTestServer;
   const installations: Installation[] = [];
+  /** What the first test made in installation A. */
+  let madeInA: { team: string; user: string; keyId: string } | undefined;
 
   async function install(id: string): Promise<Installation> {
     const run = suffix();
@@ -118,6 +120,7 @@ describe('two installations sharing one LiteLLM', () => {
     const a = await install('install-a');
     const b = await install('install-b');
     const [inA, inB] = await Promise.all([world(a), world(b)]);
+    madeInA = inA;
 
     // What each made carries its own id.
     const installationOf = (metadata: unknown) =>
@@ -229,6 +232,22 @@ describe('two installations sharing one LiteLLM', () => {
 
   it('claims what it made before installation ids: its live objects get its id, nothing is lost', async () => {
     const a = installations.find((i) => i.id === 'install-a') ?? (await install('install-a'));
+    // Its team and key, as an operator before installation ids left them: claimed on resync.
+    expect(madeInA).toBeDefined(); // by the first test
+    const made = madeInA!;
+    for (const row of [litellm.store.teams.get(made.team)!, litellm.store.keys.get(made.keyId)!]) {
+      const { [INSTALLATION_KEY]: _id, ...legacy } = row.metadata as Record<string, unknown>;
+      row.metadata = legacy;
+    }
+    await expect
+      .poll(
+        () => [
+          installationOf(litellm.store.teams.get(made.team)?.metadata),
+          installationOf(litellm.store.keys.get(made.keyId)?.metadata),
+        ],
+        poll,
+      )
+      .toEqual(['install-a', 'install-a']);
     const upgraded = `upgraded-${a.run}`;
     await a.people.createUser(upgraded, { role: 'user' });
     await expect
