@@ -33,6 +33,8 @@ export interface GatewayAppOptions {
   metrics: GatewayMetrics;
   logger: Logger;
   bodyLimitBytes: number;
+  /** TPM_RESERVE_DEFAULT_OUTPUT_TOKENS (token-estimate.ts). */
+  tpmReserveDefaultOutputTokens?: number | undefined;
   /** True once the gateway is stopping: new requests get 503. */
   isClosing: () => boolean;
 }

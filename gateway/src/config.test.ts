@@ -37,6 +37,7 @@ describe('parseGatewayConfig', () => {
       upstreamHeadersTimeoutMs: 600_000,
       upstreamIdleTimeoutMs: 300_000,
       limitsWhenRedisDown: 'local',
+      tpmReserveDefaultOutputTokens: 1024,
       negativeCacheTtlMs: 2_000,
       shutdownGraceMs: 30_000,
       logLevel: 'info',
@@ -57,6 +58,7 @@ describe('parseGatewayConfig', () => {
         UPSTREAM_HEADERS_TIMEOUT: '1h30m',
         UPSTREAM_IDLE_TIMEOUT: '45s',
         LIMITS_WHEN_REDIS_DOWN: 'closed',
+        TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: '256',
         NEGATIVE_CACHE_TTL: '500ms',
         SHUTDOWN_GRACE: '2m',
         LOG_LEVEL: 'DEBUG',
@@ -73,6 +75,7 @@ describe('parseGatewayConfig', () => {
       upstreamHeadersTimeoutMs: 5_400_000,
       upstreamIdleTimeoutMs: 45_000,
       limitsWhenRedisDown: 'closed',
+      tpmReserveDefaultOutputTokens: 256,
       negativeCacheTtlMs: 500,
       shutdownGraceMs: 120_000,
       logLevel: 'debug',
@@ -89,6 +92,7 @@ describe('parseGatewayConfig', () => {
       BODY_LIMIT: '',
       UPSTREAM_CONNECT_TIMEOUT: '',
       LIMITS_WHEN_REDIS_DOWN: '',
+      TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: '',
       NEGATIVE_CACHE_TTL: '',
       LOG_LEVEL: '',
     });
@@ -159,6 +163,7 @@ describe('parseGatewayConfig', () => {
         BODY_LIMIT: '10MB',
         UPSTREAM_CONNECT_TIMEOUT: '300',
         LIMITS_WHEN_REDIS_DOWN: 'fail',
+        TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: '-5',
         NEGATIVE_CACHE_TTL: 'soon',
         LOG_LEVEL: 'verbose',
       });
@@ -177,6 +182,7 @@ describe('parseGatewayConfig', () => {
       'BODY_LIMIT',
       'UPSTREAM_CONNECT_TIMEOUT',
       'LIMITS_WHEN_REDIS_DOWN',
+      'TPM_RESERVE_DEFAULT_OUTPUT_TOKENS',
       'NEGATIVE_CACHE_TTL',
       'LOG_LEVEL',
     ]);
@@ -187,6 +193,7 @@ describe('parseGatewayConfig', () => {
       'REDIS_URL: is required: the Redis holding the routing config and the rate-limit counters',
     );
     expect(problems).toContain('LIMITS_WHEN_REDIS_DOWN: must be local, open or closed');
+    expect(problems).toContain('TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: must be 0 or more');
     expect(problems).toContain(
       'UPSTREAM_CONNECT_TIMEOUT: "300" is not a duration (like 30s, 5m, 1h30m)',
     );
@@ -267,6 +274,7 @@ describe('describeGatewayConfig', () => {
       upstreamHeadersTimeout: '10m',
       upstreamIdleTimeout: '5m',
       limitsWhenRedisDown: 'local',
+      tpmReserveDefaultOutputTokens: 1024,
       negativeCacheTtl: '2s',
       shutdownGrace: '30s',
       logLevel: 'info',

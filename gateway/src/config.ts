@@ -13,6 +13,8 @@
 //   UPSTREAM_IDLE_TIMEOUT    longest silence inside a response (a stream) (5m)
 //   LIMITS_WHEN_REDIS_DOWN   local | open | closed (local): with Redis unreachable, count the
 //                            limits in this process alone, admit without limits, or refuse
+//   TPM_RESERVE_DEFAULT_OUTPUT_TOKENS  output tokens a request without max_tokens reserves in
+//                            its tpm limits until its usage is known (1024; README, Rate limits)
 //   NEGATIVE_CACHE_TTL       how long an unknown key is refused without asking Redis (2s)
 //   SHUTDOWN_GRACE           how long a stopping gateway lets running requests finish (30s)
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
@@ -48,6 +50,7 @@ export interface GatewayConfig {
   upstreamHeadersTimeoutMs: number;
   upstreamIdleTimeoutMs: number;
   limitsWhenRedisDown: RedisDownLimits;
+  tpmReserveDefaultOutputTokens: number;
   negativeCacheTtlMs: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
@@ -113,6 +116,14 @@ const Env = z.object({
       .enum(['local', 'open', 'closed'], { message: 'must be local, open or closed' })
       .default('local'),
   ),
+  TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ message: 'must be a whole number of tokens' })
+      .int({ message: 'must be a whole number of tokens' })
+      .min(0, { message: 'must be 0 or more' })
+      .default(1024),
+  ),
   NEGATIVE_CACHE_TTL: duration('2s', { ms: 0, what: '0s' }),
   SHUTDOWN_GRACE: duration('30s', { ms: 0, what: '0s' }),
   LOG_LEVEL: logLevel(),
@@ -141,6 +152,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     upstreamHeadersTimeoutMs: e.UPSTREAM_HEADERS_TIMEOUT,
     upstreamIdleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT,
     limitsWhenRedisDown: e.LIMITS_WHEN_REDIS_DOWN,
+    tpmReserveDefaultOutputTokens: e.TPM_RESERVE_DEFAULT_OUTPUT_TOKENS,
     negativeCacheTtlMs: e.NEGATIVE_CACHE_TTL,
     shutdownGraceMs: e.SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
@@ -160,6 +172,7 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     upstreamHeadersTimeout: formatDuration(config.upstreamHeadersTimeoutMs),
     upstreamIdleTimeout: formatDuration(config.upstreamIdleTimeoutMs),
     limitsWhenRedisDown: config.limitsWhenRedisDown,
+    tpmReserveDefaultOutputTokens: config.tpmReserveDefaultOutputTokens,
     negativeCacheTtl: formatDuration(config.negativeCacheTtlMs),
     shutdownGrace: formatDuration(config.shutdownGraceMs),
     logLevel: config.logLevel,

@@ -86,6 +86,7 @@ export async function startGateway(
     metrics,
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    tpmReserveDefaultOutputTokens: config.tpmReserveDefaultOutputTokens,
     isClosing: () => closing,
   });
   const redisUp = () => redis.commands.status === 'ready';

@@ -82,9 +82,10 @@ export class FallbackRateLimiter implements RateLimiter {
     request: AdmissionRequest,
     tokens: number,
     countedBy: 'redis' | 'local' | 'none',
+    window?: number,
   ): Promise<void> {
-    if (countedBy === 'redis') await this.#redis.settle(request, tokens, countedBy);
-    else if (countedBy === 'local') await this.#local.settle(request, tokens, countedBy);
+    if (countedBy === 'redis') await this.#redis.settle(request, tokens, countedBy, window);
+    else if (countedBy === 'local') await this.#local.settle(request, tokens, countedBy, window);
   }
 
   #fallback(request: AdmissionRequest, reason: string): Promise<Admission> | Admission {

@@ -7,7 +7,7 @@ import type { Admission, LimitKind, LimitScope, LimitStatus } from './rate-limit
 export interface ScopeCounts {
   /** Requests started in the window, this one included when admitted. */
   requests: number;
-  /** Tokens settled in the window. */
+  /** Tokens in the window: settled, plus the reservations of requests not settled yet. */
   tokens: number;
   /** Running requests, this one included when admitted. */
   parallel: number;
@@ -45,7 +45,7 @@ export function toAdmission({ scopes, counts, nowMs, refused, countedBy }: Decis
     add('tokens', scope.tpm, count.tokens);
     add('parallel', scope.maxParallelRequests, count.parallel);
   });
-  if (!refused) return { allowed: true, statuses, countedBy };
+  if (!refused) return { allowed: true, statuses, countedBy, window: windowOf(nowMs) };
   if (!refusedBy) throw new Error('the refusing limit is not among the scopes sent');
   return {
     allowed: false,

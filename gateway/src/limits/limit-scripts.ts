@@ -13,11 +13,30 @@ import type { Redis } from 'ioredis';
 import { LIMIT_SUFFIX, WINDOW_SECONDS } from './limit-keys.ts';
 
 /**
- * ARGV: requestId, leaseMs, then per scope (as KEYS) rpm, tpm, maxParallel ('' = no limit).
- * Checks every limit first; only when all have room counts the request (INCR rpm, ZADD the
- * lease). Returns {refused, nowMs, then per scope: requests, tokens, parallel}: refused is 0,
- * or 3·(scope−1) + 1|2|3 for the first full rpm|tpm|parallel limit; the counts are after this
- * request (unchanged when refused).
+ * Adds `delta` tokens (negative: gives them back) to window `window` (-1: the current one) of a
+ * scope's tpm counter.
+ * A window that has ended takes no more debits (they go to the current one, so a late settle
+ * still counts), but does take a refund of its own reservation; a counter that is gone (expired,
+ * or Redis lost it) is not recreated by a refund, and a counter never goes below 0.
+ */
+const ADJUST_TOKENS = `
+local function adjustTokens(base, delta, window, current)
+  if delta == 0 then return end
+  if window < 0 or (delta > 0 and window < current) then window = current end
+  local counter = base .. '${LIMIT_SUFFIX.tokens}' .. window
+  if delta < 0 and redis.call('EXISTS', counter) == 0 then return end
+  if redis.call('INCRBY', counter, delta) < 0 then redis.call('SET', counter, 0) end
+  redis.call('EXPIREAT', counter, (window + 2) * ${WINDOW_SECONDS})
+end
+`;
+
+/**
+ * ARGV: requestId, leaseMs, reserve, then per scope (as KEYS) rpm, tpm, maxParallel ('' = no
+ * limit). Checks every limit first; only when all have room counts the request (INCR rpm,
+ * INCRBY tpm by the reservation, ZADD the lease). A tpm scope has room when the window's tokens
+ * plus the reservation stay within tpm. Returns {refused, nowMs, then per scope: requests,
+ * tokens, parallel}: refused is 0, or 3·(scope−1) + 1|2|3 for the first full rpm|tpm|parallel
+ * limit; the counts are after this request (unchanged when refused).
  */
 const ADMIT = `
 local t = redis.call('TIME')
@@ -25,12 +44,12 @@ local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local window = math.floor(t[1] / ${WINDOW_SECONDS})
 -- a window's counters outlive it by one window (a late settle can still find them)
 local expireAt = (window + 2) * ${WINDOW_SECONDS}
-local requestId, leaseMs = ARGV[1], tonumber(ARGV[2])
+local requestId, leaseMs, reserve = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local reply, refused = {0, now}, 0
 
 -- check: read everything, change nothing but expired leases
 for i, base in ipairs(KEYS) do
-  local rpm, tpm, par = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2])
+  local rpm, tpm, par = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
   local requests, tokens, parallel = 0, 0, 0
   if rpm then requests = tonumber(redis.call('GET', base .. '${LIMIT_SUFFIX.requests}' .. window)) or 0 end
   if tpm then tokens = tonumber(redis.call('GET', base .. '${LIMIT_SUFFIX.tokens}' .. window)) or 0 end
@@ -41,7 +60,7 @@ for i, base in ipairs(KEYS) do
   end
   if refused == 0 then
     if rpm and requests >= rpm then refused = 3 * i - 2
-    elseif tpm and tokens >= tpm then refused = 3 * i - 1
+    elseif tpm and (tokens >= tpm or tokens + reserve > tpm) then refused = 3 * i - 1
     elseif par and parallel >= par then refused = 3 * i end
   end
   reply[3 * i], reply[3 * i + 1], reply[3 * i + 2] = requests, tokens, parallel
@@ -51,12 +70,17 @@ if refused > 0 then return reply end
 
 -- apply: every scope had room
 for i, base in ipairs(KEYS) do
-  if ARGV[3 * i] ~= '' then
+  if ARGV[3 * i + 1] ~= '' then
     local counter = base .. '${LIMIT_SUFFIX.requests}' .. window
     reply[3 * i] = redis.call('INCR', counter)
     redis.call('EXPIREAT', counter, expireAt)
   end
-  if ARGV[3 * i + 2] ~= '' then
+  if ARGV[3 * i + 2] ~= '' and reserve > 0 then
+    local counter = base .. '${LIMIT_SUFFIX.tokens}' .. window
+    reply[3 * i + 1] = redis.call('INCRBY', counter, reserve)
+    redis.call('EXPIREAT', counter, expireAt)
+  end
+  if ARGV[3 * i + 3] ~= '' then
     local inflight = base .. '${LIMIT_SUFFIX.inflight}'
     redis.call('ZADD', inflight, now + leaseMs, requestId)
     reply[3 * i + 2] = redis.call('ZCARD', inflight)
@@ -68,22 +92,19 @@ return reply
 `;
 
 /**
- * ARGV: requestId, tokens, then per scope (as KEYS) '1'|'' has tpm, '1'|'' has parallel.
- * Frees the request's slot in every inflight set and adds its tokens to the current window
- * of every tpm scope. Returns how many slots it freed (0 when the leases had already ended).
+ * ARGV: requestId, delta, window, then per scope (as KEYS) '1'|'' has tpm, '1'|'' has parallel.
+ * Frees the request's slot in every inflight set and settles its reservation made in `window`
+ * to the real usage (delta = real − reserved) in every tpm scope. Returns how many slots it
+ * freed (0 when the leases had already ended).
  */
-const SETTLE = `
+const SETTLE = `${ADJUST_TOKENS}
 local t = redis.call('TIME')
-local window = math.floor(t[1] / ${WINDOW_SECONDS})
-local requestId, tokens = ARGV[1], tonumber(ARGV[2])
+local current = math.floor(t[1] / ${WINDOW_SECONDS})
+local requestId, delta, window = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local freed = 0
 for i, base in ipairs(KEYS) do
-  if ARGV[2 * i + 1] == '1' and tokens > 0 then
-    local counter = base .. '${LIMIT_SUFFIX.tokens}' .. window
-    redis.call('INCRBY', counter, tokens)
-    redis.call('EXPIREAT', counter, (window + 2) * ${WINDOW_SECONDS})
-  end
-  if ARGV[2 * i + 2] == '1' then
+  if ARGV[2 * i + 2] == '1' then adjustTokens(base, delta, window, current) end
+  if ARGV[2 * i + 3] == '1' then
     freed = freed + redis.call('ZREM', base .. '${LIMIT_SUFFIX.inflight}', requestId)
   end
 end
@@ -91,16 +112,15 @@ return freed
 `;
 
 /**
- * ARGV: per scope (as KEYS) the tokens to add to its current window. The debits of several
- * requests of one team, gathered for a moment (RedisRateLimiter), in one call.
+ * ARGV: per scope (as KEYS) the tokens to add (negative: to give back) and the window they
+ * belong to. The settles of several requests of one team, gathered for a moment
+ * (RedisRateLimiter), in one call; a base may come more than once (several windows).
  */
-const ADD_TOKENS = `
+const ADD_TOKENS = `${ADJUST_TOKENS}
 local t = redis.call('TIME')
-local window = math.floor(t[1] / ${WINDOW_SECONDS})
+local current = math.floor(t[1] / ${WINDOW_SECONDS})
 for i, base in ipairs(KEYS) do
-  local counter = base .. '${LIMIT_SUFFIX.tokens}' .. window
-  redis.call('INCRBY', counter, ARGV[i])
-  redis.call('EXPIREAT', counter, (window + 2) * ${WINDOW_SECONDS})
+  adjustTokens(base, tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i]), current)
 end
 return #KEYS
 `;
@@ -128,13 +148,36 @@ export interface AdmitReply {
 }
 
 export interface LimitScripts {
-  admit(scopes: readonly ScriptScope[], requestId: string, leaseMs: number): Promise<AdmitReply>;
-  /** Resolves with the number of parallel slots freed. */
-  settle(scopes: readonly ScriptScope[], requestId: string, tokens: number): Promise<number>;
-  /** Adds tokens to the current window of each base (all of one team). */
-  addTokens(tokens: ReadonlyMap<string, number>): Promise<void>;
+  /** `reserve`: the tokens to count in every tpm scope now (settled later). */
+  admit(
+    scopes: readonly ScriptScope[],
+    requestId: string,
+    leaseMs: number,
+    reserve: number,
+  ): Promise<AdmitReply>;
+  /**
+   * Frees the request's slots and adds `delta` (real − reserved tokens, may be negative) to
+   * the tpm scopes' `window`. Resolves with the number of parallel slots freed.
+   */
+  settle(
+    scopes: readonly ScriptScope[],
+    requestId: string,
+    delta: number,
+    window: number,
+  ): Promise<number>;
+  /** Adds each debit (may be negative) to its base's window (all of one team). */
+  addTokens(debits: readonly TokenDebit[]): Promise<void>;
 }
 
+/** Tokens to add to (negative: take from) one scope's tpm counter of one window. */
+export interface TokenDebit {
+  base: string;
+  window: number;
+  delta: number;
+}
+
+/** A token count as the scripts take it: an integer, 0 for anything not finite. */
+const tokenArg = (n: number) => (Number.isFinite(n) ? Math.round(n) : 0);
 const limitArg = (n: number | undefined) => (n === undefined ? '' : String(n));
 const LIMIT_KINDS = ['requests', 'tokens', 'parallel'] as const;
 
@@ -147,8 +190,8 @@ export function limitScripts(redis: Redis): LimitScripts {
   // defineCommand adds methods TypeScript cannot see.
   const commands = redis as unknown as Record<string, ScriptCommand>;
   return {
-    async admit(scopes, requestId, leaseMs) {
-      const args = [requestId, leaseMs];
+    async admit(scopes, requestId, leaseMs, reserve) {
+      const args = [requestId, leaseMs, Math.max(0, tokenArg(reserve))];
       for (const s of scopes) {
         args.push(limitArg(s.rpm), limitArg(s.tpm), limitArg(s.maxParallelRequests));
       }
@@ -156,8 +199,8 @@ export function limitScripts(redis: Redis): LimitScripts {
       const reply = await commands[ADMIT_COMMAND]!.call(redis, keys.length, ...keys, ...args);
       return parseAdmitReply(reply, scopes.length);
     },
-    async settle(scopes, requestId, tokens) {
-      const args = [requestId, Number.isFinite(tokens) ? Math.max(0, Math.round(tokens)) : 0];
+    async settle(scopes, requestId, delta, window) {
+      const args = [requestId, tokenArg(delta), window];
       for (const s of scopes) {
         args.push(s.tpm === undefined ? '' : '1', s.maxParallelRequests === undefined ? '' : '1');
       }
@@ -166,10 +209,10 @@ export function limitScripts(redis: Redis): LimitScripts {
       if (typeof reply !== 'number') throw new Error('unexpected reply from the settle script');
       return reply;
     },
-    async addTokens(tokens) {
-      const keys = [...tokens.keys()];
-      const counts = [...tokens.values()].map((n) => Math.max(0, Math.round(n)));
-      await commands[ADD_TOKENS_COMMAND]!.call(redis, keys.length, ...keys, ...counts);
+    async addTokens(debits) {
+      const keys = debits.map((d) => d.base);
+      const args = debits.flatMap((d) => [tokenArg(d.delta), d.window]);
+      await commands[ADD_TOKENS_COMMAND]!.call(redis, keys.length, ...keys, ...args);
     },
   };
 }

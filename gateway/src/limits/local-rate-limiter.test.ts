@@ -38,6 +38,7 @@ describe('LocalRateLimiter', () => {
     expect(results[0]).toEqual({
       allowed: true,
       countedBy: 'local',
+      window: Math.floor(Date.UTC(2030, 0, 1, 12, 0, 10) / 60_000),
       statuses: [
         {
           scope: 'key',
@@ -184,9 +185,56 @@ describe('LocalRateLimiter', () => {
     expect((await limiter.admit(request([team('t2')], 't2'))).allowed).toBe(true);
   });
 
+  it('reserves tokens at admission, refuses a reservation that does not fit, and settles to the usage', async () => {
+    const clock = fakeClock();
+    const limiter = new LocalRateLimiter({ leaseMs: 60_000, now: clock.now });
+    const scopes: LimitScope[] = [{ kind: 'key', id: 'k', tpm: 100 }];
+    const reserving = (reserveTokens: number) => ({ ...request(scopes), reserveTokens });
+
+    const first = reserving(40);
+    const admitted = await limiter.admit(first);
+    expect(admitted).toMatchObject({
+      allowed: true,
+      statuses: [{ limit: 'tokens', max: 100, remaining: 60 }],
+    });
+    expect((await limiter.admit(reserving(60))).allowed).toBe(true); // exactly fits: 100
+    // Nothing settled yet, and the window is reserved up to its tpm.
+    const refused = refusal(await limiter.admit(reserving(1)));
+    expect(refused.refusedBy).toMatchObject({ limit: 'tokens', remaining: 0 });
+
+    // The first used 10 of its 40: 30 come back, so a 30-token reservation fits, a 31 not.
+    await limiter.settle(first, 10, 'local', admitted.allowed ? admitted.window : undefined);
+    expect((await limiter.admit(reserving(31))).allowed).toBe(false);
+    expect((await limiter.admit(reserving(30))).allowed).toBe(true);
+  });
+
+  it('charges more than reserved, in the current window once the reservation window ended', async () => {
+    const clock = fakeClock();
+    const limiter = new LocalRateLimiter({ leaseMs: 60_000, now: clock.now });
+    const scopes: LimitScope[] = [{ kind: 'key', id: 'k', tpm: 100 }];
+    const late = { ...request(scopes), reserveTokens: 10 };
+    const admitted = await limiter.admit(late);
+    const window = admitted.allowed ? admitted.window : undefined;
+    clock.advance(60_000);
+    // Used 90, reserved 10: the 80 beyond the reservation land in the new window.
+    await limiter.settle(late, 90, 'local', window);
+    expect(
+      refusal(await limiter.admit({ ...request(scopes), reserveTokens: 21 })).refusedBy,
+    ).toMatchObject({ limit: 'tokens', remaining: 20 });
+    // A refund to an ended window gives nothing in the current one.
+    const early = { ...request(scopes), reserveTokens: 20 };
+    const again = await limiter.admit(early);
+    clock.advance(60_000);
+    expect((await limiter.admit({ ...request(scopes), reserveTokens: 50 })).allowed).toBe(true);
+    await limiter.settle(early, 0, 'local', again.allowed ? again.window : undefined);
+    expect(
+      refusal(await limiter.admit({ ...request(scopes), reserveTokens: 51 })).refusedBy,
+    ).toMatchObject({ limit: 'tokens', remaining: 50 });
+  });
+
   it('admits an empty scope list without counting', async () => {
     const limiter = new LocalRateLimiter({ leaseMs: 60_000, now: fakeClock().now });
-    expect(await limiter.admit(request([]))).toEqual({
+    expect(await limiter.admit(request([]))).toMatchObject({
       allowed: true,
       statuses: [],
       countedBy: 'local',

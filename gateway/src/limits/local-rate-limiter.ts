@@ -1,7 +1,8 @@
 // The same limits counted in this process alone, for while Redis is unreachable
 // (LIMITS_WHEN_REDIS_DOWN=local). Same semantics as the Redis scripts: fixed 60-second
-// windows (on the local clock), check every scope before counting in any, tokens added at
-// settle, parallel slots held until settle or lease end. Each instance counts only its own
+// windows (on the local clock), check every scope before counting in any, tokens reserved at
+// admission and settled to the real usage in the reservation's window, parallel slots held
+// until settle or lease end. Each instance counts only its own
 // requests, so with N instances a scope may get up to N times its limit during an outage.
 //
 // Memory stays bounded by what is live: counters of ended windows are dropped at the first
@@ -54,6 +55,7 @@ export class LocalRateLimiter implements RateLimiter {
     const window = windowOf(nowMs);
     this.#sweep(window, nowMs);
     const names = request.scopes.map((s) => name(request.team, s));
+    const reserve = tokenCount(request.reserveTokens ?? 0);
 
     // Check every scope first; count only when all have room.
     const counts: ScopeCounts[] = [];
@@ -69,7 +71,7 @@ export class LocalRateLimiter implements RateLimiter {
       };
       counts.push(count);
       if (refused) return;
-      const full = fullLimit(scope, count);
+      const full = fullLimit(scope, count, reserve);
       if (full) refused = { scope: i, limit: full };
     });
 
@@ -77,6 +79,9 @@ export class LocalRateLimiter implements RateLimiter {
       request.scopes.forEach((scope, i) => {
         if (scope.rpm !== undefined)
           counts[i]!.requests = ++this.#counts(names[i]!, window).requests;
+        if (scope.tpm !== undefined && reserve > 0) {
+          counts[i]!.tokens = this.#counts(names[i]!, window).tokens += reserve;
+        }
         if (scope.maxParallelRequests !== undefined) {
           let slots = this.#inflight.get(names[i]!);
           if (!slots) this.#inflight.set(names[i]!, (slots = new Map()));
@@ -92,13 +97,20 @@ export class LocalRateLimiter implements RateLimiter {
     request: AdmissionRequest,
     tokens: number,
     countedBy: 'redis' | 'local' | 'none',
+    window?: number,
   ): Promise<void> {
     if (countedBy !== 'local') return;
-    const window = windowOf(this.#now());
+    const current = windowOf(this.#now());
+    const delta = tokenCount(tokens) - tokenCount(request.reserveTokens ?? 0);
+    // As the Redis script: a refund to the reservation's window, a debit beyond it to the
+    // current window once that one has ended (an ended window is no longer kept here).
+    const at = window === undefined || (delta > 0 && window < current) ? current : window;
     for (const scope of request.scopes) {
       const scopeName = name(request.team, scope);
-      if (scope.tpm !== undefined && Number.isFinite(tokens) && tokens > 0) {
-        this.#counts(scopeName, window).tokens += Math.round(tokens);
+      if (scope.tpm !== undefined && delta !== 0) {
+        const counts = this.#windows.get(scopeName);
+        if (counts?.window === at) counts.tokens = Math.max(0, counts.tokens + delta);
+        else if (delta > 0 && at === current) this.#counts(scopeName, at).tokens += delta;
       }
       const slots = this.#inflight.get(scopeName);
       if (slots?.delete(request.requestId) && slots.size === 0) this.#inflight.delete(scopeName);
@@ -141,11 +153,21 @@ function name(team: string, scope: LimitScope): string {
   return scopeBaseKey('', team, scope.kind, scope.id);
 }
 
-function fullLimit(scope: LimitScope, count: ScopeCounts): LimitKind | undefined {
+function fullLimit(scope: LimitScope, count: ScopeCounts, reserve: number): LimitKind | undefined {
   if (scope.rpm !== undefined && count.requests >= scope.rpm) return 'requests';
-  if (scope.tpm !== undefined && count.tokens >= scope.tpm) return 'tokens';
+  if (
+    scope.tpm !== undefined &&
+    (count.tokens >= scope.tpm || count.tokens + reserve > scope.tpm)
+  ) {
+    return 'tokens';
+  }
   if (scope.maxParallelRequests !== undefined && count.parallel >= scope.maxParallelRequests) {
     return 'parallel';
   }
   return undefined;
+}
+
+/** A token count as the Redis scripts take it: a whole number, 0 for anything else. */
+function tokenCount(n: number): number {
+  return Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
 }

@@ -8,9 +8,11 @@
 // Semantics, as LiteLLM's own limiter (parallel_request_limiter_v3):
 // - rpm: requests started in the current fixed 60-second window (windows follow Redis's clock,
 //   so every instance agrees on them). A request is admitted when fewer than rpm started.
-// - tpm: tokens used in the current window. Token counts are known only after the response,
-//   so a request is admitted while the window's tokens are below tpm, and the tokens it used
-//   are added when it ends (settle).
+// - tpm: tokens in the current window. Token counts are known only after the response, so
+//   admission reserves an estimate (token-estimate.ts) in every tpm scope, and a request is
+//   admitted only when the window's tokens plus its reservation stay within tpm. Settle
+//   replaces the reservation with the real usage (real − reserved, in the window the
+//   reservation was made in); a request that ends without usage keeps its reservation.
 // - maxParallelRequests: requests running now. A slot is held until settle, or until its lease
 //   ends (a gateway that died mid-request cannot hold a slot forever).
 
@@ -33,6 +35,8 @@ export interface AdmissionRequest {
   team: string;
   /** Only scopes with at least one limit; may be empty (then nothing is counted). */
   scopes: readonly LimitScope[];
+  /** Tokens to reserve in every tpm scope at admission (token-estimate.ts); 0 when unset. */
+  reserveTokens?: number | undefined;
 }
 
 /** One limit of one scope after the decision (for x-ratelimit-* headers). */
@@ -53,6 +57,8 @@ export type Admission =
       statuses: LimitStatus[];
       /** Who counted: 'redis', 'local' (Redis down, counted here alone), 'none' (failed open). */
       countedBy: 'redis' | 'local' | 'none';
+      /** The window the request (and its reservation) was counted in; unset: nothing counted. */
+      window?: number | undefined;
     }
   | {
       allowed: false;
@@ -73,14 +79,17 @@ export interface RateLimiter {
   /** Decides and counts in one step (one Redis round trip). */
   admit(request: AdmissionRequest): Promise<Admission>;
   /**
-   * After the request ended (success, error or client abort): frees its parallel slot and adds
-   * `tokens` to the tpm counters. Never throws; a failure is logged and counted.
-   * `countedBy` is the admission's, so a request counted locally is settled locally.
+   * After the request ended (success, error or client abort): frees its parallel slot and
+   * settles its reservation to `tokens`, the tokens it really used (tokensToSettle), in the
+   * tpm counters of `window`. Never throws; a failure is logged and counted.
+   * `countedBy` and `window` are the admission's, so a request counted locally is settled
+   * locally; `window` undefined: the current one.
    */
   settle(
     request: AdmissionRequest,
     tokens: number,
     countedBy: 'redis' | 'local' | 'none',
+    window?: number,
   ): Promise<void>;
   /** Sends whatever settles are still gathered (before shutdown). Never throws. */
   flush?(): Promise<void>;

@@ -6,14 +6,19 @@
 // client that fails fast (enableOfflineQueue off, a short commandTimeout): a request should
 // not wait for a Redis that is down.
 //
-// settle() never throws. A settle that fails loses the request's tokens and leaves its
-// parallel slot held until the lease ends; `leaseMs` bounds that, so it must exceed the
-// longest request the gateway lets run (a longer request's slot is freed early).
+// settle() never throws. A settle that fails leaves the request's reservation as its tokens
+// and its parallel slot held until the lease ends; `leaseMs` bounds that, so it must exceed
+// the longest request the gateway lets run (a longer request's slot is freed early).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { scopeBaseKey } from './limit-keys.ts';
+import { LIMIT_SUFFIX, scopeBaseKey } from './limit-keys.ts';
 import { toAdmission } from './limit-decision.ts';
-import { limitScripts, type LimitScripts, type ScriptScope } from './limit-scripts.ts';
+import {
+  limitScripts,
+  type LimitScripts,
+  type ScriptScope,
+  type TokenDebit,
+} from './limit-scripts.ts';
 import type { Admission, AdmissionRequest, RateLimiter } from './rate-limiter.ts';
 
 /** How long token debits gather before they go to Redis in one call per team. */
@@ -38,8 +43,8 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #onSettleError: ((error: unknown) => void) | undefined;
   /** While settles keep failing, only the first is logged as a warning. */
   #settleFailing = false;
-  /** team → scope base → tokens not yet sent (see #debitLater). */
-  readonly #pendingTokens = new Map<string, Map<string, number>>();
+  /** team → tpm counter (base and window) → tokens not yet sent (see #debitLater). */
+  readonly #pendingTokens = new Map<string, Map<string, TokenDebit>>();
   #debits: Promise<void> | undefined;
 
   constructor(options: RedisRateLimiterOptions) {
@@ -61,6 +66,7 @@ export class RedisRateLimiter implements RateLimiter {
       this.#scriptScopes(request),
       request.requestId,
       this.#leaseMs,
+      request.reserveTokens ?? 0,
     );
     return toAdmission({ scopes: request.scopes, ...reply, countedBy: 'redis' });
   }
@@ -69,18 +75,23 @@ export class RedisRateLimiter implements RateLimiter {
     request: AdmissionRequest,
     tokens: number,
     countedBy: 'redis' | 'local' | 'none',
+    window?: number,
   ): Promise<void> {
     if (countedBy !== 'redis') return;
     const scopes = this.#scriptScopes(request).filter(
       (s) => s.tpm !== undefined || s.maxParallelRequests !== undefined,
     );
     if (scopes.length === 0) return;
+    // What the reservation was off by: positive charges more, negative gives some back.
+    const delta =
+      (Number.isFinite(tokens) ? Math.max(0, tokens) : 0) - (request.reserveTokens ?? 0);
+    const at = window ?? -1;
     if (!scopes.some((s) => s.maxParallelRequests !== undefined)) {
-      if (tokens <= 0) return;
-      return this.#debitLater(request.team, scopes, tokens);
+      if (delta === 0) return;
+      return this.#debitLater(request.team, scopes, delta, at);
     }
     try {
-      await this.#scripts.settle(scopes, request.requestId, tokens);
+      await this.#scripts.settle(scopes, request.requestId, delta, at);
       this.#settleSucceeded();
     } catch (err) {
       this.#settleFailed(err);
@@ -109,14 +120,24 @@ export class RedisRateLimiter implements RateLimiter {
   /**
    * Token debits that free no parallel slot wait up to TOKEN_BATCH_MS and go to Redis together,
    * one script call per team (a team's counters share one Cluster slot): with tpm limits this
-   * halves the Redis calls per request. The debit is exact, only later by that much (and lands
-   * in the next window when a window ends meanwhile). Resolves once it reached Redis (or failed).
+   * halves the Redis calls per request. The debit is exact, only later by that much; it goes to
+   * the window of the reservation (a debit beyond it to the current one when that window has
+   * ended meanwhile). Resolves once it reached Redis (or failed).
    */
-  #debitLater(team: string, scopes: readonly ScriptScope[], tokens: number): Promise<void> {
-    let byBase = this.#pendingTokens.get(team);
-    if (!byBase) this.#pendingTokens.set(team, (byBase = new Map()));
+  #debitLater(
+    team: string,
+    scopes: readonly ScriptScope[],
+    delta: number,
+    window: number,
+  ): Promise<void> {
+    let byCounter = this.#pendingTokens.get(team);
+    if (!byCounter) this.#pendingTokens.set(team, (byCounter = new Map()));
     for (const s of scopes) {
-      if (s.tpm !== undefined) byBase.set(s.base, (byBase.get(s.base) ?? 0) + tokens);
+      if (s.tpm === undefined) continue;
+      const counter = `${s.base}${LIMIT_SUFFIX.tokens}${window}`;
+      const pending = byCounter.get(counter);
+      if (pending) pending.delta += delta;
+      else byCounter.set(counter, { base: s.base, window, delta });
     }
     this.#debits ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => resolve(this.flush()), TOKEN_BATCH_MS);
@@ -131,7 +152,10 @@ export class RedisRateLimiter implements RateLimiter {
     this.#pendingTokens.clear();
     this.#debits = undefined;
     const results = await Promise.allSettled(
-      pending.map((byBase) => this.#scripts.addTokens(byBase)),
+      pending
+        .map((byCounter) => [...byCounter.values()].filter((d) => d.delta !== 0))
+        .filter((debits) => debits.length > 0)
+        .map((debits) => this.#scripts.addTokens(debits)),
     );
     for (const result of results) {
       if (result.status === 'rejected') this.#settleFailed(result.reason);

@@ -291,6 +291,44 @@ describe('UsageTap (sse)', () => {
       expect(events[2]).toBe('data: [DONE]');
     });
 
+    it("reads the Responses API's usage from response.completed and passes it on", async () => {
+      const response = (status: string, u: unknown) => ({
+        id: 'resp_1',
+        object: 'response',
+        status,
+        output: [],
+        usage: u,
+      });
+      const body = [
+        'event: response.created\n' +
+          `data: ${JSON.stringify({ type: 'response.created', response: response('in_progress', null) })}\n\n`,
+        'event: response.output_text.delta\n' +
+          'data: {"type":"response.output_text.delta","delta":"\\"usage\\": hi"}\n\n',
+        'event: response.completed\n' +
+          `data: ${JSON.stringify({
+            type: 'response.completed',
+            response: response('completed', {
+              input_tokens: 5,
+              output_tokens: 7,
+              total_tokens: 12,
+            }),
+          })}\n\n`,
+      ].join('');
+      const { out, usage: u } = await run('sse', bytewise(Buffer.from(body)), true);
+      expect(out.toString()).toBe(body);
+      expect(u).toEqual(usage(5, 7, 12));
+    });
+
+    it('reads a completions stream with usage on its last chunk', async () => {
+      const body =
+        'data: {"object":"text_completion","choices":[{"index":0,"text":"echo"}]}\n\n' +
+        'data: {"object":"text_completion","choices":[],"usage":{"prompt_tokens":2,"completion_tokens":3,"total_tokens":5}}\n\n' +
+        'data: [DONE]\n\n';
+      const { out, usage: u } = await run('sse', [body], true);
+      expect(u).toEqual(usage(2, 3, 5));
+      expect(out.toString()).not.toContain('usage');
+    });
+
     it('keeps usage in events that are not OpenAI chunks (Anthropic messages)', async () => {
       const body = [
         'event: message_start\n' +
@@ -356,7 +394,42 @@ describe('usageInJson', () => {
     expect(
       read('{"usage":{"prompt_tokens":"12","completion_tokens":-3,"total_tokens":null}}'),
     ).toEqual(usage(0, 0, 0));
-    expect(read('{"usage":{}}')).toEqual(usage(0, 0, 0));
+  });
+
+  it('skips "usage" keys that hold no token counts, so a caller cannot hide the real usage', () => {
+    // Responses API: metadata (strings only) and an echoed JSON schema after the usage.
+    const response = JSON.stringify({
+      id: 'resp_1',
+      object: 'response',
+      output: [{ type: 'message', content: [{ type: 'output_text', text: 'hi' }] }],
+      usage: { input_tokens: 11, output_tokens: 4, total_tokens: 15 },
+      text: {
+        format: {
+          type: 'json_schema',
+          schema: { properties: { usage: { type: 'object', properties: {} } } },
+        },
+      },
+      metadata: { usage: 'none' },
+    });
+    expect(read(response)).toEqual(usage(11, 4, 15));
+    expect(read('{"usage":{}}')).toBeUndefined();
+  });
+
+  it("reads the Responses API's usage", () => {
+    const response = JSON.stringify({
+      id: 'resp_1',
+      object: 'response',
+      status: 'completed',
+      output: [],
+      usage: {
+        input_tokens: 36,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 87,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 123,
+      },
+    });
+    expect(read(response)).toEqual(usage(36, 87, 123));
   });
 
   it('prefers the reported total over the sum', () => {

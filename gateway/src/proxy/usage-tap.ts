@@ -5,7 +5,7 @@
 //   (no stream in between: one less hop per chunk).
 // - Server-sent events: each complete event is inspected as it passes; the last `usage` seen
 //   wins (OpenAI and LiteLLM put it in the last data chunk when the request asks for
-//   `stream_options.include_usage`). When the gateway added that option itself, the caller did
+//   `stream_options.include_usage`; the Responses API in its `response.completed` event). When the gateway added that option itself, the caller did
 //   not ask for usage chunks: a usage-only chunk is dropped and `usage` is removed from a chunk
 //   that also carries choices, so the caller sees the stream it asked for.
 import { StringDecoder } from 'node:string_decoder';
@@ -101,9 +101,12 @@ export class UsageScanner {
     } catch {
       return event;
     }
+    // OpenAI chunks carry `usage`; Anthropic's message_start its `message.usage`; the
+    // Responses API's response.completed (and .incomplete, .failed) its `response.usage`.
     const usage =
       toUsage(parsed.usage) ??
-      toUsage((parsed as { message?: { usage?: unknown } }).message?.usage);
+      toUsage((parsed as { message?: { usage?: unknown } }).message?.usage) ??
+      toUsage((parsed as { response?: { usage?: unknown } }).response?.usage);
     if (usage) this.usage = mergeUsage(this.usage, usage);
     // Only OpenAI chunks (they carry `choices`) got usage because the gateway asked for it;
     // other streams (Anthropic's /v1/messages) always carry it and keep it.
@@ -153,25 +156,50 @@ function dataOf(event: string): string | undefined {
   return lines.map((l) => l.slice(5).replace(/^ /, '')).join('\n');
 }
 
-/** `usage` of a JSON answer: found from the end, where OpenAI and LiteLLM put it. */
+/** Most "usage" keys tried, from the end, before a JSON answer's usage counts as unknown. */
+const MAX_USAGE_CANDIDATES = 16;
+
+/**
+ * `usage` of a JSON answer: found from the end, where OpenAI and LiteLLM put it (chat,
+ * completions, embeddings, and the Responses API's `response.usage`). A "usage" key whose
+ * value is no usage object (a string in `metadata`, an object without token counts such as a
+ * caller's JSON schema echoed after it) is skipped, so a caller cannot hide the real one.
+ */
 export function usageInJson(body: Buffer): Usage | undefined {
-  // The last "usage" followed by a colon: a key (a string value "usage" is not followed by one).
   let at = body.length;
-  let colon: number;
-  do {
+  for (let tried = 0; tried < MAX_USAGE_CANDIDATES;) {
     at = at > 0 ? body.lastIndexOf('"usage"', at - 1) : -1;
     if (at === -1) return undefined;
-    colon = afterSpace(body, at + 7);
-  } while (body[colon] !== 0x3a);
-  const start = afterSpace(body, colon + 1);
-  if (body[start] !== 0x7b) return undefined; // not an object: null, or cut off
-  const end = matchingBrace(body, start);
-  if (end === undefined) return undefined;
-  try {
-    return toUsage(JSON.parse(body.subarray(start, end + 1).toString('utf8')));
-  } catch {
-    return undefined;
+    // A key is followed by a colon (a string value "usage" is not).
+    const colon = afterSpace(body, at + 7);
+    if (body[colon] !== 0x3a) continue;
+    tried++;
+    const start = afterSpace(body, colon + 1);
+    if (body[start] !== 0x7b) continue; // not an object: null, a string, or cut off
+    const end = matchingBrace(body, start);
+    if (end === undefined) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(body.subarray(start, end + 1).toString('utf8'));
+    } catch {
+      continue;
+    }
+    if (hasTokenCount(value)) return toUsage(value);
   }
+  return undefined;
+}
+
+/** True for an object carrying at least one token count (OpenAI's or Anthropic's names). */
+function hasTokenCount(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const u = value as Record<string, unknown>;
+  return [
+    u.prompt_tokens,
+    u.completion_tokens,
+    u.total_tokens,
+    u.input_tokens,
+    u.output_tokens,
+  ].some((n) => typeof n === 'number');
 }
 
 /** Index of the first byte from `i` on that is not JSON white space. */

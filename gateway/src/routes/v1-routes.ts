@@ -13,6 +13,11 @@ import {
 } from '../errors/openai-error.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
+import {
+  DEFAULT_OUTPUT_TOKENS,
+  tokenReservation,
+  tokensToSettle,
+} from '../limits/token-estimate.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { forward } from '../proxy/forward.ts';
@@ -24,6 +29,8 @@ export interface V1RoutesOptions {
   limiter: RateLimiter;
   upstream: Upstream;
   metrics: GatewayMetrics;
+  /** Output tokens a request without max_tokens reserves in tpm (TPM_RESERVE_DEFAULT_OUTPUT_TOKENS). */
+  tpmReserveDefaultOutputTokens?: number | undefined;
 }
 
 /** Routes whose body must name a model. */
@@ -69,7 +76,7 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
       if (!policy.models.includes(model)) throw modelNotAllowed(model);
       state.model = model;
     }
-    await admit(request, reply, policy, model, limiter, metrics);
+    await admit(request, reply, policy, model, limiter, metrics, options);
     return forward(request, reply, options);
   };
 
@@ -84,10 +91,17 @@ async function admit(
   model: string | undefined,
   limiter: RateLimiter,
   metrics: GatewayMetrics,
+  options: V1RoutesOptions,
 ): Promise<void> {
   const scopes = limitScopes(policy, model ?? '');
   if (scopes.length === 0) return;
-  const admission = { requestId: randomUUID(), team: policy.team, scopes };
+  const reserveTokens = tokenReservation(
+    routeOf(request.url),
+    request.rawBody === undefined ? undefined : request.body,
+    scopes,
+    options.tpmReserveDefaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS,
+  );
+  const admission = { requestId: randomUUID(), team: policy.team, scopes, reserveTokens };
   const decision = await limiter.admit(admission);
   if (!decision.allowed) {
     if ('unavailable' in decision) throw limitsUnavailable();
@@ -98,11 +112,18 @@ async function admit(
   state.admission = admission;
   state.countedBy = decision.countedBy;
   reply.headers(rateLimitHeaders(decision));
-  // Whatever happens next (answer, error, caller gone), the slot is freed and tokens debited.
+  // Whatever happens next (answer, error, caller gone), the slot is freed and the reservation
+  // settled: to the usage, or kept when none arrived (token-estimate.ts, tokensToSettle).
   reply.raw.once('close', () => {
     if (state.settled) return;
     state.settled = true;
-    void limiter.settle(admission, state.usage?.totalTokens ?? 0, decision.countedBy);
+    const tokens = tokensToSettle({
+      usedTokens: state.usage?.totalTokens,
+      reserved: reserveTokens,
+      answered: reply.raw.writableFinished,
+      statusCode: reply.raw.statusCode,
+    });
+    void limiter.settle(admission, tokens, decision.countedBy, decision.window);
   });
 }
 
