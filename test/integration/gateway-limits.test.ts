@@ -1,7 +1,8 @@
 // Rate limits through two gateway instances sharing one Redis, under 50 concurrent callers:
 // rpm and parallel limits admit exactly their number (no more, no fewer), per key, per
-// subscription (its uid; team + model for older records) and per team; tokens are debited with the exact counts the
-// answers report; refusals are 429 throttling_error with retry-after and x-ratelimit-*
+// subscription (its uid; team + model for older records) and per team; tpm reserves each
+// request's estimate at admission (so exactly the reservations that fit get in) and settles
+// it to the exact counts the answers report, or keeps it when the caller left first; refusals are 429 throttling_error with retry-after and x-ratelimit-*
 // headers, as LiteLLM's.
 //
 // Windows are fixed 60-second windows on Redis's clock; a test that needs one whole window
@@ -222,18 +223,176 @@ describe('parallel requests', () => {
 });
 
 describe('tokens per minute', () => {
-  it('debits the exact tokens of 50 concurrent answers, then refuses every caller', async () => {
+  /** The reservation of `chat()`'s body with max_tokens 100: 25 characters of text (7) + 100. */
+  const RESERVED = 7 + 100;
+  /** What the held upstream reports per chat answer. */
+  const REAL = 6;
+  const usageOf = (total: number) => ({
+    prompt_tokens: total - 1,
+    completion_tokens: 1,
+    total_tokens: total,
+  });
+
+  let upstream: Server;
+  let held: (() => void)[] = [];
+  let heldGateways: [RunningGateway, RunningGateway];
+  const responsesUsage = { input_tokens: 11, output_tokens: 4, total_tokens: 15 };
+  const responsesStreamUsage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+
+  beforeAll(async () => {
+    // Chat answers wait until the test releases them (a stream sends its first chunk at once);
+    // the Responses API answers at once, as JSON or as its event stream.
+    upstream = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { stream?: boolean };
+        if (req.url?.startsWith('/v1/responses')) {
+          const response = (status: string, usage: unknown) => ({
+            id: 'resp_1',
+            object: 'response',
+            status,
+            output: [{ type: 'message', content: [{ type: 'output_text', text: 'hi' }] }],
+            usage,
+          });
+          if (!body.stream) {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(response('completed', responsesUsage)));
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const send = (type: string, data: object) =>
+            res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+          send('response.created', { response: response('in_progress', null) });
+          send('response.output_text.delta', { delta: 'hi' });
+          send('response.completed', { response: response('completed', responsesStreamUsage) });
+          res.end();
+          return;
+        }
+        if (body.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
+          held.push(() => {
+            res.end(
+              `data: ${JSON.stringify({ choices: [], usage: usageOf(REAL) })}\n\ndata: [DONE]\n\n`,
+            );
+          });
+          return;
+        }
+        held.push(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ choices: [], usage: usageOf(REAL) }));
+        });
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    heldGateways = [
+      await bed.startGateway({ LITELLM_URL: url }),
+      await bed.startGateway({ LITELLM_URL: url }),
+    ];
+  });
+  afterAll(() => {
+    for (const release of held) release();
+    upstream?.close();
+  });
+
+  const tokensCounter = (policy: { team: string; keyHash: string }, window: number) =>
+    `${scopeBaseKey(bed.prefix, policy.team, 'key', policy.keyHash)}${LIMIT_SUFFIX.tokens}${window}`;
+
+  it('reserves at admission: of 50 concurrent callers exactly the reservations that fit tpm run, and the window settles to their real usage', async () => {
     await awayFromWindowEdge();
-    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 100 } });
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 1000 } });
     const window = windowOf(await redisNow());
-    const responses = await burst(key);
-    // Tokens are known only after an answer: the 50 started before any was counted.
-    expect(statuses(responses)).toEqual({ 200: 50 });
+    const started = Array.from({ length: CALLERS }, (_, i) =>
+      chat(heldGateways[i % 2]!, key, { max_tokens: 100 }),
+    );
+    // None has answered, so none has settled: what is admitted is what the reservations allow.
+    const fit = Math.floor(1000 / RESERVED); // 9
+    await expect.poll(() => held.length).toBe(fit);
+    const refusedOne = await Promise.race(started);
+    expect(refusedOne.status).toBe(429);
+    expect(refusedOne.headers.get('rate_limit_type')).toBe('tokens');
+    expect(Number(await redis.get(tokensCounter(policy, window)))).toBe(fit * RESERVED);
+    const release = held;
+    held = [];
+    for (const r of release) r();
+    const responses = await Promise.all(started);
+    await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(statuses(responses)).toEqual({ 200: fit, 429: CALLERS - fit });
+    // Each reservation is replaced by the usage its answer reported.
+    await expect
+      .poll(async () => Number(await redis.get(tokensCounter(policy, window))))
+      .toBe(fit * REAL);
+  });
+
+  it('charges the reservation of a caller who leaves a stream before its usage arrives', async () => {
+    await awayFromWindowEdge();
+    // maxParallelRequests too: its slot is freed by the same script call that settles tokens.
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 1000, maxParallelRequests: 5 } });
+    const window = windowOf(await redisNow());
+    const leaving = new AbortController();
+    const response = await chat(
+      heldGateways[0],
+      key,
+      { stream: true, max_tokens: 100 },
+      {},
+      leaving.signal,
+    );
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    await reader.read(); // the first chunk: the answer is running, its usage not yet sent
+    leaving.abort();
+    await reader.closed.catch(() => undefined);
+    const inflight = `${scopeBaseKey(bed.prefix, policy.team, 'key', policy.keyHash)}${LIMIT_SUFFIX.inflight}`;
+    await expect.poll(() => redis.zcard(inflight)).toBe(0); // settled
+    expect(Number(await redis.get(tokensCounter(policy, window)))).toBe(RESERVED);
+    for (const r of held.splice(0)) r();
+  });
+
+  it("counts the Responses API's usage, from its JSON answer and from its event stream", async () => {
+    await awayFromWindowEdge();
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 100_000 } });
+    const window = windowOf(await redisNow());
+    const responses = (stream: boolean) =>
+      fetch(`${heldGateways[1].url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'fake-model',
+          input: 'hello there',
+          max_output_tokens: 50,
+          stream,
+        }),
+      });
+    const json = await responses(false);
+    expect(json.status).toBe(200);
+    expect(await json.json()).toMatchObject({ usage: responsesUsage });
+    await expect
+      .poll(async () => Number(await redis.get(tokensCounter(policy, window))))
+      .toBe(responsesUsage.total_tokens);
+    const stream = await responses(true);
+    expect(await stream.text()).toContain('response.completed');
+    await expect
+      .poll(async () => Number(await redis.get(tokensCounter(policy, window))))
+      .toBe(responsesUsage.total_tokens + responsesStreamUsage.total_tokens);
+  });
+
+  it('settles every answer of 50 concurrent callers, JSON and streams, to the exact tokens they used', async () => {
+    await awayFromWindowEdge();
     const perRequest = countTokens('hello there') + countTokens(echoReply('hello there'));
-    const counter = `${scopeBaseKey(bed.prefix, policy.team, 'key', policy.keyHash)}${LIMIT_SUFFIX.tokens}${window}`;
-    await expect.poll(async () => Number(await redis.get(counter))).toBe(50 * perRequest);
-    const after = await burst(key);
-    expect(statuses(after)).toEqual({ 429: 50 });
-    expect(after[0]!.headers.get('rate_limit_type')).toBe('tokens');
+    // Each reserves 7 prompt tokens and 1 output token: all 50 fit at once.
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: CALLERS * (7 + 1) } });
+    const window = windowOf(await redisNow());
+    const responses = await Promise.all(
+      Array.from({ length: CALLERS }, (_, i) =>
+        chat(i % 2 === 0 ? a : b, key, { max_tokens: 1, stream: i % 4 < 2 }),
+      ),
+    );
+    await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(statuses(responses)).toEqual({ 200: CALLERS });
+    await expect
+      .poll(async () => Number(await redis.get(tokensCounter(policy, window))))
+      .toBe(CALLERS * perRequest);
   });
 });

@@ -191,6 +191,66 @@ describe('RedisRateLimiter on the shared Redis, two instances', () => {
     expect(await reader.get(counter)).toBe('350');
   });
 
+  it('reserves in every tpm scope at once, admits exactly the reservations that fit, and settles to the usage', async () => {
+    const window = await windowWithRoom(reader);
+    const scopes: LimitScope[] = [
+      { kind: 'key', id: KEY_HASH, tpm: 1000, maxParallelRequests: 50 },
+      { kind: 'team', id: TEAM, tpm: 500 },
+    ];
+    const requests = Array.from({ length: 50 }, () => ({ ...request(scopes), reserveTokens: 60 }));
+    const admissions = await admitAll(requests);
+    // The team's 500 hold 8 reservations of 60; the key's 1000 would hold 16.
+    const { allowed, refused } = outcome(admissions);
+    expect(allowed).toHaveLength(8);
+    expect(refused).toHaveLength(42);
+    expect(refused[0]!.refusedBy).toMatchObject({ scope: 'team', limit: 'tokens', remaining: 20 });
+    const keyCounter = keyOf('key', KEY_HASH, `${LIMIT_SUFFIX.tokens}${window}`);
+    const teamCounter = keyOf('team', TEAM, `${LIMIT_SUFFIX.tokens}${window}`);
+    expect([await reader.get(keyCounter), await reader.get(teamCounter)]).toEqual(['480', '480']);
+
+    // Settle: 4 used 10 each (with the key's slot: one script call each), 4 used 100.
+    const admitted = requests.filter((_, i) => admissions[i]!.allowed);
+    const windowOfAdmission = (i: number) => {
+      const a = admissions[requests.indexOf(admitted[i]!)]!;
+      return a.allowed ? a.window : undefined;
+    };
+    await Promise.all(
+      admitted.map((r, i) =>
+        (i % 2 ? two : one).settle(r, i < 4 ? 10 : 100, 'redis', windowOfAdmission(i)),
+      ),
+    );
+    expect([await reader.get(keyCounter), await reader.get(teamCounter)]).toEqual(['440', '440']);
+    expect(await reader.zcard(keyOf('key', KEY_HASH, LIMIT_SUFFIX.inflight))).toBe(0);
+  });
+
+  it('settles batched debits (no parallel slot) to the usage, never below 0 and never into a lost counter', async () => {
+    const window = await windowWithRoom(reader);
+    const scopes: LimitScope[] = [{ kind: 'team', id: TEAM, tpm: 1000 }];
+    const counter = keyOf('team', TEAM, `${LIMIT_SUFFIX.tokens}${window}`);
+    const requests = Array.from({ length: 10 }, () => ({ ...request(scopes), reserveTokens: 50 }));
+    const admissions = await admitAll(requests);
+    expect(outcome(admissions).allowed).toHaveLength(10);
+    expect(await reader.get(counter)).toBe('500');
+    const windowOf = (i: number) => {
+      const a = admissions[i]!;
+      return a.allowed ? a.window : undefined;
+    };
+    // Batched per team: 5 used 20, 5 left without usage (charged their 50).
+    await Promise.all(
+      requests.map((r, i) => (i % 2 ? two : one).settle(r, i < 5 ? 20 : 50, 'redis', windowOf(i))),
+    );
+    expect(await reader.get(counter)).toBe(String(5 * 20 + 5 * 50));
+
+    // A refund into a counter Redis lost does not create it, nor a negative count.
+    await reader.del(counter);
+    const late = { ...request(scopes), reserveTokens: 50 };
+    await one.settle(late, 0, 'redis', window);
+    expect(await reader.exists(counter)).toBe(0);
+    await reader.set(counter, '10');
+    await one.settle(late, 0, 'redis', window);
+    expect(await reader.get(counter)).toBe('0');
+  });
+
   it('leaves every counter as it was when it refuses', async () => {
     await windowWithRoom(reader);
     const scopes: LimitScope[] = [
