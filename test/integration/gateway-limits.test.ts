@@ -350,6 +350,24 @@ describe('tokens per minute', () => {
     for (const r of held.splice(0)) r();
   });
 
+  it('charges nothing for an error answer delivered in full (LiteLLM unreachable: 502)', async () => {
+    await awayFromWindowEdge();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    const unreachable = await bed.startGateway({ LITELLM_URL: url });
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 1000, maxParallelRequests: 5 } });
+    const window = windowOf(await redisNow());
+    const response = await chat(unreachable, key, { max_tokens: 100 });
+    expect(response.status).toBe(502);
+    await response.arrayBuffer();
+    const inflight = `${scopeBaseKey(bed.prefix, policy.team, 'key', policy.keyHash)}${LIMIT_SUFFIX.inflight}`;
+    await expect.poll(() => redis.zcard(inflight)).toBe(0); // settled
+    // Reserved at admission, given back in full.
+    expect(await redis.get(tokensCounter(policy, window))).toBe('0');
+  });
+
   it("counts the Responses API's usage, from its JSON answer and from its event stream", async () => {
     await awayFromWindowEdge();
     const { key, policy } = await bed.addKey({ keyLimits: { tpm: 100_000 } });
