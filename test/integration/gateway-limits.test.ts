@@ -304,12 +304,18 @@ describe('tokens per minute', () => {
     await awayFromWindowEdge();
     const { key, policy } = await bed.addKey({ keyLimits: { tpm: 1000 } });
     const window = windowOf(await redisNow());
+    let answered = 0;
     const started = Array.from({ length: CALLERS }, (_, i) =>
-      chat(heldGateways[i % 2]!, key, { max_tokens: 100 }),
+      chat(heldGateways[i % 2]!, key, { max_tokens: 100 }).then((r) => {
+        answered++;
+        return r;
+      }),
     );
-    // None has answered, so none has settled: what is admitted is what the reservations allow.
+    // None has answered, so none has settled: what is admitted is what the reservations allow,
+    // and every other caller is refused (waited for, so none arrives after a settle).
     const fit = Math.floor(1000 / RESERVED); // 9
-    await expect.poll(() => held.length).toBe(fit);
+    await expect.poll(() => answered).toBe(CALLERS - fit);
+    expect(held.length).toBe(fit);
     const refusedOne = await Promise.race(started);
     expect(refusedOne.status).toBe(429);
     expect(refusedOne.headers.get('rate_limit_type')).toBe('tokens');
@@ -348,6 +354,22 @@ describe('tokens per minute', () => {
     await expect.poll(() => redis.zcard(inflight)).toBe(0); // settled
     expect(Number(await redis.get(tokensCounter(policy, window)))).toBe(RESERVED);
     for (const r of held.splice(0)) r();
+  });
+
+  it('reserves TPM_RESERVE_DEFAULT_OUTPUT_TOKENS for a request without max_tokens', async () => {
+    await awayFromWindowEdge();
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const gateway = await bed.startGateway({
+      LITELLM_URL: url,
+      TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: '10',
+    });
+    const { key, policy } = await bed.addKey({ keyLimits: { tpm: 1000 } });
+    const window = windowOf(await redisNow());
+    const running = chat(gateway, key);
+    await expect.poll(() => held.length).toBe(1);
+    expect(Number(await redis.get(tokensCounter(policy, window)))).toBe(7 + 10);
+    for (const r of held.splice(0)) r();
+    await (await running).arrayBuffer();
   });
 
   it('charges nothing for an error answer delivered in full (LiteLLM unreachable: 502)', async () => {

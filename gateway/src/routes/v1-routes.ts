@@ -29,7 +29,7 @@ export interface V1RoutesOptions {
   limiter: RateLimiter;
   upstream: Upstream;
   metrics: GatewayMetrics;
-  /** Output tokens a request without max_tokens reserves in tpm (TPM_RESERVE_DEFAULT_OUTPUT_TOKENS). */
+  /** TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: what a request without max_tokens reserves for output. */
   tpmReserveDefaultOutputTokens?: number | undefined;
 }
 
