@@ -251,6 +251,22 @@ describe('RedisRateLimiter on the shared Redis, two instances', () => {
     expect(await reader.get(counter)).toBe('0');
   });
 
+  it("settles in the reservation's window: a refund there, a debit beyond it in the current window once that one ended", async () => {
+    const window = await windowWithRoom(reader);
+    const scopes: LimitScope[] = [{ kind: 'key', id: KEY_HASH, tpm: 1000, maxParallelRequests: 5 }];
+    const counterOf = (w: number) => keyOf('key', KEY_HASH, `${LIMIT_SUFFIX.tokens}${w}`);
+    // As if reserved in the previous window: 100 there.
+    await reader.set(counterOf(window - 1), '100', 'EX', 120);
+    const refund = { ...request(scopes), reserveTokens: 60 };
+    await one.settle(refund, 20, 'redis', window - 1);
+    expect(await reader.get(counterOf(window - 1))).toBe('60');
+    expect(await reader.exists(counterOf(window))).toBe(0);
+    const beyond = { ...request(scopes), reserveTokens: 10 };
+    await two.settle(beyond, 90, 'redis', window - 1);
+    expect(await reader.get(counterOf(window - 1))).toBe('60');
+    expect(await reader.get(counterOf(window))).toBe('80');
+  });
+
   it('leaves every counter as it was when it refuses', async () => {
     await windowWithRoom(reader);
     const scopes: LimitScope[] = [
