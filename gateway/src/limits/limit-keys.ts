@@ -1,7 +1,8 @@
 // Where the rate-limit counters live in Redis (beside the routing config, same prefix):
 //
 //   <prefix>limits:v1:{<team>}:<kind>:<id>:rpm:<window>   STRING  requests started in the window
-//   <prefix>limits:v1:{<team>}:<kind>:<id>:tpm:<window>   STRING  tokens used in the window
+//   <prefix>limits:v1:{<team>}:<kind>:<id>:tpm:<window>   STRING  tokens used in the window,
+//                                                                 plus unsettled reservations
 //   <prefix>limits:v1:{<team>}:<kind>:<id>:inflight       ZSET    requestId → lease end (ms)
 //
 // <kind>:<id> is key:<key hash>, team:<team id>, or subscription:<the ModelSubscription's
@@ -14,8 +15,9 @@
 // or '}' can neither end the hash tag early nor read as another scope's name, and the
 // usual ids (DNS labels, key hashes, model names) stay readable.
 //
-// Only the scope's base name is computed here: the window is known to the Lua scripts alone
-// (they read Redis's TIME), which append the suffixes above.
+// Only the scope's base name is computed here: the window comes from Redis's TIME inside the
+// Lua scripts, which append the suffixes above (an admission reports its window back, so its
+// settle can name the window its reservation was made in).
 import type { ScopeKind } from './rate-limiter.ts';
 
 export const WINDOW_SECONDS = 60;
