@@ -8,7 +8,7 @@ import type { Admission, AdmissionRequest, RateLimiter } from './rate-limiter.ts
 class StubRedisLimiter implements RateLimiter {
   down = false;
   admits = 0;
-  readonly settled: [string, number][] = [];
+  readonly settled: [string, number, number | undefined][] = [];
 
   async admit(): Promise<Admission> {
     this.admits++;
@@ -16,8 +16,13 @@ class StubRedisLimiter implements RateLimiter {
     return { allowed: true, statuses: [], countedBy: 'redis' };
   }
 
-  async settle(request: AdmissionRequest, tokens: number): Promise<void> {
-    this.settled.push([request.requestId, tokens]);
+  async settle(
+    request: AdmissionRequest,
+    tokens: number,
+    _countedBy: string,
+    window?: number,
+  ): Promise<void> {
+    this.settled.push([request.requestId, tokens, window]);
   }
 }
 
@@ -67,8 +72,9 @@ describe('FallbackRateLimiter', () => {
     const r = request();
     const admission = await t.limiter.admit(r);
     expect(admission).toEqual({ allowed: true, statuses: [], countedBy: 'redis' });
-    await t.limiter.settle(r, 9, 'redis');
-    expect(t.redis.settled).toEqual([[r.requestId, 9]]);
+    await t.limiter.settle(r, 9, 'redis', 29_000_000);
+    // The admission's window goes along: the reservation is settled where it was made.
+    expect(t.redis.settled).toEqual([[r.requestId, 9, 29_000_000]]);
     expect(t.fallbacks).toEqual([]);
   });
 
@@ -117,7 +123,7 @@ describe('FallbackRateLimiter', () => {
     await t.limiter.settle(local, 5, 'local');
     await t.limiter.settle(shared, 7, 'redis');
     await t.limiter.settle(request(), 1, 'none');
-    expect(t.redis.settled).toEqual([[shared.requestId, 7]]);
+    expect(t.redis.settled).toEqual([[shared.requestId, 7, undefined]]);
     // The local slot was freed: nothing tracked any more but this window's request count.
     const next = await t.local.admit(request());
     expect(next.allowed && next.statuses.find((s) => s.limit === 'parallel')!.remaining).toBe(4);
