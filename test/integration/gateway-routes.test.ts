@@ -153,26 +153,25 @@ describe('paths', () => {
     });
   });
 
-  it.each([
-    ['POST', '/chat/completions'],
-    ['POST', '/key/generate'],
-    ['GET', '/v1/mcp/server'],
-    ['POST', '/v1/mcp/tools/call'],
-    ['POST', '/v1/audio/translations'],
-    ['POST', '/v1/images/variations'],
-    ['GET', '/v1/chat/completions'],
-    ['PUT', '/v1/files'],
-    ['POST', '/anthropic/v1/messages'],
-    ['POST', '/vllm/v1/chat/completions'],
-  ])(
-    'answers %s %s, which it does not serve, with 404 before the key is checked',
-    async (method, path) => {
-      await nothingForwarded(async () => {
+  it('answers the routes it does not serve with 404, before the key is checked', async () => {
+    await nothingForwarded(async () => {
+      for (const [method, path] of [
+        ['POST', '/chat/completions'],
+        ['POST', '/key/generate'],
+        ['GET', '/v1/mcp/server'],
+        ['POST', '/v1/mcp/tools/call'],
+        ['POST', '/v1/audio/translations'],
+        ['POST', '/v1/images/variations'],
+        ['GET', '/v1/chat/completions'],
+        ['PUT', '/v1/files'],
+        ['POST', '/anthropic/v1/messages'],
+        ['POST', '/vllm/v1/chat/completions'],
+      ] as const) {
         expectError(await send(method, path), 404);
         expectError(await send(method, path, { key: key.key, ...json(chatBody()) }), 404);
-      });
-    },
-  );
+      }
+    });
+  });
 
   it('forwards on the normalised path: escapes decoded once, re-encoded canonically', async () => {
     const sent = await forwarded(async () => {
@@ -239,7 +238,7 @@ describe('routes that name a model', () => {
     });
   });
 
-  it('multipart audio: another model is 403 wherever the field stands, nothing forwarded', async () => {
+  it('multipart audio: another model is 403 wherever the field stands; its own is forwarded byte for byte', async () => {
     for (const parts of [
       [
         { name: 'model', value: 'not-subscribed' },
@@ -258,9 +257,6 @@ describe('routes that name a model', () => {
         expect(expectError(answer, 403).message).toContain("'not-subscribed'");
       });
     }
-  });
-
-  it('multipart audio with its own model is forwarded byte for byte', async () => {
     const form = multipart([
       { name: 'file', value: audio, filename: 'a.wav' },
       { name: 'model', value: 'fake-model' },
@@ -370,7 +366,7 @@ describe('routes that reach models without naming one', () => {
     },
   );
 
-  it('serves a group its Team enabled, counted in the key limits; other groups stay refused', async () => {
+  it('serves a group its Team enabled, counted in the key limits; other groups stay refused; models still checked', async () => {
     const limited = await bed.updateKey(await bed.addKey({ keyLimits: { rpm: 2 } }), {
       enabledRoutes: ['files', 'mcp'],
     });
@@ -392,19 +388,17 @@ describe('routes that reach models without naming one', () => {
       const vectorStores = await send('GET', '/v1/vector_stores', { key: limited.key });
       expect(expectError(vectorStores, 403).message).toContain('vectorStores');
     });
-    expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
-    expect(sent[0]!.body.equals(upload.body)).toBe(true);
-  });
-
-  it('an enabled group still checks a model its JSON body names', async () => {
-    const enabled = await bed.updateKey(key, { enabledRoutes: ['assistants'] });
     await nothingForwarded(async () => {
+      // An enabled group still checks a model its JSON body names.
+      const enabled = await bed.updateKey(key, { enabledRoutes: ['assistants'] });
       const answer = await send('POST', '/v1/assistants', {
         key: enabled.key,
         ...json({ model: 'not-subscribed' }),
       });
       expectError(answer, 403);
     });
+    expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
+    expect(sent[0]!.body.equals(upload.body)).toBe(true);
   });
 
   it('batches stay refused even in a record that names them', async () => {
