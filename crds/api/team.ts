@@ -37,14 +37,22 @@ const groupName = z
 
 /**
  * API areas that reach models without naming one in the request, so the gateway cannot check
- * the model: refused unless the Team enables them (the gateway counts them in the key's and the
- * team's limits). Batches are missing on purpose: a batch runs whatever models its input file
- * names, and the gateway does not check those yet.
+ * the model where the request is made: refused unless the Team enables them (the gateway then
+ * counts them in the key's and the team's limits).
  */
 export const GatewayRouteGroup = z
-  .enum(['files', 'fineTuning', 'vectorStores', 'assistants', 'realtime', 'mcp', 'storedResponses'])
+  .enum([
+    'files',
+    'batches',
+    'fineTuning',
+    'vectorStores',
+    'assistants',
+    'realtime',
+    'mcp',
+    'storedResponses',
+  ])
   .describe(
-    'files: /v1/files. fineTuning: /v1/fine_tuning/jobs. vectorStores: /v1/vector_stores. assistants: /v1/assistants and /v1/threads. realtime: /v1/realtime/{client_secrets,calls,transcription_sessions}. mcp: /mcp. storedResponses: reading, cancelling and deleting /v1/responses/{id}.',
+    'files: /v1/files. batches: /v1/batches (every line of the input file must name a model the key reaches). fineTuning: /v1/fine_tuning/jobs. vectorStores: /v1/vector_stores. assistants: /v1/assistants and /v1/threads. realtime: /v1/realtime/{client_secrets,calls,transcription_sessions}. mcp: /mcp. storedResponses: reading, cancelling and deleting /v1/responses/{id}.',
   );
 export type GatewayRouteGroup = z.infer<typeof GatewayRouteGroup>;
 

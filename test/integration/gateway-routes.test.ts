@@ -1,7 +1,7 @@
 // The gateway's route allowlist against a recording upstream: what a hostile caller tries
 // (doubled prefixes, encoded slashes with a text body, dot and empty segments, the routes that
 // reach models without naming one, rerank and multipart audio with another model, model names
-// in the path) is refused in OpenAI's shape and never reaches the upstream; what is allowed
+// in the path, batches whose input file names another model) is refused in OpenAI's shape and never reaches the upstream; what is allowed
 // goes through on the normalised path, its body unchanged, counted in the key's limits.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -400,23 +400,82 @@ describe('routes that reach models without naming one', () => {
     expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
     expect(sent[0]!.body.equals(upload.body)).toBe(true);
   });
+});
 
-  it('batches stay refused even in a record that names them', async () => {
-    const enabled = await bed.updateKey(key, { enabledRoutes: ['batches', 'files'] });
-    await nothingForwarded(async () => {
-      const answer = await send('POST', '/v1/batches', {
-        key: enabled.key,
-        ...json({ input_file_id: 'file-1', endpoint: '/v1/chat/completions' }),
-      });
-      expect(expectError(answer, 403).message).toContain('batch');
+describe('batches', () => {
+  const line = (model: string, url = '/v1/chat/completions', custom = model) =>
+    JSON.stringify({ custom_id: custom, method: 'POST', url, body: { model, messages: [] } });
+  const files: Record<string, { status: number; body: string }> = {
+    'file-ok': {
+      status: 200,
+      body: `${line('fake-model', undefined, 'a')}\n${line('fake-model')}\n`,
+    },
+    'file-bad': {
+      status: 200,
+      body: [line('fake-model'), line('fake-model'), line('not-subscribed')].join('\r\n'),
+    },
+    'file-other-url': { status: 200, body: line('fake-model', '/v1/embeddings') },
+    'file-not-json': { status: 200, body: `${line('fake-model')}\n{"custom_id":` },
+    'file-gone': { status: 404, body: '{"error":{"message":"not found"}}' },
+  };
+  beforeAll(() => {
+    upstream.answer = (request) => {
+      const id = /^\/v1\/files\/([^/]+)\/content$/.exec(request.url)?.[1];
+      const file = id === undefined ? undefined : files[id];
+      return file && request.method === 'GET' ? { ...file, type: 'application/jsonl' } : undefined;
+    };
+  });
+  afterAll(() => {
+    upstream.answer = () => undefined;
+  });
+  const create = (k: TestKey, inputFileId: string, endpoint = '/v1/chat/completions') =>
+    send('POST', '/v1/batches', {
+      key: k.key,
+      ...json({ input_file_id: inputFileId, endpoint, completion_window: '24h' }),
     });
+
+  it("enabled: a batch whose input file names another model is 403; only the file was read, with the caller's key", async () => {
+    const enabled = await bed.updateKey(key, { enabledRoutes: ['batches'] });
+    const sent = await forwarded(async () => {
+      const answer = await create(enabled, 'file-bad');
+      expect(expectError(answer, 403).message).toContain("'not-subscribed'");
+    });
+    expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /v1/files/file-bad/content']);
+    expect(sent[0]!.headers.authorization).toBe(`Bearer ${enabled.key}`);
+  });
+
+  it('enabled: a batch whose every line names a model of the key is created', async () => {
+    const enabled = await bed.updateKey(key, { enabledRoutes: ['batches'] });
+    const body = { input_file_id: 'file-ok', endpoint: '/v1/chat/completions' };
+    const sent = await forwarded(async () => {
+      const answer = await send('POST', '/v1/batches', { key: enabled.key, ...json(body) });
+      expect(answer.status).toBe(200);
+    });
+    expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /v1/files/file-ok/content',
+      'POST /v1/batches',
+    ]);
+    expect(JSON.parse(sent[1]!.body.toString())).toEqual(body);
+  });
+
+  it('enabled: an input file that cannot be read or checked, or an endpoint that is no model route, is 400', async () => {
+    const enabled = await bed.updateKey(key, { enabledRoutes: ['batches'] });
+    const sent = await forwarded(async () => {
+      for (const id of ['file-other-url', 'file-not-json', 'file-gone']) {
+        expect(expectError(await create(enabled, id), 400).param, id).toBe('input_file_id');
+      }
+      expect(expectError(await create(enabled, 'file-ok', '/v1/files'), 400).param).toBe(
+        'endpoint',
+      );
+    });
+    expect(sent.every((r) => r.method === 'GET')).toBe(true);
   });
 });
 
 describe('a key that reaches no model', () => {
   it('gets its (empty) model list and nothing else, enabled groups included', async () => {
     const empty = await bed.updateKey(await bed.addKey({ models: [] }), {
-      enabledRoutes: ['files'],
+      enabledRoutes: ['files', 'batches'],
     });
     const list = await send('GET', '/v1/models', { key: empty.key });
     expect(list.status).toBe(200);
@@ -425,6 +484,7 @@ describe('a key that reaches no model', () => {
       for (const [method, path, body] of [
         ['POST', '/v1/chat/completions', json(chatBody())],
         ['GET', '/v1/files', {}],
+        ['POST', '/v1/batches', json({ input_file_id: 'file-ok', endpoint: '/v1/embeddings' })],
         ['POST', '/v1/moderations', json({ input: 'x' })],
       ] as const) {
         const answer = await send(method, path, { key: empty.key, ...body });

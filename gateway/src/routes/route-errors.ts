@@ -40,15 +40,6 @@ export const routeNotEnabled = (group: RouteGroup) =>
     message: `The ${GROUP_NAMES[group]} API is not enabled for this API key: it reaches models without naming one. A Team admin can enable it (Team spec.gateway.enabledRoutes: [${group}]).`,
   });
 
-export const batchesRefused = () =>
-  new OpenAIError({
-    status: 403,
-    type: 'permission_error',
-    reason: 'route_not_enabled',
-    message:
-      'The batches API is not served by this gateway: a batch runs the models its input file names, and the gateway does not check those yet.',
-  });
-
 /** A key whose subscriptions reach no model: it may list its (no) models, nothing else. */
 export const keyReachesNoModel = () =>
   new OpenAIError({

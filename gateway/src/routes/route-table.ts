@@ -12,12 +12,11 @@
 import type { GatewayRouteGroup } from '../../../crds/api/team.ts';
 
 /**
- * model: "inference" routes name a model and are served to every key that reaches one;
- * "models" is answered by the gateway itself; a GatewayRouteGroup is served only to keys whose
- * Team enabled it; "batches" is never served yet (a batch runs the models its input file
- * names, which the gateway does not check).
+ * "inference" routes name a model and are served to every key that reaches one; "models" is
+ * answered by the gateway itself; a GatewayRouteGroup is served only to keys whose Team
+ * enabled it.
  */
-export type RouteGroup = 'inference' | 'models' | 'batches' | GatewayRouteGroup;
+export type RouteGroup = 'inference' | 'models' | GatewayRouteGroup;
 
 /**
  * Where the request names its model:
@@ -25,9 +24,10 @@ export type RouteGroup = 'inference' | 'models' | 'batches' | GatewayRouteGroup;
  * - form: the multipart form field `model` (required; the body must be multipart/form-data);
  * - path: the pattern's {model+} (required); a `model` in the body, when there, is checked too;
  * - optional: a JSON body's `model` is checked when there (an assistant run's override);
+ * - batch: the lines of the batch's input file (batch-input-models.ts);
  * - none: the route names no model (a `model` in a JSON body is still checked).
  */
-export type ModelSource = 'json' | 'form' | 'path' | 'optional' | 'none';
+export type ModelSource = 'json' | 'form' | 'path' | 'optional' | 'batch' | 'none';
 
 /** How the body is read when the model is in the path: as JSON or as a multipart form. */
 export type BodyKind = 'json' | 'form';
@@ -93,12 +93,11 @@ export const ROUTES: readonly RouteSpec[] = [
   // The key's own models, answered by the gateway.
   grouped('models', 'GET', '/v1/models'),
   grouped('models', 'GET', '/v1/models/{model}'),
-  // Batches: never served yet.
-  grouped('batches', 'POST', '/v1/batches'),
+  // Routes that reach models without naming one: only where the Team enabled them.
+  grouped('batches', 'POST', '/v1/batches', 'batch'),
   grouped('batches', 'GET', '/v1/batches'),
   grouped('batches', 'GET', '/v1/batches/{id}'),
   grouped('batches', 'POST', '/v1/batches/{id}/cancel'),
-  // Routes that reach models without naming one: only where the Team enabled them.
   grouped('files', 'POST', '/v1/files'),
   grouped('files', 'GET', '/v1/files'),
   grouped('files', 'GET', '/v1/files/{id}'),

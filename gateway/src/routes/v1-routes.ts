@@ -13,6 +13,7 @@ import {
   rateLimited,
   OpenAIError,
 } from '../errors/openai-error.ts';
+import { batchRequestOf, checkBatchInput } from '../body/batch-input-models.ts';
 import { isFormContentType, readFormModel } from '../body/multipart-model.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
@@ -22,7 +23,6 @@ import { forward } from '../proxy/forward.ts';
 import type { Upstream } from '../proxy/upstream.ts';
 import type { RoutingView } from '../routing/routing-view.ts';
 import {
-  batchesRefused,
   keyReachesNoModel,
   routeNotEnabled,
   unknownRoute,
@@ -86,11 +86,10 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
       return model === undefined ? listModels(policy) : getModel(policy, decodeURIComponent(model));
     }
     if (policy.models.length === 0) throw keyReachesNoModel();
-    if (group === 'batches') throw batchesRefused();
     if (group !== 'inference' && !(policy.enabledRoutes ?? []).includes(group)) {
       throw routeNotEnabled(group);
     }
-    const model = await checkedModel(request, route, policy, options.bodyLimitBytes);
+    const model = await checkedModel(request, route, policy, options);
     if (model !== undefined) state.model = model;
     await admit(request, reply, policy, model, limiter, metrics);
     return forward(request, reply, options);
@@ -110,8 +109,9 @@ async function checkedModel(
   request: FastifyRequest,
   route: GatewayRoute,
   policy: KeyPolicy,
-  bodyLimitBytes: number,
+  options: V1RoutesOptions,
 ): Promise<string | undefined> {
+  const { bodyLimitBytes } = options;
   const spec = route.route;
   const named: string[] = [];
   if (route.pathModel !== undefined) named.push(route.pathModel);
@@ -130,7 +130,7 @@ async function checkedModel(
     const model = modelOf(request.body);
     if (model !== undefined) named.push(model);
     else if (spec.model === 'json') throw missingModel();
-  } else if (spec.model === 'json' || spec.model === 'path') {
+  } else if (spec.model === 'json' || spec.model === 'path' || spec.model === 'batch') {
     // LiteLLM reads any body that is not a form as JSON: only JSON is checked, so only JSON
     // goes through.
     if (request.method !== 'GET') throw unsupportedBody(spec.path, 'application/json');
@@ -145,6 +145,16 @@ async function checkedModel(
   }
   for (const model of named) {
     if (!policy.models.includes(model)) throw modelNotAllowed(model);
+  }
+  if (spec.model === 'batch') {
+    const batch = batchRequestOf(request.body);
+    await checkBatchInput(
+      batch,
+      request.state.key!,
+      policy.models,
+      options.upstream,
+      bodyLimitBytes,
+    );
   }
   return named[0];
 }
