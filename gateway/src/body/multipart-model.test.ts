@@ -50,13 +50,7 @@ describe('readFormModel', () => {
     }
   });
 
-  it('reads an urlencoded form too, and gives no model for a form without one', async () => {
-    const urlencoded = await readFormModel(
-      Readable.from([Buffer.from('prompt=x&model=whisper')]),
-      { 'content-type': 'application/x-www-form-urlencoded' },
-      1024,
-    );
-    expect(urlencoded.model).toBe('whisper');
+  it('gives no model for a form without one', async () => {
     const none = await readFormModel(
       Readable.from([form([{ name: 'prompt', value: 'x' }])]),
       { 'content-type': TYPE },
@@ -82,6 +76,35 @@ describe('readFormModel', () => {
     expect(
       (await refusal(readFormModel(Readable.from([empty]), { 'content-type': TYPE }, 1024))).param,
     ).toBe('model');
+  });
+
+  it('refuses a form naming "model" in a part busboy skips, which LiteLLM may still read', async () => {
+    const allowed = form([{ name: 'model', value: 'whisper' }]).toString('latin1');
+    for (const hidden of [
+      'content-disposition: attachment; name="model"',
+      'Content-Disposition: form-data; NAME=model',
+      "content-disposition: form-data; name*=utf-8''model",
+    ]) {
+      const body = Buffer.from(
+        allowed.replace(
+          `--${BOUNDARY}--`,
+          `--${BOUNDARY}\r\n${hidden}\r\n\r\nsecret\r\n--${BOUNDARY}--`,
+        ),
+        'latin1',
+      );
+      const error = await refusal(
+        readFormModel(Readable.from([body]), { 'content-type': TYPE }, 4096),
+      );
+      expect(error.param, hidden).toBe('model');
+    }
+    // A field merely named like the model is not one.
+    const lookalike = form([
+      { name: 'model', value: 'whisper' },
+      { name: 'model_version', value: '2' },
+      { name: 'modelx', value: '2' },
+    ]);
+    const read = await readFormModel(Readable.from([lookalike]), { 'content-type': TYPE }, 4096);
+    expect(read.model).toBe('whisper');
   });
 
   it('refuses a body over the limit by counting its bytes, whatever its length says', async () => {
@@ -122,10 +145,10 @@ describe('readFormModel', () => {
 });
 
 describe('isFormContentType', () => {
-  it('is true for multipart and urlencoded forms only', () => {
+  it('is true for multipart forms only', () => {
     expect(isFormContentType('multipart/form-data; boundary=x')).toBe(true);
     expect(isFormContentType('Multipart/Form-Data; boundary=x')).toBe(true);
-    expect(isFormContentType('application/x-www-form-urlencoded')).toBe(true);
+    expect(isFormContentType('application/x-www-form-urlencoded')).toBe(false);
     expect(isFormContentType('application/json')).toBe(false);
     expect(isFormContentType('audio/wav')).toBe(false);
     expect(isFormContentType(undefined)).toBe(false);

@@ -1,4 +1,4 @@
-// The `model` field of a multipart (or urlencoded) form, read by streaming the body through
+// The `model` field of a multipart form, read by streaming the body through
 // @fastify/busboy while keeping its bytes, at most `limitBytes` of them, to forward unchanged.
 //
 // Why keep the whole body rather than stream it on: the model field may come after the file
@@ -40,13 +40,26 @@ const duplicateModel = () =>
     message: 'The form names its model more than once; send one "model" field.',
   });
 
-/** True for the content types LiteLLM reads as a form. */
+/**
+ * True for multipart/form-data, the one form type the gateway reads (OpenAI's SDKs send no
+ * other for uploads; an urlencoded form would be one more parser to agree with LiteLLM's).
+ */
 export function isFormContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
-  const type = contentType.trimStart().toLowerCase();
-  return (
-    type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded')
-  );
+  return contentType.trimStart().toLowerCase().startsWith('multipart/form-data');
+}
+
+/**
+ * Anything in the raw bytes that a lenient parser could take for a part named "model":
+ * `name="model"`, `name=model`, `name*=utf-8''model`, in any case. busboy skips parts it finds
+ * malformed (a Content-Disposition other than form-data, say) where LiteLLM's parser
+ * (python-multipart via Starlette) may read them, and LiteLLM keeps the last "model" it sees:
+ * so a form whose bytes name "model" more often than busboy reported is refused.
+ */
+const MODEL_PART_NAME = /name\s*\*?\s*=\s*(?:[^;\r\n'"]*'[^'\r\n]*')?["']?model(?![\w-])/gi;
+
+function modelNamesIn(body: Buffer): number {
+  return body.toString('latin1').match(MODEL_PART_NAME)?.length ?? 0;
 }
 
 /**
@@ -116,8 +129,10 @@ export function readFormModel(
       if (done) return;
       if (models > 1) return fail(duplicateModel());
       if (models === 1 && model === undefined) return fail(missingModel());
+      const body = Buffer.concat(chunks, size);
+      if (modelNamesIn(body) > models) return fail(duplicateModel());
       done = true;
-      resolve({ body: Buffer.concat(chunks, size), model });
+      resolve({ body, model });
     });
     stream.once('error', () => fail(invalidBody('The request body was cut off.')));
     stream.once('aborted', () => fail(invalidBody('The request body was cut off.')));
