@@ -74,3 +74,78 @@ describe('normalisePath', () => {
     });
   });
 });
+
+describe('normalisePath on generated paths', () => {
+  // A small deterministic generator (xorshift): paths built from the pieces parsers disagree on.
+  const PIECES = [
+    '/',
+    '//',
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '%2F',
+    '%2f',
+    '%5C',
+    '\\',
+    '%25',
+    '%',
+    '%zz',
+    '%41',
+    '%C3%A9',
+    '%c3',
+    'v1',
+    'chat',
+    'completions',
+    'a',
+    '-',
+    '~',
+    ':',
+    '@',
+    '+',
+    ';',
+    ' ',
+    '?',
+    '%00',
+    '%3F',
+    '%23',
+  ];
+  let seed = 0x2545f491;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x1_0000_0000;
+  };
+  const generated = Array.from({ length: 5000 }, () => {
+    let url = '/';
+    const n = 1 + Math.floor(next() * 8);
+    for (let i = 0; i < n; i++) url += PIECES[Math.floor(next() * PIECES.length)];
+    return url;
+  });
+
+  it('a path it accepts is canonical: no empty, dot or encoded-separator segment, and stable', () => {
+    let accepted = 0;
+    for (const url of generated) {
+      const result = normalisePath(url);
+      if (!result.ok) continue;
+      accepted++;
+      const { path } = result;
+      expect(path.startsWith('/'), url).toBe(true);
+      if (path === '/') continue;
+      const segments = path.slice(1).split('/');
+      for (const segment of segments) {
+        expect(segment, url).not.toBe('');
+        expect(/%(2f|5c)/i.test(segment), url).toBe(false);
+        const decoded = decodeURIComponent(segment);
+        expect(['.', '..'], url).not.toContain(decoded);
+        expect(decoded.includes('/') || decoded.includes('\\'), url).toBe(false);
+      }
+      // Normalising again changes nothing: what is forwarded is what was checked.
+      expect(normalisePath(path), url).toEqual({ ok: true, path, query: '' });
+    }
+    // The generator reaches both outcomes (a check that the test checks something).
+    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeLessThan(generated.length);
+  });
+});
