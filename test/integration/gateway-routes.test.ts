@@ -37,9 +37,15 @@ interface Answer {
 function send(
   method: string,
   path: string,
-  options: { key?: string; type?: string; body?: string | Buffer; chunked?: Buffer[] } = {},
+  options: {
+    key?: string;
+    type?: string;
+    body?: string | Buffer;
+    chunked?: Buffer[];
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
   if (options.type !== undefined) headers['content-type'] = options.type;
   const { port, hostname } = new URL(gateway.url);
@@ -388,17 +394,44 @@ describe('routes that reach models without naming one', () => {
       const vectorStores = await send('GET', '/v1/vector_stores', { key: limited.key });
       expect(expectError(vectorStores, 403).message).toContain('vectorStores');
     });
-    await nothingForwarded(async () => {
-      // An enabled group still checks a model its JSON body names.
-      const enabled = await bed.updateKey(key, { enabledRoutes: ['assistants'] });
-      const answer = await send('POST', '/v1/assistants', {
-        key: enabled.key,
-        ...json({ model: 'not-subscribed' }),
-      });
-      expectError(answer, 403);
-    });
+
     expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
     expect(sent[0]!.body.equals(upload.body)).toBe(true);
+  });
+  it('an enabled group still checks every model its request names, wherever LiteLLM reads one', async () => {
+    const enabled = await bed.updateKey(key, {
+      enabledRoutes: ['assistants', 'files', 'realtime', 'vectorStores'],
+    });
+    await nothingForwarded(async () => {
+      const cases: [string, string, { type?: string; body?: string | Buffer }][] = [
+        ['POST', '/v1/assistants', json({ model: 'not-subscribed' })],
+        ['POST', '/v1/realtime/client_secrets', json({ session: { model: 'not-subscribed' } })],
+        [
+          'POST',
+          '/v1/vector_stores',
+          json({ name: 'x', target_model_names: 'fake-model,not-subscribed' }),
+        ],
+        ['GET', '/v1/files?target_model_names=not-subscribed', {}],
+        [
+          'POST',
+          '/v1/files',
+          multipart([
+            { name: 'purpose', value: 'batch' },
+            { name: 'target_model_names', value: 'not-subscribed' },
+            { name: 'file', value: Buffer.from('{}'), filename: 'a.jsonl' },
+          ]),
+        ],
+      ];
+      for (const [method, path, body] of cases) {
+        const answer = await send(method, path, { key: enabled.key, ...body });
+        expect(expectError(answer, 403).message, `${method} ${path}`).toContain("'not-subscribed'");
+      }
+      const header = await send('GET', '/v1/files', {
+        key: enabled.key,
+        headers: { 'x-litellm-model': 'not-subscribed' },
+      });
+      expect(expectError(header, 403).message).toContain("'not-subscribed'");
+    });
   });
 });
 

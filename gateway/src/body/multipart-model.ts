@@ -16,6 +16,8 @@ export interface FormModel {
   body: Buffer;
   /** The one `model` field; undefined when there is none. */
   model: string | undefined;
+  /** The `target_model_names` fields (LiteLLM's managed files route to those models). */
+  targetModelNames: string[];
 }
 
 /** A model name longer than this is no model name (and is not held for long). */
@@ -85,6 +87,7 @@ export function readFormModel(
     let size = 0;
     let models = 0;
     let model: string | undefined;
+    const targetModelNames: string[] = [];
     let done = false;
 
     const fail = (error: OpenAIError) => {
@@ -110,6 +113,7 @@ export function readFormModel(
     const onEnd = () => parser.end();
 
     parser.on('field', (name, value, _nameTruncated, valueTruncated) => {
+      if (name === 'target_model_names') targetModelNames.push(value);
       if (name !== 'model') return;
       models++;
       if (valueTruncated || value.length > MODEL_FIELD_LIMIT) {
@@ -132,7 +136,7 @@ export function readFormModel(
       const body = Buffer.concat(chunks, size);
       if (modelNamesIn(body) > models) return fail(duplicateModel());
       done = true;
-      resolve({ body, model });
+      resolve({ body, model, targetModelNames });
     });
     stream.once('error', () => fail(invalidBody('The request body was cut off.')));
     stream.once('aborted', () => fail(invalidBody('The request body was cut off.')));

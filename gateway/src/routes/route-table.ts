@@ -25,9 +25,13 @@ export type RouteGroup = 'inference' | 'models' | GatewayRouteGroup;
  * - path: the pattern's {model+} (required); a `model` in the body, when there, is checked too;
  * - optional: a JSON body's `model` is checked when there (an assistant run's override);
  * - batch: the lines of the batch's input file (batch-input-models.ts);
- * - none: the route names no model (a `model` in a JSON body is still checked).
+ * - upload: a multipart upload's `model` / `target_model_names` fields, when there;
+ * - none: the route names no model.
+ * Besides, on every route: a JSON body's `model`, `target_model_names` and `session.model`, a
+ * `model` or `target_model_names` query parameter and an `x-litellm-model` header, the places
+ * LiteLLM 1.108.7 takes a model from (auth_utils.py, _extract_model_candidates_from_request).
  */
-export type ModelSource = 'json' | 'form' | 'path' | 'optional' | 'batch' | 'none';
+export type ModelSource = 'json' | 'form' | 'path' | 'optional' | 'batch' | 'upload' | 'none';
 
 /** How the body is read when the model is in the path: as JSON or as a multipart form. */
 export type BodyKind = 'json' | 'form';
@@ -98,7 +102,7 @@ export const ROUTES: readonly RouteSpec[] = [
   grouped('batches', 'GET', '/v1/batches'),
   grouped('batches', 'GET', '/v1/batches/{id}'),
   grouped('batches', 'POST', '/v1/batches/{id}/cancel'),
-  grouped('files', 'POST', '/v1/files'),
+  grouped('files', 'POST', '/v1/files', 'upload'),
   grouped('files', 'GET', '/v1/files'),
   grouped('files', 'GET', '/v1/files/{id}'),
   grouped('files', 'DELETE', '/v1/files/{id}'),

@@ -115,7 +115,8 @@ async function checkedModel(
   const spec = route.route;
   const named: string[] = [];
   if (route.pathModel !== undefined) named.push(route.pathModel);
-  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form');
+  const upload = spec.model === 'upload' && isFormContentType(request.headers['content-type']);
+  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || upload;
   if (form) {
     if (request.rawBody !== undefined || !isFormContentType(request.headers['content-type'])) {
       throw unsupportedBody(spec.path, 'multipart/form-data');
@@ -126,10 +127,12 @@ async function checkedModel(
     request.body = read.model === undefined ? {} : { model: read.model };
     if (read.model !== undefined) named.push(read.model);
     else if (spec.model === 'form') throw missingModel();
+    for (const names of read.targetModelNames) named.push(...modelList(names));
   } else if (request.rawBody !== undefined) {
     const model = modelOf(request.body);
     if (model !== undefined) named.push(model);
     else if (spec.model === 'json') throw missingModel();
+    named.push(...otherBodyModels(request.body));
   } else if (spec.model === 'json' || spec.model === 'path' || spec.model === 'batch') {
     // LiteLLM reads any body that is not a form as JSON: only JSON is checked, so only JSON
     // goes through.
@@ -139,10 +142,12 @@ async function checkedModel(
     throw unsupportedBody(spec.path, 'application/json');
   }
   if (route.query.length > 1) {
-    for (const model of new URLSearchParams(route.query.slice(1)).getAll('model')) {
-      named.push(model);
-    }
+    const query = new URLSearchParams(route.query.slice(1));
+    named.push(...query.getAll('model'));
+    for (const names of query.getAll('target_model_names')) named.push(...modelList(names));
   }
+  const header = request.headers['x-litellm-model'];
+  if (header !== undefined) named.push(...[header].flat().flatMap(modelList));
   for (const model of named) {
     if (!policy.models.includes(model)) throw modelNotAllowed(model);
   }
@@ -187,6 +192,30 @@ async function admit(
     state.settled = true;
     void limiter.settle(admission, state.usage?.totalTokens ?? 0, decision.countedBy);
   });
+}
+
+/** A comma-separated list of model names, as LiteLLM splits one. */
+function modelList(names: string): string[] {
+  return names
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/** Models a JSON body names besides `model`: managed files' targets, a realtime session's. */
+function otherBodyModels(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const { target_model_names: targets, session } = body as Record<string, unknown>;
+  const models: string[] = [];
+  for (const target of [targets].flat()) {
+    if (typeof target === 'string') models.push(...modelList(target));
+    else if (target !== undefined && target !== null) models.push(String(target));
+  }
+  if (typeof session === 'object' && session !== null) {
+    const model = (session as { model?: unknown }).model;
+    if (model !== undefined && model !== null) models.push(String(model));
+  }
+  return models;
 }
 
 function modelOf(body: unknown): string | undefined {
