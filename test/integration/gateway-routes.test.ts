@@ -190,6 +190,20 @@ describe('paths', () => {
     expect(sent.map((r) => r.url)).toEqual(['/v1/chat/completions?trace=1']);
   });
 
+  it('a long model name in the path is checked like any other', async () => {
+    const long = 'm'.repeat(300);
+    await nothingForwarded(async () => {
+      expect(
+        expectError(await send('GET', `/v1/models/${long}`, { key: key.key }), 404).param,
+      ).toBe('model');
+      const deployment = await send('POST', `/openai/deployments/${long}/chat/completions`, {
+        key: key.key,
+        ...json(chatBody()),
+      });
+      expect(expectError(deployment, 403).message).toContain(long);
+    });
+  });
+
   it('checks a model named in the query too', async () => {
     await nothingForwarded(async () => {
       const answer = await send('POST', '/v1/chat/completions?model=not-subscribed', {
