@@ -22,6 +22,7 @@ import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { Upstream } from './proxy/upstream.ts';
 import { overheadMs } from './request-state.ts';
 import type { RoutingView } from './routing/routing-view.ts';
+import { addRouteGuard, answerFrameworkError } from './routes/route-guard.ts';
 import { v1Routes } from './routes/v1-routes.ts';
 
 export const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
@@ -48,6 +49,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // Streams may run for minutes; the gateway's own SHUTDOWN_GRACE ends them.
     forceCloseConnections: 'idle',
     requestTimeout: 0,
+    frameworkErrors: answerFrameworkError,
   });
 
   app.decorateRequest('rawBody', undefined);
@@ -65,6 +67,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     });
     done(options.isClosing() ? shuttingDown() : undefined);
   });
+  // The route allowlist: unknown routes and refused paths are answered before anything else.
+  addRouteGuard(app);
 
   // JSON bodies: parsed to read the model, and kept as bytes to forward unchanged.
   app.addContentTypeParser(

@@ -121,6 +121,7 @@ describe('teamAccessChanged', () => {
     ['namespaces', (t) => (t.spec.namespaces = ['apps'])],
     ['limits', (t) => (t.spec.limits = { rpm: 20 })],
     ['limits removed', (t) => delete t.spec.limits],
+    ['enabled gateway routes', (t) => (t.spec.gateway = { enabledRoutes: ['files'] })],
     ['teamId', (t) => (t.status!.teamId = 'other-id')],
     ['models', (t) => (t.status!.models = ['granite'])],
     ['members', (t) => t.status!.members!.pop()],

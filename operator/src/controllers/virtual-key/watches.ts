@@ -73,6 +73,7 @@ const conditionStatus = (
 export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
   !sameJson(before.spec?.namespaces, after.spec?.namespaces) ||
   !sameJson(before.spec?.limits, after.spec?.limits) ||
+  !sameJson(before.spec?.gateway, after.spec?.gateway) ||
   before.status?.teamId !== after.status?.teamId ||
   !sameJson(before.status?.models, after.status?.models) ||
   !sameJson(
