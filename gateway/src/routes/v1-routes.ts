@@ -1,9 +1,14 @@
-// The OpenAI API under /v1: every route needs a key (the preHandler), GET /v1/models answers
+// The OpenAI API under /v1: every route needs a key (checked in onRequest, before the body is
+// read: auth/authenticate-hook.ts), GET /v1/models answers
 // from the key's policy alone, and everything else is checked (model, limits) and forwarded.
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+} from 'fastify';
 import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
-import { authenticate } from '../auth/authenticate.ts';
 import {
   limitsUnavailable,
   missingModel,
@@ -24,6 +29,10 @@ export interface V1RoutesOptions {
   limiter: RateLimiter;
   upstream: Upstream;
   metrics: GatewayMetrics;
+  /** BODY_LIMIT, counted on bodies that stream through (forward). */
+  bodyLimitBytes: number;
+  /** Checks the key and sets request.state.key and .policy (authenticateOnRequest). */
+  authenticate: onRequestHookHandler;
 }
 
 /** Routes whose body must name a model. */
@@ -35,11 +44,7 @@ const CREATED = 1677610602;
 export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options) => {
   const { view, limiter, metrics } = options;
 
-  app.addHook('preHandler', async (request) => {
-    const caller = await authenticate(request.headers, view);
-    request.state.key = caller.key;
-    request.state.policy = caller.policy;
-  });
+  app.addHook('onRequest', options.authenticate);
 
   app.get('/v1/models', async (request) => ({
     object: 'list',
