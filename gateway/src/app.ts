@@ -73,6 +73,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     trustProxy: proxyAddr.compile([...options.trustedProxies]),
   });
 
+  // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
+  // one hands the request to fastify unanswered, and the key check sends the 100 Continue.
+  app.server.on('checkContinue', (request, response) => {
+    app.server.emit('request', request, response);
+  });
+
   app.decorateRequest('rawBody', undefined);
   app.decorateRequest('state', null as never);
 

@@ -230,6 +230,74 @@ describe('the key is checked before the body is read', () => {
   });
 });
 
+describe('Expect: 100-continue', () => {
+  /** Sends headers only; resolves with whichever comes first: 100 Continue or the answer. */
+  function firstSignal(headers: Record<string, string>) {
+    return new Promise<{ kind: 'continue' } | { kind: 'response'; status: number }>(
+      (resolve, reject) => {
+        const req = httpRequest(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': '1048576',
+            expect: '100-continue',
+            ...headers,
+          },
+        });
+        req.once('continue', () => {
+          resolve({ kind: 'continue' });
+          req.destroy();
+        });
+        req.once('response', (response) => {
+          resolve({ kind: 'response', status: response.statusCode! });
+          req.destroy();
+        });
+        req.once('error', (err) =>
+          err.message.includes('socket hang up') ? undefined : reject(err),
+        );
+        req.flushHeaders();
+      },
+    );
+  }
+
+  it('refuses a request without a valid key before telling it to send its body', async () => {
+    expect(await firstSignal({})).toEqual({ kind: 'response', status: 401 });
+    expect(await firstSignal({ authorization: 'Bearer sk-nobody-has-this' })).toEqual({
+      kind: 'response',
+      status: 401,
+    });
+  });
+
+  it('asks for the body once the key passed, and forwards it', async () => {
+    expect(await firstSignal({ authorization: `Bearer ${caller.key}` })).toEqual({
+      kind: 'continue',
+    });
+    const before = upstream.requests.length;
+    const body = JSON.stringify({ model: 'fake-model', messages: [] });
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${caller.key}`,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          expect: '100-continue',
+        },
+      });
+      req.once('continue', () => req.end(body));
+      req.once('response', (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      });
+      req.once('error', reject);
+      req.flushHeaders();
+    });
+    expect(status).toBe(200);
+    expect(sentSince(before)).toHaveLength(1);
+    expect(sentSince(before)[0]!.headers).not.toHaveProperty('expect');
+  });
+});
+
 describe('request bodies are limited in time and bytes', () => {
   let slow: RunningGateway;
   beforeAll(async () => {
