@@ -23,6 +23,9 @@ export type KeyReading =
   /** The only credential header present holds no usable key. */
   | { kind: 'malformed'; header: string };
 
+const NONE: KeyReading = { kind: 'none' };
+const MALFORMED_AUTHORIZATION: KeyReading = { kind: 'malformed', header: 'authorization' };
+
 const BEARER = /^Bearer[ \t]+([^\s,]+)[ \t]*$/i;
 /** A key is one token: no whitespace, and no comma (two headers of one name join with ", "). */
 const TOKEN = /^[^\s,]+$/;
@@ -32,10 +35,12 @@ export class KeyReader {
   /** Lower-case names of every header a key is read from, the custom one included. */
   readonly headers: readonly string[];
   readonly #bearerOptional: ReadonlySet<string>;
+  readonly #custom: string | undefined;
 
   /** `customHeader`: the header LiteLLM's `general_settings.litellm_key_header_name` names. */
   constructor(customHeader?: string) {
     const custom = customHeader?.toLowerCase();
+    this.#custom = custom && !CREDENTIAL_HEADERS.includes(custom) ? custom : undefined;
     this.headers =
       custom && !CREDENTIAL_HEADERS.includes(custom)
         ? [...CREDENTIAL_HEADERS, custom]
@@ -45,6 +50,24 @@ export class KeyReader {
   }
 
   read(headers: IncomingHttpHeaders): KeyReading {
+    // The usual request: Authorization alone. Named loads, no loop, on the hot path.
+    if (
+      headers['x-litellm-api-key'] === undefined &&
+      headers['api-key'] === undefined &&
+      headers['x-api-key'] === undefined &&
+      headers['x-goog-api-key'] === undefined &&
+      headers['ocp-apim-subscription-key'] === undefined &&
+      (this.#custom === undefined || headers[this.#custom] === undefined)
+    ) {
+      const authorization = headers.authorization;
+      if (authorization === undefined || authorization.trim() === '') return NONE;
+      const key = BEARER.exec(authorization)?.[1];
+      return key === undefined ? MALFORMED_AUTHORIZATION : { kind: 'key', key };
+    }
+    return this.#readEvery(headers);
+  }
+
+  #readEvery(headers: IncomingHttpHeaders): KeyReading {
     let key: string | undefined;
     let from: string | undefined;
     let malformed: string | undefined;

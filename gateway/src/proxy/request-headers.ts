@@ -9,7 +9,7 @@ import { connectionOptions, HOP_BY_HOP } from './hop-by-hop.ts';
 import type { Forwarding } from './forwarded-headers.ts';
 
 /** The caller's headers that cross, by name (lower case). */
-const FORWARDED: readonly string[] = [
+export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'content-type',
   'accept',
   'user-agent', // LiteLLM logs it with the spend
@@ -19,8 +19,7 @@ const FORWARDED: readonly string[] = [
   'traceparent', // W3C trace context, so a trace spans gateway and LiteLLM
   'tracestate',
   'x-request-id',
-];
-export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set(FORWARDED);
+]);
 
 for (const name of [...CREDENTIAL_HEADERS, ...HOP_BY_HOP]) {
   if (FORWARDED_REQUEST_HEADERS.has(name)) throw new Error(`${name} must never be forwarded`);
@@ -34,10 +33,10 @@ export function requestHeadersFor(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionOptions(headers.connection);
-  // Nine lookups, whatever the caller sent: cheaper than walking the caller's headers.
-  for (const name of FORWARDED) {
+  for (const name in headers) {
+    if (!FORWARDED_REQUEST_HEADERS.has(name) || listed.has(name)) continue;
     const value = headers[name];
-    if (value !== undefined && !listed.has(name)) out[name] = value;
+    if (value !== undefined) out[name] = value;
   }
   out.authorization = `Bearer ${key}`;
   out['x-forwarded-for'] = forwarding.for;

@@ -6,7 +6,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { connectionOptions, HOP_BY_HOP } from './hop-by-hop.ts';
 
-const PASSED: readonly string[] = [
+/** Passed as they are. */
+const PASSED: ReadonlySet<string> = new Set([
   'content-type',
   'content-length', // unless the gateway rewrites the body
   'content-encoding', // an answer the gateway did not ask to be compressed passes as it is
@@ -16,7 +17,7 @@ const PASSED: readonly string[] = [
   'x-request-id',
   'x-litellm-call-id', // the id of LiteLLM's spend log entry, for support
   'x-litellm-response-cost', // the caller's own spend for this request
-];
+]);
 /** Every response header that may cross: PASSED, and a Location rewritten by publicLocation. */
 export const PASSED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...PASSED, 'location']);
 
@@ -31,11 +32,11 @@ export function responseHeadersFor(
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const listed = connectionOptions(headers.connection);
-  for (const name of PASSED) {
-    const value = headers[name];
-    if (value === undefined || listed.has(name)) continue;
+  for (const name in headers) {
+    if (!PASSED.has(name) || listed.has(name)) continue;
     if (rewritten && name === 'content-length') continue;
-    out[name] = value;
+    const value = headers[name];
+    if (value !== undefined) out[name] = value;
   }
   return out;
 }
