@@ -63,7 +63,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     http: {
       requestTimeout: options.bodyTimeoutMs,
       headersTimeout: Math.min(60_000, options.bodyTimeoutMs),
-      connectionsCheckingInterval: Math.max(100, Math.min(1_000, options.bodyTimeoutMs / 10)),
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1_000, Math.floor(options.bodyTimeoutMs / 10)),
+      ),
     },
     clientErrorHandler: clientErrorHandler(options.bodyTimeoutMs, (reason) =>
       metrics.rejections.inc({ reason }),

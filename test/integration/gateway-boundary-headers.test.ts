@@ -4,6 +4,7 @@
 // its body is limited in time and bytes; X-Forwarded-* are the gateway's, believed from
 // trusted proxies only; answers lose every header naming the platform's insides.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
@@ -344,6 +345,22 @@ describe('request bodies are limited in time and bytes', () => {
     // The upstream saw the start of the body, never its end.
     await expect.poll(() => sentTo(path).length).toBe(1);
     expect(sentTo(path)[0]!.complete).toBe(false);
+  });
+
+  it('answers 408 in OpenAI shape to headers that do not arrive in time', async () => {
+    const { port } = new URL(slow.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthoriz');
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      socket.once('close', () => resolve(text));
+      socket.once('error', reject);
+    });
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(body!).error).toMatchObject({ type: 'invalid_request_error', code: '408' });
   });
 
   it('does not limit the time of the answer: a slow upstream outlasts BODY_TIMEOUT', async () => {
