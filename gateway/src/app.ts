@@ -103,10 +103,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     'application/json',
     { parseAs: 'buffer' },
     (request, body: Buffer, done) => {
-      const encoding = request.headers['content-encoding'];
-      if (encoding !== undefined && encoding !== 'identity') {
-        return done(encodedBody(encoding), undefined);
-      }
+      const encoded = encodingRefusal(request);
+      if (encoded) return done(encoded, undefined);
       request.rawBody = body;
       if (body.length === 0) return done(null, undefined);
       try {
@@ -120,10 +118,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // the limit is refused before anything is read, and the bytes of one that declares none
   // (chunked) are counted on the way (proxy/byte-limit.ts).
   app.addContentTypeParser('*', (request, _payload, done) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding !== 'identity') {
-      return done(encodedBody(encoding), undefined);
-    }
+    const encoded = encodingRefusal(request);
+    if (encoded) return done(encoded, undefined);
     const length = Number(request.headers['content-length'] ?? 0);
     done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
   });
@@ -150,6 +146,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     authenticate: authenticateOnRequest(options.view, options.keyReader),
   });
   return app;
+}
+
+/** A compressed body is refused: the model is read from the body, and LiteLLM decodes none. */
+function encodingRefusal(request: FastifyRequest): OpenAIError | undefined {
+  const encoding = request.headers['content-encoding'];
+  return encoding === undefined || encoding === 'identity' ? undefined : encodedBody(encoding);
 }
 
 /** The request's metrics and its access log line. */

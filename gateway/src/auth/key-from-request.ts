@@ -39,12 +39,10 @@ export class KeyReader {
 
   /** `customHeader`: the header LiteLLM's `general_settings.litellm_key_header_name` names. */
   constructor(customHeader?: string) {
-    const custom = customHeader?.toLowerCase();
-    this.#custom = custom && !CREDENTIAL_HEADERS.includes(custom) ? custom : undefined;
-    this.headers =
-      custom && !CREDENTIAL_HEADERS.includes(custom)
-        ? [...CREDENTIAL_HEADERS, custom]
-        : CREDENTIAL_HEADERS;
+    const lower = customHeader?.toLowerCase();
+    const custom = lower && !CREDENTIAL_HEADERS.includes(lower) ? lower : undefined;
+    this.#custom = custom;
+    this.headers = custom ? [...CREDENTIAL_HEADERS, custom] : CREDENTIAL_HEADERS;
     // LiteLLM strips an optional "Bearer " from these two, and takes the others as they are.
     this.#bearerOptional = new Set(['x-litellm-api-key', ...(custom ? [custom] : [])]);
   }
