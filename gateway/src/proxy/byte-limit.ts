@@ -13,6 +13,9 @@ export class ByteLimit extends Transform {
     super();
     this.limitBytes = limitBytes;
     this.#left = limitBytes;
+    // undici hears the error while it sends the body, forward reads it from `exceeded`; one
+    // that comes after undici stopped listening (LiteLLM answered early) must not crash us.
+    this.on('error', () => {});
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
