@@ -1,8 +1,9 @@
 // The gateway as a fastify application (the shape of fastify/demo's app.ts): request state
 // and timing first, then body parsing, one error handler producing OpenAI-shaped errors, the
-// access log and metrics, then the /v1 routes. Its dependencies (Redis-backed routing view,
-// rate limiter, upstream pool) are built by server.ts and passed in, so tests can build it
-// around their own.
+// access log and metrics, then the /v1 routes, whose key is checked in onRequest before any
+// body is read. Its dependencies (Redis-backed routing view, rate limiter, upstream pool) are
+// built by server.ts and passed in, so tests can build it around their own.
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,9 +11,13 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { authenticateOnRequest } from './auth/authenticate-hook.ts';
+import type { KeyReader } from './auth/key-from-request.ts';
+import { clientErrorHandler } from './errors/client-error-handler.ts';
 import {
   OpenAIError,
   bodyTooLarge,
+  encodedBody,
   invalidBody,
   notFound,
   shuttingDown,
@@ -34,6 +39,11 @@ export interface GatewayAppOptions {
   metrics: GatewayMetrics;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Longest a request (headers and body) may take to arrive; then 408. */
+  bodyTimeoutMs: number;
+  /** Peers whose X-Forwarded-* are believed (proxy-addr's syntax). */
+  trustedProxies: readonly string[];
+  keyReader: KeyReader;
   /** True once the gateway is stopping: new requests get 503. */
   isClosing: () => boolean;
 }
@@ -48,8 +58,30 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return503OnClosing: false,
     // Streams may run for minutes; the gateway's own SHUTDOWN_GRACE ends them.
     forceCloseConnections: 'idle',
-    requestTimeout: 0,
     frameworkErrors: answerFrameworkError,
+    // Node's own timer on receiving a request (headers and body), answered by
+    // clientErrorHandler: no per-request cost, and the answer's time is not limited by it.
+    requestTimeout: options.bodyTimeoutMs,
+    http: {
+      requestTimeout: options.bodyTimeoutMs,
+      headersTimeout: Math.min(60_000, options.bodyTimeoutMs),
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1_000, Math.floor(options.bodyTimeoutMs / 10)),
+      ),
+    },
+    clientErrorHandler: clientErrorHandler(options.bodyTimeoutMs, (reason) =>
+      metrics.rejections.inc({ reason }),
+    ),
+    // Compiled once; with no proxies configured it trusts nobody, and request.ips is then
+    // just the peer.
+    trustProxy: proxyAddr.compile([...options.trustedProxies]),
+  });
+
+  // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
+  // one hands the request to fastify unanswered, and the key check sends the 100 Continue.
+  app.server.on('checkContinue', (request, response) => {
+    app.server.emit('request', request, response);
   });
 
   app.decorateRequest('rawBody', undefined);
@@ -75,6 +107,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     'application/json',
     { parseAs: 'buffer' },
     (request, body: Buffer, done) => {
+      const encoded = encodingRefusal(request);
+      if (encoded) return done(encoded, undefined);
       request.rawBody = body;
       if (body.length === 0) return done(null, undefined);
       try {
@@ -84,9 +118,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       }
     },
   );
-  // Anything else (multipart uploads, audio) streams through untouched; a declared length over
-  // the limit is refused before anything is read.
+  // Anything else (multipart uploads, audio) streams through untouched: a declared length over
+  // the limit is refused before anything is read, and the bytes of one that declares none
+  // (chunked) are counted on the way (proxy/byte-limit.ts).
   app.addContentTypeParser('*', (request, _payload, done) => {
+    const encoded = encodingRefusal(request);
+    if (encoded) return done(encoded, undefined);
     const length = Number(request.headers['content-length'] ?? 0);
     done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
   });
@@ -108,8 +145,17 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return reply.code(404).send(refusal.toBody());
   });
 
-  app.register(v1Routes, options);
+  app.register(v1Routes, {
+    ...options,
+    authenticate: authenticateOnRequest(options.view, options.keyReader),
+  });
   return app;
+}
+
+/** A compressed body is refused: the model is read from the body, and LiteLLM decodes none. */
+function encodingRefusal(request: FastifyRequest): OpenAIError | undefined {
+  const encoding = request.headers['content-encoding'];
+  return encoding === undefined || encoding === 'identity' ? undefined : encodedBody(encoding);
 }
 
 /** The request's metrics and its access log line. */

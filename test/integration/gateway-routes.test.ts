@@ -466,14 +466,16 @@ describe('batches', () => {
     'file-gone': { status: 404, body: '{"error":{"message":"not found"}}' },
   };
   beforeAll(() => {
-    upstream.answer = (request) => {
+    upstream.respond = (request) => {
       const id = /^\/v1\/files\/([^/]+)\/content$/.exec(request.url)?.[1];
       const file = id === undefined ? undefined : files[id];
-      return file && request.method === 'GET' ? { ...file, type: 'application/jsonl' } : undefined;
+      return file && request.method === 'GET'
+        ? { ...file, headers: { 'content-type': 'application/jsonl' } }
+        : undefined;
     };
   });
   afterAll(() => {
-    upstream.answer = () => undefined;
+    upstream.respond = () => undefined;
   });
   const create = (k: TestKey, inputFileId: string, endpoint = '/v1/chat/completions') =>
     send('POST', '/v1/batches', {

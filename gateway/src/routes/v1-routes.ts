@@ -1,11 +1,16 @@
 // The served routes (route-table.ts; the route guard has already refused every other one):
-// every route needs a key (the preHandler), GET /v1/models answers from the key's policy
-// alone, and everything else is checked — its route group enabled for the key, every model it
-// names (body, form, path, query) one the key reaches, its limits — and forwarded.
+// every route needs a key (checked in onRequest, before the body is read:
+// auth/authenticate-hook.ts), GET /v1/models answers from the key's policy alone, and
+// everything else is checked — its route group enabled for the key, every model it names
+// (body, form, path, query) one the key reaches, its limits — and forwarded.
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+} from 'fastify';
 import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
-import { authenticate } from '../auth/authenticate.ts';
 import {
   limitsUnavailable,
   missingModel,
@@ -35,7 +40,10 @@ export interface V1RoutesOptions {
   limiter: RateLimiter;
   upstream: Upstream;
   metrics: GatewayMetrics;
+  /** BODY_LIMIT, counted on bodies that stream through (forward). */
   bodyLimitBytes: number;
+  /** Checks the key and sets request.state.key and .policy (authenticateOnRequest). */
+  authenticate: onRequestHookHandler;
 }
 
 /** LiteLLM's `created` for every model in /v1/models. */
@@ -44,11 +52,7 @@ const CREATED = 1677610602;
 export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options) => {
   const { view, limiter, metrics } = options;
 
-  app.addHook('preHandler', async (request) => {
-    const caller = await authenticate(request.headers, view);
-    request.state.key = caller.key;
-    request.state.policy = caller.policy;
-  });
+  app.addHook('onRequest', options.authenticate);
 
   const listModels = (policy: KeyPolicy) => ({
     object: 'list',
