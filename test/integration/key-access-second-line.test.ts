@@ -1,0 +1,130 @@
+// The operator's second line behind the admission policy on spec.user, on an API server of
+// this file's own that starts WITHOUT the policy (a cluster where nobody installed
+// crds/admission/), so the shared bed of the other suites keeps its policy throughout:
+//
+//   - without the policy, personal keys are refused (AdmissionPolicyMissing), service keys work;
+//   - installing it lets them through, removing its binding blocks them again, each at once
+//     (a watch, not the resync: the resync here is ten minutes);
+//   - Users with role viewer get no keys, admin-role Users no personal keys, and a User whose
+//     role changes to admin has their key blocked.
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import {
+  VIRTUAL_KEY_USER_BINDING,
+  VIRTUAL_KEY_USER_POLICY,
+} from '../../crds/admission/virtual-key-user.ts';
+import { installAdmissionPolicies } from '../harness/crds.ts';
+import { ourAdmissionFiles, startTestBed, type TestBed } from '../harness/test-bed.ts';
+import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
+import {
+  condition,
+  KeyObjects,
+  litellmKeysOf,
+  startKeyOperator,
+  type KeyOperator,
+} from './support/key-operator.ts';
+import { poll, suffix, TEST_RUN_LABEL } from './support/team-operator.ts';
+
+const MODEL = 'granite-3-8b';
+
+describe('personal keys, the operator as second line', () => {
+  const run = suffix();
+  const A = `second-line-${run}`;
+  const labels = { [TEST_RUN_LABEL]: run };
+  let bed: TestBed;
+  let litellm: LiteLLMTestServer;
+  let operator: KeyOperator;
+  let admin: KeyObjects;
+
+  const ready = async (name: string) => condition(await admin.getKey(A, name));
+
+  beforeAll(async () => {
+    [bed, litellm] = await Promise.all([
+      startTestBed({ kube: { admissionPolicy: false }, redis: false, oidc: false }),
+      start({ masterKey: 'sk-master-second-line', models: [MODEL] }),
+    ]);
+    const kc = bed.kubeConfig!;
+    admin = new KeyObjects(kc, labels);
+    operator = await startKeyOperator({
+      kc,
+      litellm,
+      redisUrl: inject('redisUrl'),
+      prefix: `test-${run}:`,
+      labelSelector: `${TEST_RUN_LABEL}=${run}`,
+      resyncIntervalMs: 600_000,
+    });
+    await admin.namespace(A);
+    for (const user of ['alice', 'vera', 'ada']) await admin.readyUser(user);
+    await admin.users.patch('vera', { spec: { role: 'viewer' } });
+    await admin.users.patch('ada', { spec: { role: 'admin' } });
+    await admin.teams.create(A, {
+      namespaces: [A],
+      models: [MODEL],
+      members: [{ user: 'alice' }, { user: 'vera' }, { user: 'ada' }],
+    });
+    await admin.subscription(A, 'granite', { model: MODEL });
+    await vi.waitFor(async () => {
+      const models = (await admin.teams.get(A))?.status?.models;
+      if (models?.[0] !== MODEL) throw new Error(`Team ${A} has models ${models}`);
+    }, poll);
+  }, 120_000);
+
+  afterAll(async () => {
+    await operator?.stop();
+    await Promise.all([bed?.stop(), litellm?.stop()]);
+  });
+
+  it('without the policy: a personal key is refused with AdmissionPolicyMissing, a service key works', async () => {
+    await admin.key(A, 'alices', { user: 'alice' });
+    await admin.key(A, 'service', {});
+    await expect.poll(() => ready('service'), poll).toBe('True/KeyReady');
+    await expect.poll(() => ready('alices'), poll).toBe('False/AdmissionPolicyMissing');
+    const message = (await admin.getKey(A, 'alices'))?.status?.conditions?.find(
+      (c) => c.type === 'Ready',
+    )?.message;
+    expect(message).toContain(
+      `ValidatingAdmissionPolicy ${VIRTUAL_KEY_USER_POLICY} does not exist`,
+    );
+    expect(litellmKeysOf(litellm, A, 'alices')).toHaveLength(0);
+    expect(await admin.secret(A, 'alices')).toBeUndefined();
+  });
+
+  it('installing the policy lets the personal key through; deleting its binding blocks it again', async () => {
+    await installAdmissionPolicies(bed.kubeConfig!, await ourAdmissionFiles(), {
+      policyName: VIRTUAL_KEY_USER_POLICY,
+    });
+    await expect.poll(() => ready('alices'), poll).toBe('True/KeyReady');
+    const [key] = litellmKeysOf(litellm, A, 'alices');
+    expect(key?.user_id).toBe('alice');
+    expect(key?.blocked).not.toBe(true);
+
+    await KubernetesObjectApi.makeApiClient(bed.kubeConfig!).delete({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: VIRTUAL_KEY_USER_BINDING },
+    });
+    await expect.poll(() => ready('alices'), poll).toBe('False/AdmissionPolicyMissing');
+    await expect.poll(() => litellmKeysOf(litellm, A, 'alices')[0]?.blocked, poll).toBe(true);
+    expect(await ready('service')).toBe('True/KeyReady');
+
+    // Back, for the tests below.
+    await installAdmissionPolicies(bed.kubeConfig!, await ourAdmissionFiles(), {
+      policyName: VIRTUAL_KEY_USER_POLICY,
+    });
+    await expect.poll(() => ready('alices'), poll).toBe('True/KeyReady');
+    expect(litellmKeysOf(litellm, A, 'alices')[0]?.blocked).not.toBe(true);
+  });
+
+  it('a viewer gets no key, an admin no personal key; a User made admin has their key blocked', async () => {
+    await admin.key(A, 'veras', { user: 'vera' });
+    await admin.key(A, 'adas', { user: 'ada' });
+    await expect.poll(() => ready('veras'), poll).toBe('False/UserRoleCannotHaveKeys');
+    await expect.poll(() => ready('adas'), poll).toBe('False/UserRoleCannotHaveKeys');
+    expect(litellmKeysOf(litellm, A, 'veras')).toHaveLength(0);
+    expect(litellmKeysOf(litellm, A, 'adas')).toHaveLength(0);
+
+    await admin.users.patch('alice', { spec: { role: 'admin' } });
+    await expect.poll(() => ready('alices'), poll).toBe('False/UserRoleCannotHaveKeys');
+    await expect.poll(() => litellmKeysOf(litellm, A, 'alices')[0]?.blocked, poll).toBe(true);
+  });
+});
