@@ -3,6 +3,7 @@
 // crds/admission/), so the shared bed of the other suites keeps its policy throughout:
 //
 //   - without the policy, personal keys are refused (AdmissionPolicyMissing), service keys work;
+//   - every minted key is limited to LiteLLM's LLM API routes (no management route);
 //   - installing it lets them through, removing its binding blocks them again, each at once
 //     (a watch, not the resync: the resync here is ten minutes);
 //   - Users with role viewer get no keys, admin-role Users no personal keys, and a User whose
@@ -20,6 +21,7 @@ import {
   condition,
   KeyObjects,
   litellmKeysOf,
+  secretKey,
   startKeyOperator,
   type KeyOperator,
 } from './support/key-operator.ts';
@@ -87,6 +89,48 @@ describe('personal keys, the operator as second line', () => {
     );
     expect(litellmKeysOf(litellm, A, 'alices')).toHaveLength(0);
     expect(await admin.secret(A, 'alices')).toBeUndefined();
+  });
+
+  it('mints every key for the LLM API routes only: its value cannot call a management route', async () => {
+    await expect.poll(() => ready('service'), poll).toBe('True/KeyReady');
+    const [row] = litellmKeysOf(litellm, A, 'service');
+    expect(row?.allowed_routes).toEqual(['llm_api_routes']);
+    expect(row?.key_type).toBe('llm_api');
+    const value = secretKey(await admin.secret(A, 'service'));
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${litellm.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${value}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const chat = await call('POST', '/v1/chat/completions', {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(chat.status).toBe(200);
+    for (const [method, path, body] of [
+      ['POST', '/key/generate', { key_alias: 'escalate', models: [] }],
+      ['POST', '/user/new', { user_id: 'escalate', user_role: 'proxy_admin' }],
+      ['POST', '/team/new', { team_id: 'escalate' }],
+      ['GET', '/key/info', undefined],
+    ] as const) {
+      const res = await call(method, path, body);
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { detail: string }).detail).toContain(
+        `Only allowed to call routes: ['llm_api_routes']. Tried to call route: ${path}`,
+      );
+    }
+    expect(litellm.store.users.has('escalate')).toBe(false);
+    expect(litellm.store.teams.has('escalate')).toBe(false);
+
+    // A key LiteLLM holds without the limit (minted before it, or widened behind our back)
+    // converges on the next reconcile.
+    row!.allowed_routes = [];
+    await admin.patchKey(A, 'service', { spec: { limits: { rpm: 100 } } });
+    await expect
+      .poll(() => litellmKeysOf(litellm, A, 'service')[0]?.allowed_routes, poll)
+      .toEqual(['llm_api_routes']);
+    expect((await call('POST', '/key/generate', {})).status).toBe(403);
   });
 
   it('installing the policy lets the personal key through; deleting its binding blocks it again', async () => {
