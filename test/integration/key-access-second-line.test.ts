@@ -7,8 +7,11 @@
 //   - installing it lets them through, removing its binding blocks them again, each at once
 //     (a watch, not the resync: the resync here is ten minutes);
 //   - Users with role viewer get no keys, admin-role Users no personal keys, and a User whose
-//     role changes to admin has their key blocked.
-import { KubernetesObjectApi } from '@kubernetes/client-node';
+//     role changes to admin has their key blocked;
+//   - the platform-admin groups are configured by the README's kubectl patch of the policy.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   VIRTUAL_KEY_USER_BINDING,
@@ -25,14 +28,17 @@ import {
   startKeyOperator,
   type KeyOperator,
 } from './support/key-operator.ts';
-import { poll, suffix, TEST_RUN_LABEL } from './support/team-operator.ts';
+import { impersonatingWith } from './support/principals.ts';
+import { GROUP, poll, suffix, TEST_RUN_LABEL } from './support/team-operator.ts';
+
+const run = promisify(execFile);
 
 const MODEL = 'granite-3-8b';
 
 describe('personal keys, the operator as second line', () => {
-  const run = suffix();
-  const A = `second-line-${run}`;
-  const labels = { [TEST_RUN_LABEL]: run };
+  const id = suffix();
+  const A = `second-line-${id}`;
+  const labels = { [TEST_RUN_LABEL]: id };
   let bed: TestBed;
   let litellm: LiteLLMTestServer;
   let operator: KeyOperator;
@@ -51,8 +57,8 @@ describe('personal keys, the operator as second line', () => {
       kc,
       litellm,
       redisUrl: inject('redisUrl'),
-      prefix: `test-${run}:`,
-      labelSelector: `${TEST_RUN_LABEL}=${run}`,
+      prefix: `test-${id}:`,
+      labelSelector: `${TEST_RUN_LABEL}=${id}`,
       resyncIntervalMs: 600_000,
     });
     await admin.namespace(A);
@@ -170,5 +176,55 @@ describe('personal keys, the operator as second line', () => {
     await admin.users.patch('alice', { spec: { role: 'admin' } });
     await expect.poll(() => ready('alices'), poll).toBe('False/UserRoleCannotHaveKeys');
     await expect.poll(() => litellmKeysOf(litellm, A, 'alices')[0]?.blocked, poll).toBe(true);
+  });
+
+  it("names other platform-admin groups through the README's kubectl patch", async () => {
+    const kc = bed.kubeConfig!;
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    await objects.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `key-creators-${id}` },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'sam' }],
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: `key-creators-${id}`,
+      },
+    } as KubernetesObject);
+    await objects.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: `key-creators-${id}` },
+      rules: [{ apiGroups: [GROUP], resources: ['virtualkeys'], verbs: ['create'] }],
+    } as KubernetesObject);
+    const as = (group: string) =>
+      new KeyObjects(impersonatingWith(kc, { user: 'sam', group }), labels);
+    const kubectl = (...args: string[]) =>
+      run(bed.kubectlPath ?? 'kubectl', ['--kubeconfig', bed.kubeconfigPath!, ...args]);
+    await vi.waitFor(
+      () => as('llm-tenancy-admins').key(A, 'by-default-admin', { user: 'bob' }),
+      poll,
+    );
+
+    await kubectl(
+      'patch',
+      'validatingadmissionpolicy',
+      VIRTUAL_KEY_USER_POLICY,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/spec/variables/0/expression","value":"[\\"platform-admins\\", \\"sre\\"]"}]',
+    );
+    // The admission plugin sees the change a moment later.
+    await vi.waitFor(() => as('sre').key(A, 'by-sre', { user: 'bob' }), poll);
+    const refused = await as('llm-tenancy-admins')
+      .key(A, 'by-former-admin', { user: 'bob' })
+      .then(
+        () => 'allowed',
+        (err: { code?: number; body?: unknown }) => `${err.code} ${String(err.body)}`,
+      );
+    expect(refused).toMatch(
+      /^403 .*spec\.user may name only yourself: sam is not User bob\..*platform-admins, sre/,
+    );
   });
 });
