@@ -10,6 +10,7 @@
 //     role changes to admin has their key blocked;
 //   - the platform-admin groups are configured by the README's kubectl patch of the policy.
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -45,6 +46,8 @@ describe('personal keys, the operator as second line', () => {
   let admin: KeyObjects;
 
   const ready = async (name: string) => condition(await admin.getKey(A, name));
+  const kubectl = (...args: string[]) =>
+    run(bed.kubectlPath ?? 'kubectl', ['--kubeconfig', bed.kubeconfigPath!, ...args]);
 
   beforeAll(async () => {
     [bed, litellm] = await Promise.all([
@@ -157,10 +160,8 @@ describe('personal keys, the operator as second line', () => {
     await expect.poll(() => litellmKeysOf(litellm, A, 'alices')[0]?.blocked, poll).toBe(true);
     expect(await ready('service')).toBe('True/KeyReady');
 
-    // Back, for the tests below.
-    await installAdmissionPolicies(bed.kubeConfig!, await ourAdmissionFiles(), {
-      policyName: VIRTUAL_KEY_USER_POLICY,
-    });
+    // Back for the tests below, the way an admin installs it.
+    await kubectl('apply', '-f', fileURLToPath(new URL('../../crds/admission/', import.meta.url)));
     await expect.poll(() => ready('alices'), poll).toBe('True/KeyReady');
     expect(litellmKeysOf(litellm, A, 'alices')[0]?.blocked).not.toBe(true);
   });
@@ -200,8 +201,6 @@ describe('personal keys, the operator as second line', () => {
     } as KubernetesObject);
     const as = (group: string) =>
       new KeyObjects(impersonatingWith(kc, { user: 'sam', group }), labels);
-    const kubectl = (...args: string[]) =>
-      run(bed.kubectlPath ?? 'kubectl', ['--kubeconfig', bed.kubeconfigPath!, ...args]);
     await vi.waitFor(
       () => as('llm-tenancy-admins').key(A, 'by-default-admin', { user: 'bob' }),
       poll,
