@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   VIRTUAL_KEY_USER_BINDING,
@@ -25,6 +26,7 @@ import {
   condition,
   KeyObjects,
   litellmKeysOf,
+  routingRecord,
   secretKey,
   startKeyOperator,
   type KeyOperator,
@@ -44,6 +46,7 @@ describe('personal keys, the operator as second line', () => {
   let litellm: LiteLLMTestServer;
   let operator: KeyOperator;
   let admin: KeyObjects;
+  let redis: Redis;
 
   const ready = async (name: string) => condition(await admin.getKey(A, name));
   const kubectl = (...args: string[]) =>
@@ -56,6 +59,7 @@ describe('personal keys, the operator as second line', () => {
     ]);
     const kc = bed.kubeConfig!;
     admin = new KeyObjects(kc, labels);
+    redis = new Redis(inject('redisUrl'));
     operator = await startKeyOperator({
       kc,
       litellm,
@@ -82,6 +86,7 @@ describe('personal keys, the operator as second line', () => {
 
   afterAll(async () => {
     await operator?.stop();
+    redis?.disconnect();
     await Promise.all([bed?.stop(), litellm?.stop()]);
   });
 
@@ -158,6 +163,12 @@ describe('personal keys, the operator as second line', () => {
     });
     await expect.poll(() => ready('alices'), poll).toBe('False/AdmissionPolicyMissing');
     await expect.poll(() => litellmKeysOf(litellm, A, 'alices')[0]?.blocked, poll).toBe(true);
+    // And the gateway refuses it, saying why.
+    const value = secretKey(await admin.secret(A, 'alices'));
+    expect(await routingRecord(redis, `test-${id}:`, value)).toMatchObject({
+      suspended: true,
+      suspendedReason: 'AdmissionPolicyMissing',
+    });
     expect(await ready('service')).toBe('True/KeyReady');
 
     // Back for the tests below, the way an admin installs it.
