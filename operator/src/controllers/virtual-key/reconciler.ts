@@ -37,6 +37,7 @@ import type { Result } from '../../runtime/result.ts';
 import { StatusWriter } from '../../runtime/status.ts';
 import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts';
 import { ownershipOf, type OwnerRef } from '../shared/ownership.ts';
+import { NO_ADMISSION_POLICY } from './admission-policy.ts';
 import { keyAccess, type KeyAccess } from './key-access.ts';
 import { budgetExceeded, type KeySpend } from './key-budget.ts';
 import { freshMaterial, type KeyMaterial } from './key-material.ts';
@@ -163,7 +164,13 @@ export class VirtualKeyReconciler implements Reconciler {
     const teams = this.#stores.teams.byIndex(TEAMS_BY_NAMESPACE, namespace);
     const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_BY_NAMESPACE, namespace);
     const user = key.spec.user ? this.#stores.users.getByName(key.spec.user) : undefined;
-    const access = keyAccess({ key, teams, user, subscriptions });
+    const access = keyAccess({
+      key,
+      teams,
+      user,
+      subscriptions,
+      admissionPolicy: this.#stores.admission?.state() ?? NO_ADMISSION_POLICY,
+    });
     const team = teams.length === 1 ? teams[0] : undefined;
     const expiresAt = keyExpiresAt(key);
     const expired = expiresAt !== undefined && now.getTime() >= expiresAt.getTime();

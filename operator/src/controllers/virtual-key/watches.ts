@@ -4,7 +4,8 @@
 //
 //   Team              → keys in its namespaces (old and new): LiteLLM id, members, models,
 //                       limits, budget spent or not (not every spend), Synced, deletion
-//   User              → keys naming it: Ready, LiteLLM id, deletion
+//   User              → keys naming it: Ready, LiteLLM id, role, deletion
+//   admission policy  → every personal key (admission-policy.ts)
 //   ModelSubscription → keys in its namespace: phase, team, limits
 //   Secret (ours)     → its owning key: deleted or changed by someone
 import { isDeepStrictEqual } from 'node:util';
@@ -15,6 +16,7 @@ import { getCondition } from '../../runtime/conditions.ts';
 import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
+import type { AdmissionPolicyCache } from './admission-policy.ts';
 import { teamBudgetExceeded } from './key-budget.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 
@@ -25,6 +27,8 @@ export interface VirtualKeyStores {
   teams: ObjectStore<Team>;
   users: ObjectStore<User>;
   subscriptions: ObjectStore<ModelSubscription>;
+  /** Whether the API server checks spec.user; absent: it does not (personal keys refused). */
+  admission?: AdmissionPolicyCache;
 }
 
 export function addVirtualKeyIndexes(stores: VirtualKeyStores): void {
@@ -87,6 +91,7 @@ export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
 export const userAccessChanged: UpdatePredicate<User> = (before, after) =>
   conditionStatus(before, 'Ready') !== conditionStatus(after, 'Ready') ||
   before.status?.userId !== after.status?.userId ||
+  before.spec?.role !== after.spec?.role ||
   isDeleting(before) !== isDeleting(after);
 
 export const subscriptionAccessChanged: UpdatePredicate<ModelSubscription> = (before, after) =>
