@@ -59,6 +59,8 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
 
   const controller = manager.addController({
     name: ROUTING_SYNC,
+    // ROUTING_CHECK_INTERVAL may be set below the runtime's 1 s requeue floor on purpose.
+    minRequeueAfterMs: Math.min(checkIntervalMs, 1_000),
     rateLimiter: new ExponentialFailureRateLimiter({
       baseDelayMs: 100,
       maxDelayMs: deps.maxBackoffMs ?? 30_000,

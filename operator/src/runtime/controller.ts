@@ -10,6 +10,14 @@
 //   { requeue: true }                   → addRateLimited
 //   {}                                  → forget
 //
+// Every delay asked for (requeueAfter, Retry-After) is raised to minRequeueAfterMs (1 s by
+// default). controller-runtime has no such floor: it hands result.RequeueAfter to AddAfter as
+// it is, so a reconciler that computes a deadline in the past and asks for "1 ms" runs in a
+// tight loop, each pass costing API server and LiteLLM calls. The floor bounds any such bug
+// to one reconcile per key per floor; the deadline itself belongs fixed in the reconciler
+// (the warning below names the key). Backoff (thrown errors, requeue: true) is unchanged:
+// the rate limiter already grows it.
+//
 // Metrics are controller-runtime's controller_runtime_* (see metrics.ts).
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
@@ -62,7 +70,11 @@ export interface ControllerOptions {
   rateLimiter?: RateLimiter<string>;
   /** How long stop() lets in-flight reconciles finish before aborting their signal. Default 30 s. */
   stopGracePeriodMs?: number;
+  /** The least delay of a requeueAfter or Retry-After; shorter ones are raised to it. Default 1 s. */
+  minRequeueAfterMs?: number;
 }
+
+export const DEFAULT_MIN_REQUEUE_AFTER_MS = 1_000;
 
 export class Controller {
   readonly name: string;
@@ -75,6 +87,9 @@ export class Controller {
   readonly #metrics: ControllerMetrics;
   readonly #clock: Clock;
   readonly #gracePeriodMs: number;
+  readonly #minRequeueAfterMs: number;
+  /** Keys whose too-short requeue was already logged as a warning (once per key and streak). */
+  readonly #flooredKeys = new Set<string>();
   readonly #abort = new AbortController();
   #workerLoops: Promise<void>[] = [];
   #stopping: Promise<void> | undefined;
@@ -92,6 +107,8 @@ export class Controller {
     this.#log = (options.logger ?? silentLogger).child({ controller: this.name });
     this.#clock = options.clock ?? systemClock;
     this.#gracePeriodMs = options.stopGracePeriodMs ?? 30_000;
+    this.#minRequeueAfterMs = options.minRequeueAfterMs ?? DEFAULT_MIN_REQUEUE_AFTER_MS;
+    if (!(this.#minRequeueAfterMs >= 0)) throw new RangeError('minRequeueAfterMs must be ≥ 0');
     const metrics = options.metrics ?? runtimeMetrics(new Registry());
     this.#metrics = metrics.controllers;
     registerController(this.#metrics, this.name, this.workers);
@@ -196,6 +213,7 @@ export class Controller {
         case 'terminal':
           this.#metrics.terminalReconcileErrors.inc({ controller: this.name });
           this.queue.forget(key);
+          this.#flooredKeys.delete(key);
           log.error({ err: error }, 'reconciler error (terminal, not retried)');
           await this.#recordTerminal(request, error, context);
           return;
@@ -204,7 +222,7 @@ export class Controller {
             { err: error, requeueAfterMs: decision.ms },
             'reconciler error; retrying when asked',
           );
-          this.queue.addAfter(key, decision.ms);
+          this.queue.addAfter(key, this.#floored(key, decision.ms, log));
           return;
         case 'backoff':
           log.error({ err: error, retries: this.queue.retries(key) }, 'reconciler error');
@@ -216,18 +234,36 @@ export class Controller {
     const requeueAfter = result?.requeueAfter ?? 0;
     if (requeueAfter > 0) {
       this.queue.forget(key);
-      this.queue.addAfter(key, requeueAfter);
+      this.queue.addAfter(key, this.#floored(key, requeueAfter, log));
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue_after' });
       log.debug({ requeueAfterMs: requeueAfter }, 'reconciled; requeued after delay');
     } else if (result?.requeue) {
+      this.#flooredKeys.delete(key);
       this.queue.addRateLimited(key);
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue' });
       log.debug('reconciled; requeued with backoff');
     } else {
+      this.#flooredKeys.delete(key);
       this.queue.forget(key);
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
       log.debug('reconciled');
     }
+  }
+
+  /** `ms` raised to the floor; the first raise in a streak of them is a warning. */
+  #floored(key: string, ms: number, log: Logger): number {
+    if (ms >= this.#minRequeueAfterMs) {
+      this.#flooredKeys.delete(key);
+      return ms;
+    }
+    if (!this.#flooredKeys.has(key)) {
+      this.#flooredKeys.add(key);
+      log.warn(
+        { requeueAfterMs: ms, minRequeueAfterMs: this.#minRequeueAfterMs },
+        'requeue asked for less than the floor; raised to it (a reconciler deadline in the past?)',
+      );
+    }
+    return this.#minRequeueAfterMs;
   }
 
   /** The policy's decision; a policy that throws must not kill the worker: back off. */

@@ -55,6 +55,11 @@ export interface ManagerOptions {
   informerDefaults?: InformerDefaults;
   /** Install SIGTERM/SIGINT handlers that stop the manager. Default true. */
   handleSignals?: boolean;
+  /**
+   * Every controller's floor under requeueAfter and Retry-After delays (controller.ts);
+   * a controller's own minRequeueAfterMs wins. Default 1 s.
+   */
+  minRequeueAfterMs?: number;
 }
 
 export interface WatchFor {
@@ -143,7 +148,12 @@ export class Manager {
     if (this.#controllers.some((c) => c.name === options.name)) {
       throw new Error(`a controller named ${options.name} already exists`);
     }
-    const controller = new Controller({ ...options, logger: this.log, metrics: this.metrics });
+    const controller = new Controller({
+      ...options,
+      minRequeueAfterMs: options.minRequeueAfterMs ?? this.#options.minRequeueAfterMs,
+      logger: this.log,
+      metrics: this.metrics,
+    });
     if (options.for) {
       this.informers
         .informerFor(options.for.target)
