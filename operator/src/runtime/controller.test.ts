@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { Controller, DEFAULT_MIN_REQUEUE_AFTER_MS, type ReconcileContext } from './controller.ts';
 import { FakeClock } from './fake-clock.ts';
+import { CleanupFailedError } from './finalizers.ts';
 import { runtimeMetrics } from './metrics.ts';
 import { ExponentialFailureRateLimiter } from './rate-limiter.ts';
 import type { Request } from './request.ts';
@@ -158,6 +159,32 @@ describe('Controller result handling (reconcileHandler)', () => {
     expect(
       await metric('controller_runtime_reconcile_errors_total', { controller: 'widgets' }),
     ).toBe(2);
+    await controller.stop();
+  });
+
+  it('a failed cleanup is backed off, never terminal, even when its cause is', async () => {
+    const cleanupFailed = () =>
+      new CleanupFailedError('cleanup failed', {
+        cause: new TerminalError('LiteLLM refused the delete'),
+      });
+    const onTerminalError = vi.fn();
+    const { clock, controller, reconciler, total, settled } = setup(
+      { a: [cleanupFailed(), cleanupFailed(), {}] },
+      { onTerminalError },
+    );
+    controller.start();
+    controller.enqueue({ name: 'a' });
+    await settled();
+    expect(controller.queue.retries('a')).toBe(1);
+    clock.advance(1000);
+    await vi.waitFor(() => expect(reconciler.calls).toHaveLength(2));
+    await settled();
+    clock.advance(2000);
+    await vi.waitFor(() => expect(reconciler.calls).toHaveLength(3));
+    await settled();
+    expect(await total('error')).toBe(2);
+    expect(await total('success')).toBe(1);
+    expect(onTerminalError).not.toHaveBeenCalled();
     await controller.stop();
   });
 

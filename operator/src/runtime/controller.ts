@@ -5,7 +5,9 @@
 //
 //   thrown error, policy "backoff"      → addRateLimited (per-key exponential backoff)
 //   thrown error, policy "requeueAfter" → addAfter(ms) (Retry-After: a delay, not backoff)
-//   thrown error, policy "terminal"     → forget, no requeue, recorded
+//   thrown error, policy "terminal"     → forget, no requeue, recorded (but a failed
+//                                         finalizer cleanup is backed off instead: a
+//                                         deletion waits on it, see finalizers.ts)
 //   { requeueAfter: ms }                → forget, addAfter(ms)
 //   { requeue: true }                   → addRateLimited
 //   {}                                  → forget
@@ -22,7 +24,12 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { sleep, systemClock, type Clock } from './clock.ts';
-import { defaultErrorPolicy, type ErrorDecision, type ErrorPolicy } from './error-policy.ts';
+import {
+  defaultErrorPolicy,
+  retryingCleanup,
+  type ErrorDecision,
+  type ErrorPolicy,
+} from './error-policy.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import {
   registerController,
@@ -102,7 +109,7 @@ export class Controller {
     const { reconciler } = options;
     this.#reconcile =
       typeof reconciler === 'function' ? reconciler : (req, ctx) => reconciler.reconcile(req, ctx);
-    this.#errorPolicy = options.errorPolicy ?? defaultErrorPolicy;
+    this.#errorPolicy = retryingCleanup(options.errorPolicy ?? defaultErrorPolicy);
     this.#onTerminalError = options.onTerminalError;
     this.#log = (options.logger ?? silentLogger).child({ controller: this.name });
     this.#clock = options.clock ?? systemClock;
