@@ -66,10 +66,14 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
       maxDelayMs: deps.maxBackoffMs ?? 30_000,
       jitter: 0.1,
     }),
-    reconciler: async (_request, { log }) => {
+    // Between steps: a lost lease aborts the signal, and a former leader writes no more.
+    reconciler: async (_request, { log, signal }) => {
+      signal.throwIfAborted();
       await publisher.ensurePublished();
+      signal.throwIfAborted();
       const routes = deps.models?.current();
       if (routes) await publisher.putModels(routes);
+      signal.throwIfAborted();
       if (clock.now() >= nextPruneAt && manager.informers.hasSynced()) {
         const pruned = await publisher.prune(isLive);
         nextPruneAt = clock.now() + pruneIntervalMs;

@@ -152,6 +152,20 @@ export class Controller {
     return this.#stopping;
   }
 
+  /**
+   * Leadership lost: start no reconcile any more and abort the signal of every one in flight
+   * now, without a grace period. Resolves once they have returned; a caller that must not
+   * wait for them (the manager, then the process exits) need not.
+   */
+  abort(reason: Error): Promise<void> {
+    this.queue.shutDown();
+    this.#abort.abort(reason);
+    this.#stopping ??= Promise.all(this.#workerLoops).then(() => {
+      this.#log.info('aborted');
+    });
+    return this.#stopping;
+  }
+
   async #stop(): Promise<void> {
     this.queue.shutDown();
     const finished = Promise.all(this.#workerLoops).then(() => true);
