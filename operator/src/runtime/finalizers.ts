@@ -25,11 +25,11 @@
 // The annotation is read only while the object is being deleted: on a live object it does
 // nothing (the finalizer stays; the cleanup a later delete needs is skipped only if the
 // annotation is still there then). Who may set it: whoever may update the object. For a
-// tenant (edit on one namespace) that is their own VirtualKeys and ModelSubscriptions:
-// releasing skips only their own objects' cleanup; the gateway drops a released key once the
-// routing prune sees its owner gone, and orphan collection deletes it in LiteLLM. Nothing of
-// another team is reachable through it, so it is not restricted further (Teams and Users are
-// cluster-scoped: admins only anyway).
+// tenant (edit on one namespace) that is their own VirtualKeys: releasing skips only their
+// own keys' cleanup; the gateway drops a released key once the routing prune sees its owner
+// gone, and orphan collection deletes it in LiteLLM. Nothing of another team is reachable
+// through it, so it is not restricted further (Teams and Users are cluster-scoped: admins
+// only anyway).
 //
 // cleanup must tolerate apply never having run (the object may be deleted right after the
 // finalizer was added) and having run halfway. Patches are JSON merge patches carrying
