@@ -50,10 +50,10 @@ describe('finalizer release', () => {
   });
 
   /**
-   * An operator whose VirtualKey cleanup always fails terminally (LiteLLM refuses, for good),
-   * plus the orphan collector, both limited to this run's objects.
+   * An operator whose VirtualKey cleanup always fails terminally (LiteLLM refuses, for good)
+   * unless `cleanupWorks`, plus the orphan collector, both limited to this run's objects.
    */
-  async function start(run: string) {
+  async function start(run: string, cleanupWorks = false) {
     const selector = `${TEST_RUN_LABEL}=${run}`;
     const target = { ...VIRTUAL_KEY_TARGET, labelSelector: selector };
     const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -83,7 +83,9 @@ describe('finalizer release', () => {
           },
           cleanup: () => {
             counts.cleanups++;
-            return Promise.reject(new TerminalError('LiteLLM refused to delete the key'));
+            return cleanupWorks
+              ? Promise.resolve({})
+              : Promise.reject(new TerminalError('LiteLLM refused to delete the key'));
           },
         });
       },
@@ -186,6 +188,7 @@ describe('finalizer release', () => {
     expect(event?.type).toBe('Warning');
     expect(event?.regarding?.uid).toBe(key.metadata.uid);
     expect(event?.note).toContain(FINALIZER);
+    expect(event?.note).toContain('LiteLLM refused to delete the key');
     // The owner is gone now: a later orphan collection pass deletes the key in LiteLLM.
     await expect.poll(() => litellm.store.keys.has(token), poll).toBe(false);
   });
@@ -204,5 +207,27 @@ describe('finalizer release', () => {
     const live = await readKey(namespace);
     expect(live?.metadata.finalizers).toContain(FINALIZER);
     expect(counts.cleanups).toBe(0);
+  });
+
+  it('cleans up as usual when the annotation is set while cleanup works: no release', async () => {
+    const run = suffix();
+    const namespace = await uniqueNamespace('finalizer-release-works');
+    const counts = await start(run, true);
+    await createKey(namespace, run);
+    await expect
+      .poll(async () => (await readKey(namespace))?.metadata.finalizers, poll)
+      .toContain(FINALIZER);
+    await annotateRelease(namespace);
+    await api.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'virtualkeys',
+      name: 'chatbot',
+    });
+    await expect.poll(() => readKey(namespace), poll).toBeUndefined();
+    expect(counts.cleanups).toBeGreaterThanOrEqual(1);
+    const recorded = await events.listNamespacedEvent({ namespace });
+    expect(recorded.items.filter((e) => e.reason === 'FinalizerReleased')).toEqual([]);
   });
 });

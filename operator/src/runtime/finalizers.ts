@@ -7,7 +7,8 @@
 //   not deleting, finalizer present → apply
 //   deleting, finalizer present     → cleanup; remove the finalizer only if cleanup succeeded
 //   deleting, finalizer absent      → nothing: not ours to clean up (any more)
-//   deleting, release annotation    → no cleanup: a Warning Event, then remove the finalizer
+//   deleting, release annotation    → cleanup once more; if it fails, a Warning Event and
+//                                      remove the finalizer anyway
 //
 // A finalizer must never wedge a namespace:
 //
@@ -17,19 +18,20 @@
 //   a delete waits on us, and what stands in the way (LiteLLM down, a key LiteLLM refuses
 //   to delete today) can go away; dropping the retry would strand the finalizer for good.
 // - When the outside system is gone for good, an admin sets
-//   `llmtenancy.dev/release-finalizer: "true"` on the object being deleted. Cleanup is
-//   skipped, a Warning Event `FinalizerReleased` says so, and the finalizer goes. What the
-//   object had in LiteLLM still carries its owner metadata, and the owner no longer exists,
-//   so orphan collection (ORPHAN_COLLECTION=on) deletes it on a later pass.
+//   `llmtenancy.dev/release-finalizer: "true"` on the object being deleted. Cleanup is tried
+//   once more (while LiteLLM works the annotation changes nothing, so nobody leaks a key
+//   through it); when that fails, a Warning Event `FinalizerReleased` says so and why, and
+//   the finalizer goes anyway. What the object had in LiteLLM still carries its owner
+//   metadata, and the owner no longer exists, so orphan collection (ORPHAN_COLLECTION=on)
+//   deletes it on a later pass.
 //
 // The annotation is read only while the object is being deleted: on a live object it does
-// nothing (the finalizer stays; the cleanup a later delete needs is skipped only if the
-// annotation is still there then). Who may set it: whoever may update the object. For a
-// tenant (edit on one namespace) that is their own VirtualKeys: releasing skips only their
-// own keys' cleanup; the gateway drops a released key once the routing prune sees its owner
-// gone, and orphan collection deletes it in LiteLLM. Nothing of another team is reachable
-// through it, so it is not restricted further (Teams and Users are cluster-scoped: admins
-// only anyway).
+// nothing. Who may set it: whoever may update the object. For a tenant (edit on one
+// namespace) that is their own VirtualKeys: releasing skips only their own keys' cleanup, and
+// only while LiteLLM fails; the gateway drops a released key once the routing prune sees its
+// owner gone, and orphan collection deletes it in LiteLLM. Nothing of another team is
+// reachable through it, so it is not restricted further (Teams and Users are cluster-scoped:
+// admins only anyway).
 //
 // cleanup must tolerate apply never having run (the object may be deleted right after the
 // finalizer was added) and having run halfway. Patches are JSON merge patches carrying
@@ -154,13 +156,17 @@ export class Finalizers {
     if (isDeleting(object)) {
       if (!Finalizers.has(object, finalizer)) return {};
       if (Finalizers.releaseRequested(object)) {
-        // The Event first: it names what was skipped even when the removal must be retried.
-        await this.#recorder.record(object, {
-          type: 'Warning',
-          reason: 'FinalizerReleased',
-          action: 'ReleaseFinalizer',
-          note: `finalizer ${finalizer} removed without cleanup (annotation ${RELEASE_FINALIZER_ANNOTATION}); what this object left in LiteLLM is deleted by orphan collection`,
-        });
+        // One more cleanup first: released is only what cannot be cleaned up now.
+        const failure = await cleanupFailure(() => handlers.cleanup(object));
+        if (failure !== undefined) {
+          // The Event first: it names what was skipped even when the removal must be retried.
+          await this.#recorder.record(object, {
+            type: 'Warning',
+            reason: 'FinalizerReleased',
+            action: 'ReleaseFinalizer',
+            note: `finalizer ${finalizer} removed without cleanup (annotation ${RELEASE_FINALIZER_ANNOTATION}; cleanup: ${failure}); what this object left in LiteLLM is deleted by orphan collection`,
+          });
+        }
         await this.remove(object, finalizer);
         return {};
       }
@@ -180,5 +186,15 @@ export class Finalizers {
     }
     const current = Finalizers.has(object, finalizer) ? object : await this.add(object, finalizer);
     return handlers.apply(current);
+  }
+}
+
+/** Why `cleanup` did not finish (threw, or asked to run again), or undefined when it did. */
+async function cleanupFailure(cleanup: () => Promise<Result | void>): Promise<string | undefined> {
+  try {
+    const result = (await cleanup()) ?? {};
+    return result.requeue || result.requeueAfter ? 'not finished' : undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
