@@ -225,12 +225,12 @@ describe('VirtualKey state boundary', () => {
     await stamp('thief', new Date(clock.now() + HOUR));
     await stamp('killer', new Date(clock.now() - HOUR));
 
-    // The operator rewrote both Secrets since (at a resync) without the annotations…
-    await expect.poll(() => annotationsRemoved(A, 'thief'), poll).toBe(true);
+    // Once the operator rewrote a Secret (at a resync) without the annotations, B's key is
+    // as it was, in LiteLLM and the gateway.
     await expect.poll(() => annotationsRemoved(A, 'killer'), poll).toBe(true);
-    // …and B's key is as it was, in LiteLLM and the gateway.
-    expect(rowOf(victim.hash)).toEqual(before);
     expect(litellm.store.deletedKeys.get(victim.hash)).toBeUndefined();
+    await expect.poll(() => annotationsRemoved(A, 'thief'), poll).toBe(true);
+    expect(rowOf(victim.hash)).toEqual(before);
     expect((await routingRecord(redis, prefix, victim.hash))?.owner.namespace).toBe(B);
     expect((await admin.getKey(A, 'thief'))?.status?.previousKey).toBeUndefined();
   });
@@ -338,29 +338,48 @@ describe('VirtualKey state boundary', () => {
 
   // ---- item 4: nothing outlives a deleted namespace -----------------------------------
 
-  it('deletes both keys of a rotation in its grace period when the namespace goes, the Secret first', async () => {
-    const namespace = n('doomed');
+  /** A key of its own namespace, rotated once: both keys live, the previous in its grace period. */
+  async function rotatedKey(name: string) {
+    const namespace = n(name);
     await admin.namespace(namespace);
     await admin.teams.create(namespace, { namespaces: [namespace], models: ['*'] });
     await admin.subscription(namespace, 'granite', { model: MODEL });
     await admin.key(namespace, 'app', { rotation: { every: '2h', gracePeriod: '1h' } });
     const first = await readyKey(namespace, 'app');
-
     clock.offsetMs += 2 * HOUR + 1_000; // past the rotation time
     await admin.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '1' } } });
     await expect
-      .poll(async () => (await admin.getKey(namespace, 'app'))?.status?.previousKey?.keyId, poll)
-      .toBe(first.hash);
+      .poll(async () => secretKey(await admin.secret(namespace, 'app')), poll)
+      .not.toBe(first.value);
     const second = await readyKey(namespace, 'app');
-    expect(second.hash).not.toBe(first.hash);
-    // At the rotation the previous key got its grace period's end as LiteLLM expiry.
-    const validUntil = Date.parse(second.key.status!.previousKey!.validUntil);
+    await expect
+      .poll(() => litellm.store.keys.get(first.hash)?.key_alias, poll)
+      .toBe(`${namespace}/app/previous`);
+    return { namespace, first, second };
+  }
+
+  it("gives the previous key its grace period's end as LiteLLM expiry at rotation", async () => {
+    const { first, second } = await rotatedKey('expiring');
+    await expect
+      .poll(
+        async () =>
+          (await admin.getKey(second.key.metadata.namespace!, 'app'))?.status?.previousKey?.keyId,
+        poll,
+      )
+      .toBe(first.hash);
+    const key = (await admin.getKey(second.key.metadata.namespace!, 'app'))!;
+    const validUntil = Date.parse(key.status!.previousKey!.validUntil);
+    // LiteLLM ends it then, even if the operator never comes back.
     await expect
       .poll(() => litellm.store.keys.get(first.hash)?.expires ?? undefined, poll)
       .toBeDefined();
     const expires = Date.parse(litellm.store.keys.get(first.hash)!.expires!);
     expect(Math.abs(expires - validUntil)).toBeLessThanOrEqual(60_000);
+    expect(litellm.store.keys.get(second.hash)?.expires ?? null).toBeNull();
+  });
 
+  it('deletes both keys of a rotation in its grace period when the namespace goes, the Secret first', async () => {
+    const { namespace, first, second } = await rotatedKey('doomed');
     // Namespace deletion, as the namespace controller does it (none runs in this test bed):
     // the namespace goes Terminating (no new objects in it), its Secrets are deleted at once,
     // the VirtualKey waits on its finalizer.
