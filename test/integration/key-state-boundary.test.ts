@@ -263,6 +263,9 @@ describe('VirtualKey state boundary', () => {
     );
     // The operator stops naming it (it is not this VirtualKey's) without touching it.
     await expect
+      .poll(async () => (await eventsOf(A, stale.key)).map((e) => e.reason), poll)
+      .toContain('KeyNotOwned');
+    await expect
       .poll(async () => (await admin.getKey(A, 'stale'))?.status?.previousKey, poll)
       .toBeUndefined();
     expect(rowOf(victim.hash)).toEqual(before);
@@ -288,6 +291,8 @@ describe('VirtualKey state boundary', () => {
     expect(litellm.store.keys.get(stale.hash)).toBeUndefined();
     expect(rowOf(victim.hash)).toEqual(before);
     expect(litellm.store.deletedKeys.get(victim.hash)).toBeUndefined();
+    // Nor its gateway record, which is B's.
+    expect((await routingRecord(redis, prefix, victim.hash))?.owner.name).toBe('stale-victim');
   });
 
   // ---- item 3: key values are always the operator's ------------------------------------

@@ -15,6 +15,7 @@ import {
   setConditions,
   type ConditionUpdate,
 } from '../../runtime/conditions.ts';
+import type { KeyAccess } from './key-access.ts';
 import type { BudgetExceeded } from './key-budget.ts';
 import type { PreviousKey, RecordedKeys } from './key-material.ts';
 
@@ -168,6 +169,31 @@ export function notReadyStatus(
       : {}),
     conditions: setConditions(previous.conditions, updates, now),
   };
+}
+
+/** Ready=False and why, for a key that is registered; undefined when it is Ready. */
+export function notReadyReason(
+  key: VirtualKey,
+  access: KeyAccess,
+  expired: boolean,
+  blockedReason: string | undefined,
+): KeyOutcome['notReady'] {
+  if (expired) return { reason: 'Expired', message: 'the key has expired' };
+  if (access.denial) return { reason: access.denial.reason, message: access.denial.message };
+  if (key.spec.suspended)
+    return { reason: 'Suspended', message: 'the key is suspended (spec.suspended)' };
+  if (blockedReason)
+    return { reason: blockedReason, message: `the key is blocked: ${blockedReason}` };
+  if (access.wait) return { reason: access.wait.reason, message: access.wait.message };
+  if (access.missing.length > 0 && key.spec.requireAllModels) {
+    return {
+      reason: 'ModelsNotSubscribed',
+      message: `no Active ModelSubscription for ${access.missing.join(', ')}; the key reaches only ${access.models.join(', ') || 'nothing'}`,
+    };
+  }
+  if (access.models.length === 0)
+    return { reason: 'NoSubscribedModels', message: 'the key reaches no model' };
+  return undefined;
 }
 
 const EXCEEDED_REASON: Record<BudgetExceeded['scope'], string> = {

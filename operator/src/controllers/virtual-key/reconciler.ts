@@ -29,7 +29,7 @@
 // every key status records is deleted in LiteLLM and from the routing config before the
 // finalizer goes, from status alone (a namespace's deletion may have removed the Secret
 // first); Kubernetes deletes the Secret through its owner reference.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
@@ -47,23 +47,9 @@ import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts'
 import type { OwnerRef } from '../shared/ownership.ts';
 import { keyAccess, type KeyAccess } from './key-access.ts';
 import { budgetExceeded, type KeySpend } from './key-budget.ts';
-import {
-  freshMaterial,
-  supersede,
-  type KeyMaterial,
-  type RecordedKeys,
-  type SecretValue,
-} from './key-material.ts';
+import { freshMaterial, supersede, type KeyMaterial } from './key-material.ts';
 import { keyPolicy } from './key-policy.ts';
-import {
-  desiredSecret,
-  isOwnedBy,
-  keyValueIn,
-  KeySecrets,
-  secretLayout,
-  secretUpToDate,
-  type SecretLayout,
-} from './key-secret.ts';
+import { secretLayout } from './key-secret.ts';
 import {
   keyDeadlines,
   keyExpiresAt,
@@ -74,10 +60,10 @@ import {
 } from './key-schedule.ts';
 import {
   keyStatus,
+  notReadyReason,
   notReadyStatus,
   READY,
   recordedKeys,
-  recordKeys,
   type KeyOutcome,
 } from './key-status.ts';
 import {
@@ -88,6 +74,7 @@ import {
   type DesiredKey,
 } from './litellm-key.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
+import { KeyValues } from './key-values.ts';
 import { isOwnKey, OwnedKeys } from './owned-keys.ts';
 import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
@@ -132,10 +119,9 @@ export class VirtualKeyReconciler implements Reconciler {
   readonly #stores: VirtualKeyStores;
   readonly #routing: KeyRouting;
   readonly #recorder: Pick<EventRecorder, 'record'>;
-  readonly #secrets: KeySecrets;
+  readonly #values: KeyValues;
   readonly #status: StatusWriter;
   readonly #finalizers: Finalizers;
-  readonly #gatewayUrl: string;
   readonly #resyncMs: number;
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -146,14 +132,16 @@ export class VirtualKeyReconciler implements Reconciler {
     this.#stores = options.stores;
     this.#routing = options.routing;
     this.#recorder = options.recorder;
-    this.#secrets = new KeySecrets(options.kubeConfig);
     this.#status = new StatusWriter(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
+    });
+    this.#values = new KeyValues(options.kubeConfig, {
+      status: this.#status,
+      gatewayUrl: options.gatewayUrl,
     });
     this.#finalizers = new Finalizers(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#gatewayUrl = options.gatewayUrl;
     this.#resyncMs = options.resyncIntervalMs;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
@@ -193,17 +181,11 @@ export class VirtualKeyReconciler implements Reconciler {
 
     // What status recorded (the only key state trusted), and what the Secret holds.
     let recorded = recordedKeys(key.status);
-    let secret = await this.#secrets.read(namespace, layout.name);
-    if (secret && !isOwnedBy(secret, key)) {
+    const read = await this.#values.read(key, layout, recorded);
+    if (read === 'unavailable')
       throw new Stop('SecretConflict', secretNameUnavailable(layout.name));
-    }
-    let found = secret
-      ? keyValueIn(secret, layout.apiKeyKey, recorded.current?.hash)
-      : ({ kind: 'none' } as const);
-    if (!secret) {
-      const moved = await this.#carriedOver(key, layout, recorded);
-      if (moved) ({ found, secret } = moved);
-    }
+    const { found } = read;
+    let { secret } = read;
 
     // The previous key: deleted once its grace period is over.
     if (recorded.previous && now >= recorded.previous.validUntil) {
@@ -226,7 +208,7 @@ export class VirtualKeyReconciler implements Reconciler {
       if (reason || expired) {
         if (recorded.current) {
           await this.#discard([recorded.current.hash], owner, call, context);
-          key = await this.#recordKeys(key, { previous: recorded.previous });
+          key = await this.#values.record(key, { previous: recorded.previous });
           changes.push(lostKeyDeleted());
         }
         this.#record(key, changes);
@@ -239,7 +221,7 @@ export class VirtualKeyReconciler implements Reconciler {
       const next = supersede(recorded, found, now, rotationGraceMs(key));
       await this.#discard(next.discard, owner, call, context);
       material = freshMaterial(now, next.previous);
-      ({ key, secret } = await this.#mint(key, layout, material, secret));
+      ({ key, secret } = await this.#values.mint(key, layout, material, secret));
       if (found.kind === 'foreign') {
         changes.push({
           type: 'Warning',
@@ -261,14 +243,14 @@ export class VirtualKeyReconciler implements Reconciler {
     if (rotationDue(key, material, canWork, now)) {
       const previous = { hash: material.hash, validUntil: addMs(now, rotationGraceMs(key)) };
       material = freshMaterial(now, previous);
-      ({ key, secret } = await this.#mint(key, layout, material, secret));
+      ({ key, secret } = await this.#values.mint(key, layout, material, secret));
       changes.push({
         reason: 'Rotated',
         action: 'RotateKey',
         note: `rotated the key in Secret ${layout.name}; the previous key works until ${previous.validUntil.toISOString()}`,
       });
     }
-    secret = await this.#writeSecret(key, layout, material, secret);
+    secret = await this.#values.write(key, layout, material, secret);
 
     // LiteLLM, previous key then current.
     const desired: DesiredKey = {
@@ -286,8 +268,8 @@ export class VirtualKeyReconciler implements Reconciler {
       const previous = material.previous;
       const row = await this.#keys.observe(previous.hash, call);
       if (row && row.status !== 'deleted' && !isOwnKey(row, owner)) {
-        // Status names it, LiteLLM says it is someone else's: never touch it, stop naming it.
-        await this.#removeRoute(previous.hash, context);
+        // Status names it, LiteLLM says it is someone else's: never touch it (nor its gateway
+        // record, which is its owner's), stop naming it.
         material = { ...material, previous: undefined };
         changes.push(notOurKey('the previous key'));
       } else {
@@ -307,7 +289,7 @@ export class VirtualKeyReconciler implements Reconciler {
       }
     }
     const persist = async (next: KeyMaterial) => {
-      ({ key, secret } = await this.#mint(key, layout, next, secret));
+      ({ key, secret } = await this.#values.mint(key, layout, next, secret));
       material = next;
     };
     const currentSpend = await this.#syncCurrent(
@@ -468,54 +450,6 @@ export class VirtualKeyReconciler implements Reconciler {
     return spend;
   }
 
-  /**
-   * A key whose Secret was renamed (spec.secret.name changed) moves to the new Secret with
-   * its value; the old Secret is deleted after the new one is written.
-   */
-  async #carriedOver(
-    key: VirtualKey,
-    layout: SecretLayout,
-    recorded: RecordedKeys,
-  ): Promise<{ found: SecretValue; secret: V1Secret } | undefined> {
-    const former = key.status?.secretName;
-    if (!former || former === layout.name || !recorded.current) return undefined;
-    const old = await this.#secrets.read(key.metadata.namespace!, former);
-    if (!old || !isOwnedBy(old, key)) return undefined;
-    const found = keyValueIn(old, layout.apiKeyKey, recorded.current.hash);
-    if (found.kind !== 'recorded') return undefined;
-    // Called only when the Secret of the new name does not exist.
-    const material = { ...found, mintedAt: recorded.current.mintedAt };
-    const secret = await this.#writeSecret(key, layout, material, undefined);
-    await this.#secrets.delete(key.metadata.namespace!, former, old.metadata!.uid!);
-    return { found, secret };
-  }
-
-  /**
-   * Records `material` as the key's values in status, then writes it to the Secret: the
-   * Secret never holds a value status does not name (crossplane-runtime's "create pending").
-   */
-  async #mint(
-    key: VirtualKey,
-    layout: SecretLayout,
-    material: KeyMaterial,
-    secret: V1Secret | undefined,
-  ): Promise<{ key: VirtualKey; secret: V1Secret }> {
-    const recorded = await this.#recordKeys(key, {
-      current: { hash: material.hash, mintedAt: material.mintedAt },
-      previous: material.previous,
-    });
-    return { key: recorded, secret: await this.#writeSecret(recorded, layout, material, secret) };
-  }
-
-  /** Writes `recorded` into status; returns the VirtualKey as written. */
-  async #recordKeys(key: VirtualKey, recorded: RecordedKeys): Promise<VirtualKey> {
-    const written = await this.#status.update(VIRTUAL_KEY_RESOURCE, key, (current) =>
-      recordKeys(current, recorded),
-    );
-    if (written.outcome === 'gone') throw new Error('the VirtualKey was deleted meanwhile');
-    return written.object;
-  }
-
   /** Deletes these keys of ours in LiteLLM, and their gateway records. */
   async #discard(
     hashes: readonly string[],
@@ -526,34 +460,15 @@ export class VirtualKeyReconciler implements Reconciler {
     for (const hash of hashes) {
       const outcome = await this.#keys.delete(hash, owner, call);
       if (outcome === 'not-ours') {
+        // Its gateway record, too, is its owner's.
         context.log.warn(
           { keyId: hash },
           'not deleting a LiteLLM key that is not this VirtualKey’s',
         );
+        continue;
       }
       await this.#routing.removeKey(hash);
     }
-  }
-
-  /**
-   * Writes the Secret for `material` unless it already says exactly that. `current` is the
-   * Secret as last read or written (undefined: there is none), so no write reads again.
-   */
-  async #writeSecret(
-    key: VirtualKey,
-    layout: SecretLayout,
-    material: Pick<KeyMaterial, 'value'>,
-    current: V1Secret | undefined,
-  ): Promise<V1Secret> {
-    const desired = desiredSecret(key, layout, material, this.#gatewayUrl, current);
-    if (!current) {
-      const { created, secret } = await this.#secrets.create(desired);
-      // Someone else wrote it meanwhile (a stale cache, another replica): start over.
-      if (!created) throw new Error(`Secret ${layout.name} appeared meanwhile; retrying`);
-      return secret;
-    }
-    if (secretUpToDate(current, desired)) return current;
-    return this.#secrets.replace(desired);
   }
 
   // ---- cleanup -------------------------------------------------------------------------
@@ -576,7 +491,10 @@ export class VirtualKeyReconciler implements Reconciler {
     for (const hash of hashes) {
       const outcome = await this.#keys.delete(hash, owner, call);
       if (outcome === 'deleted') deleted++;
-      if (outcome === 'not-ours') this.#record(key, [notOurKey('a key status names')]);
+      if (outcome === 'not-ours') {
+        this.#record(key, [notOurKey('a key status names')]);
+        continue; // its gateway record, too, is its owner's
+      }
       await this.#removeRoute(hash, context);
     }
     if (deleted > 0) {
@@ -670,31 +588,6 @@ export class VirtualKeyReconciler implements Reconciler {
   #resyncDelay(): number {
     return Math.round(jittered(this.#resyncMs, RESYNC_JITTER, this.#random));
   }
-}
-
-/** Ready=False and why, for a key that is registered; undefined when it is Ready. */
-function notReadyReason(
-  key: VirtualKey,
-  access: KeyAccess,
-  expired: boolean,
-  blockedReason: string | undefined,
-): KeyOutcome['notReady'] {
-  if (expired) return { reason: 'Expired', message: 'the key has expired' };
-  if (access.denial) return { reason: access.denial.reason, message: access.denial.message };
-  if (key.spec.suspended)
-    return { reason: 'Suspended', message: 'the key is suspended (spec.suspended)' };
-  if (blockedReason)
-    return { reason: blockedReason, message: `the key is blocked: ${blockedReason}` };
-  if (access.wait) return { reason: access.wait.reason, message: access.wait.message };
-  if (access.missing.length > 0 && key.spec.requireAllModels) {
-    return {
-      reason: 'ModelsNotSubscribed',
-      message: `no Active ModelSubscription for ${access.missing.join(', ')}; the key reaches only ${access.models.join(', ') || 'nothing'}`,
-    };
-  }
-  if (access.models.length === 0)
-    return { reason: 'NoSubscribedModels', message: 'the key reaches no model' };
-  return undefined;
 }
 
 function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
