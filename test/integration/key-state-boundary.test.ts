@@ -300,7 +300,7 @@ describe('VirtualKey state boundary', () => {
   it("replaces a value a tenant wrote into the Secret with a fresh key, never registers the tenant's, and keeps the old key for the grace period", async () => {
     await asTenantA.key(A, 'own-value', { rotation: { every: '24h', gracePeriod: '2h' } });
     const first = await readyKey(A, 'own-value');
-    const chosen = 'sk-thirteenchr'; // 13 characters after sk-: LiteLLM would take it
+    const chosen = 'sk-thirteenchars'; // 13 characters after sk-: LiteLLM takes it as a key
     await asEditorA.core.patchNamespacedSecret(
       { namespace: A, name: 'own-value', body: { data: { OPENAI_API_KEY: b64(chosen) } } },
       mergePatch,
@@ -365,20 +365,14 @@ describe('VirtualKey state boundary', () => {
 
   it("gives the previous key its grace period's end as LiteLLM expiry at rotation", async () => {
     const { first, second } = await rotatedKey('expiring');
-    await expect
-      .poll(
-        async () =>
-          (await admin.getKey(second.key.metadata.namespace!, 'app'))?.status?.previousKey?.keyId,
-        poll,
-      )
-      .toBe(first.hash);
-    const key = (await admin.getKey(second.key.metadata.namespace!, 'app'))!;
-    const validUntil = Date.parse(key.status!.previousKey!.validUntil);
     // LiteLLM ends it then, even if the operator never comes back.
     await expect
       .poll(() => litellm.store.keys.get(first.hash)?.expires ?? undefined, poll)
       .toBeDefined();
     const expires = Date.parse(litellm.store.keys.get(first.hash)!.expires!);
+    const key = (await admin.getKey(second.key.metadata.namespace!, 'app'))!;
+    expect(key.status?.previousKey?.keyId).toBe(first.hash);
+    const validUntil = Date.parse(key.status!.previousKey!.validUntil);
     expect(Math.abs(expires - validUntil)).toBeLessThanOrEqual(60_000);
     expect(litellm.store.keys.get(second.hash)?.expires ?? null).toBeNull();
   });
