@@ -341,6 +341,44 @@ describe('VirtualKey state boundary', () => {
     expect(event.note).not.toContain(chosen);
   });
 
+  it('recovers a rotation whose Secret write never landed: the key in use keeps its grace period', async () => {
+    await admin.key(A, 'half-rotated', { rotation: { every: '24h', gracePeriod: '1h' } });
+    const first = await readyKey(A, 'half-rotated');
+    // What a crash between recording a rotation in status and writing the Secret leaves:
+    // status names a new key nobody was given, and the Secret's key as the previous one.
+    const validUntil = new Date(clock.now() + HOUR).toISOString().replace(/\.\d+Z$/, 'Z');
+    await admin.api.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: 'virtualkeys',
+        namespace: A,
+        name: 'half-rotated',
+        body: {
+          status: {
+            keyId: hashKey('sk-never-written-to-the-secret'),
+            previousKey: { keyId: first.hash, validUntil },
+          },
+        },
+      },
+      mergePatch,
+    );
+    await expect
+      .poll(async () => secretKey(await admin.secret(A, 'half-rotated')), poll)
+      .not.toBe(first.value);
+    const second = await readyKey(A, 'half-rotated');
+    // The key Pods hold still works, until the grace period recorded for it.
+    expect(second.key.status?.previousKey).toEqual({ keyId: first.hash, validUntil });
+    await expect
+      .poll(() => litellm.store.keys.get(first.hash)?.key_alias, poll)
+      .toBe(`${A}/half-rotated/previous`);
+    expect(
+      litellmKeysOf(litellm, A, 'half-rotated')
+        .map((k) => k.token)
+        .sort(),
+    ).toEqual([first.hash, second.hash].sort());
+  });
+
   // ---- item 4: nothing outlives a deleted namespace -----------------------------------
 
   /** A key of its own namespace, rotated once: both keys live, the previous in its grace period. */
