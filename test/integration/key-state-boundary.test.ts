@@ -415,6 +415,50 @@ describe('VirtualKey state boundary', () => {
     expect(litellm.store.keys.get(second.hash)?.expires ?? null).toBeNull();
   });
 
+  it("adopts, once, the previous key an earlier version's annotations name when it is this VirtualKey's own, for at most a grace period", async () => {
+    const { namespace, first } = await rotatedKey('upgraded');
+    // How an earlier version left a key in its grace period: status names no previous key,
+    // the Secret's annotations do (with a valid-until a tenant could have pushed out).
+    await admin.api.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: 'virtualkeys',
+        namespace,
+        name: 'app',
+        body: { status: { previousKey: null } },
+      },
+      mergePatch,
+    );
+    await admin.core.patchNamespacedSecret(
+      {
+        namespace,
+        name: 'app',
+        body: {
+          metadata: {
+            annotations: {
+              [LEGACY_PREVIOUS_HASH]: first.hash,
+              [LEGACY_PREVIOUS_UNTIL]: new Date(clock.now() + 5 * HOUR).toISOString(),
+            },
+          },
+        },
+      },
+      mergePatch,
+    );
+    await expect.poll(() => annotationsRemoved(namespace, 'app'), poll).toBe(true);
+    await expect
+      .poll(async () => (await admin.getKey(namespace, 'app'))?.status?.previousKey?.keyId, poll)
+      .toBe(first.hash);
+    const adopted = (await admin.getKey(namespace, 'app'))!.status!.previousKey!;
+    expect(Date.parse(adopted.validUntil)).toBeLessThanOrEqual(clock.now() + HOUR);
+
+    // And it ends when due, instead of living on.
+    clock.offsetMs += HOUR + 1_000;
+    await admin.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '2' } } });
+    await expect.poll(() => litellm.store.keys.get(first.hash), poll).toBeUndefined();
+    expect(litellmKeysOf(litellm, namespace, 'app')).toHaveLength(1);
+  });
+
   it('deletes both keys of a rotation in its grace period when the namespace goes, the Secret first', async () => {
     const { namespace, first, second } = await rotatedKey('doomed');
     // Namespace deletion, as the namespace controller does it (none runs in this test bed):

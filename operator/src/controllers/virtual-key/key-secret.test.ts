@@ -9,6 +9,7 @@ import {
   isOwnedBy,
   keyValueIn,
   LEGACY_ANNOTATIONS,
+  legacyPreviousKey,
   MANAGED_BY_LABEL,
   secretLayout,
   secretUpToDate,
@@ -131,6 +132,21 @@ describe('keyValueIn', () => {
       kind: 'foreign',
       hash: hashKey(VALUE),
     });
+  });
+});
+
+describe('legacyPreviousKey', () => {
+  const [, HASH, UNTIL] = LEGACY_ANNOTATIONS;
+
+  it('reads the claim an earlier version wrote, and nothing incomplete', () => {
+    const until = '2026-11-23T11:00:00.000Z';
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h', [UNTIL]: until }))).toEqual({
+      hash: 'h',
+      validUntil: new Date(until),
+    });
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h' }))).toBeUndefined();
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h', [UNTIL]: 'soon' }))).toBeUndefined();
+    expect(legacyPreviousKey(secret({}))).toBeUndefined();
   });
 });
 

@@ -17,16 +17,30 @@ import { isDeepStrictEqual } from 'node:util';
 import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type VirtualKey } from '../../../../crds/api/index.ts';
 import { hashKey } from '../../litellm/hash.ts';
-import type { KeyMaterial, SecretValue } from './key-material.ts';
+import type { KeyMaterial, PreviousKey, SecretValue } from './key-material.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const VIRTUAL_KEY_LABEL = 'llmtenancy.dev/virtual-key';
+const LEGACY_PREVIOUS_HASH = 'llmtenancy.dev/previous-key-hash';
+const LEGACY_PREVIOUS_VALID_UNTIL = 'llmtenancy.dev/previous-key-valid-until';
 /** Where earlier versions kept rotation state; removed from a Secret on its next write. */
 export const LEGACY_ANNOTATIONS = [
   'llmtenancy.dev/minted-at',
-  'llmtenancy.dev/previous-key-hash',
-  'llmtenancy.dev/previous-key-valid-until',
+  LEGACY_PREVIOUS_HASH,
+  LEGACY_PREVIOUS_VALID_UNTIL,
 ] as const;
+
+/**
+ * The previous key an earlier version named in the Secret's annotations, as a claim only:
+ * anyone who may edit the Secret may have written it, so the caller acts on it only when
+ * LiteLLM says the key is this VirtualKey's own, and for at most one grace period.
+ */
+export function legacyPreviousKey(secret: V1Secret): PreviousKey | undefined {
+  const annotations = secret.metadata?.annotations ?? {};
+  const hash = annotations[LEGACY_PREVIOUS_HASH];
+  const validUntil = Date.parse(annotations[LEGACY_PREVIOUS_VALID_UNTIL] ?? '');
+  return hash && !Number.isNaN(validUntil) ? { hash, validUntil: new Date(validUntil) } : undefined;
+}
 
 export interface SecretLayout {
   name: string;

@@ -5,7 +5,8 @@
 //   record    status is the record of the key values (keyId, lastRotatedAt, previousKey):
 //             tenants may write the Secret, never status, so only a Secret value whose hash
 //             status recorded is the key (key-material.ts); every new value is recorded
-//             BEFORE it is written to the Secret
+//             BEFORE it is written to the Secret (upgrading: a previous key an earlier
+//             version named in the Secret is adopted only when LiteLLM says it is ours)
 //   secret    read live; none yet and access allows → mint a value, record it, write the
 //             Secret (key-secret.ts); a value the operator did not make → replaced, the
 //             recorded key kept for the grace period (supersede); rotation due → a new
@@ -29,7 +30,7 @@
 // every key status records is deleted in LiteLLM and from the routing config before the
 // finalizer goes, from status alone (a namespace's deletion may have removed the Secret
 // first); Kubernetes deletes the Secret through its owner reference.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
@@ -47,9 +48,9 @@ import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts'
 import type { OwnerRef } from '../shared/ownership.ts';
 import { keyAccess, type KeyAccess } from './key-access.ts';
 import { budgetExceeded, type KeySpend } from './key-budget.ts';
-import { freshMaterial, supersede, type KeyMaterial } from './key-material.ts';
+import { freshMaterial, supersede, type KeyMaterial, type PreviousKey } from './key-material.ts';
 import { keyPolicy } from './key-policy.ts';
-import { secretLayout } from './key-secret.ts';
+import { legacyPreviousKey, secretLayout } from './key-secret.ts';
 import {
   keyDeadlines,
   keyExpiresAt,
@@ -186,6 +187,11 @@ export class VirtualKeyReconciler implements Reconciler {
       throw new Stop('SecretConflict', secretNameUnavailable(layout.name));
     const { found } = read;
     let { secret } = read;
+
+    if (found.kind === 'recorded' && !recorded.previous && secret) {
+      const legacy = await this.#legacyPrevious(secret, found.hash, owner, now, key, call);
+      if (legacy) recorded = { ...recorded, previous: legacy };
+    }
 
     // The previous key: deleted once its grace period is over.
     if (recorded.previous && now >= recorded.previous.validUntil) {
@@ -448,6 +454,27 @@ export class VirtualKeyReconciler implements Reconciler {
       });
     }
     return spend;
+  }
+
+  /**
+   * Upgrading from a version that kept rotation state in the Secret: a previous key its
+   * annotations name is adopted when LiteLLM says it is this VirtualKey's own (so it is
+   * deleted when due instead of living on), for at most one grace period from now.
+   */
+  async #legacyPrevious(
+    secret: V1Secret,
+    currentHash: string,
+    owner: OwnerRef,
+    now: Date,
+    key: VirtualKey,
+    call: Call,
+  ): Promise<PreviousKey | undefined> {
+    const claimed = legacyPreviousKey(secret);
+    if (!claimed || claimed.hash === currentHash) return undefined;
+    const row = await this.#keys.observe(claimed.hash, call);
+    if (!row || row.status === 'deleted' || !isOwnKey(row, owner)) return undefined;
+    const latest = addMs(now, rotationGraceMs(key));
+    return { hash: claimed.hash, validUntil: earliest(claimed.validUntil, latest)! };
   }
 
   /** Deletes these keys of ours in LiteLLM, and their gateway records. */
