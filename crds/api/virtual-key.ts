@@ -134,7 +134,9 @@ export const VirtualKeyStatus = z
       .string()
       .max(128)
       .optional()
-      .describe("LiteLLM's id for the key (the SHA-256 of the key, never the key itself)."),
+      .describe(
+        "LiteLLM's id for the key (the SHA-256 of the key, never the key itself), recorded before the key is written to the Secret: the Secret's value is the key only when it hashes to this.",
+      ),
     keyAlias: z.string().max(512).optional().describe('The key_alias in LiteLLM.'),
     models: setOf(modelName('Model name.'), 256, 'Models the key reaches now.').optional(),
     missingModels: setOf(
