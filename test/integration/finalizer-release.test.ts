@@ -3,6 +3,7 @@
 // dropped; `llmtenancy.dev/release-finalizer: "true"` on an object being deleted removes the
 // finalizer without cleanup, records a Warning Event, and the orphan collector then deletes
 // what the object left in LiteLLM. On a live object the annotation does nothing.
+import { TEST_INSTALLATION_ID } from './support/installation.ts';
 import {
   CustomObjectsApi,
   EventsV1Api,
@@ -94,6 +95,7 @@ describe('finalizer release', () => {
       manager,
       litellm: fastLiteLLMClient(litellm),
       mode: 'on',
+      installationId: TEST_INSTALLATION_ID,
       intervalMs: 1_000,
       labelSelector: selector,
     });
@@ -160,6 +162,7 @@ describe('finalizer release', () => {
         namespace,
         name: 'chatbot',
         uid: key.metadata.uid!,
+        installation: TEST_INSTALLATION_ID,
       }),
     });
 

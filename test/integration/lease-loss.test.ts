@@ -3,6 +3,7 @@
 // holder directly. The old leader aborts its in-flight reconcile and its leader-only loops
 // (orphan collection, routing check and prune), refuses every write after the loss, and
 // start() rejects with LeadershipLostError (main.ts then exits 1); the new leader writes.
+import { TEST_INSTALLATION_ID } from './support/installation.ts';
 import { createServer, connect, type Socket } from 'node:net';
 import {
   ApiException,
@@ -129,6 +130,7 @@ describe('lease loss', () => {
       manager,
       litellm: fastLiteLLMClient(litellm),
       mode: 'on',
+      installationId: TEST_INSTALLATION_ID,
       intervalMs: 1_000,
       labelSelector: selector,
     });
