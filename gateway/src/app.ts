@@ -17,7 +17,6 @@ import { clientErrorHandler } from './errors/client-error-handler.ts';
 import {
   OpenAIError,
   bodyTooLarge,
-  encodedBody,
   invalidBody,
   notFound,
   shuttingDown,
@@ -79,7 +78,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   });
 
   // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
-  // one hands the request to fastify unanswered, and the key check sends the 100 Continue.
+  // one hands the request to fastify unanswered, and body/body-gate.ts sends the 100 Continue
+  // once the route and the key passed. A request refused before it is answered without one
+  // (and Node then closes the connection: the body never comes).
   app.server.on('checkContinue', (request, response) => {
     app.server.emit('request', request, response);
   });
@@ -107,8 +108,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     'application/json',
     { parseAs: 'buffer' },
     (request, body: Buffer, done) => {
-      const encoded = encodingRefusal(request);
-      if (encoded) return done(encoded, undefined);
       request.rawBody = body;
       if (body.length === 0) return done(null, undefined);
       try {
@@ -122,8 +121,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // the limit is refused before anything is read, and the bytes of one that declares none
   // (chunked) are counted on the way (proxy/byte-limit.ts).
   app.addContentTypeParser('*', (request, _payload, done) => {
-    const encoded = encodingRefusal(request);
-    if (encoded) return done(encoded, undefined);
     const length = Number(request.headers['content-length'] ?? 0);
     done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
   });
@@ -150,12 +147,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     authenticate: authenticateOnRequest(options.view, options.keyReader),
   });
   return app;
-}
-
-/** A compressed body is refused: the model is read from the body, and LiteLLM decodes none. */
-function encodingRefusal(request: FastifyRequest): OpenAIError | undefined {
-  const encoding = request.headers['content-encoding'];
-  return encoding === undefined || encoding === 'identity' ? undefined : encodedBody(encoding);
 }
 
 /** The request's metrics and its access log line. */

@@ -3,7 +3,7 @@
 // reach models without naming one, rerank and multipart audio with another model, model names
 // in the path, batches whose input file names another model) is refused in OpenAI's shape and never reaches the upstream; what is allowed
 // goes through on the normalised path, its body unchanged, counted in the key's limits.
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { startGatewayBed, type GatewayBed, type TestKey } from './support/gateway-bed.ts';
@@ -48,6 +48,10 @@ function send(
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
   if (options.type !== undefined) headers['content-type'] = options.type;
+  // Node's client frames a GET or DELETE body with no Content-Length at all (it sends none
+  // for those methods): the server would read the body as the next request.
+  if (options.body !== undefined)
+    headers['content-length'] = String(Buffer.byteLength(options.body));
   const { port, hostname } = new URL(gateway.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: hostname, port, method, path, headers }, (res) => {
@@ -177,6 +181,155 @@ describe('paths', () => {
         expectError(await send(method, path, { key: key.key, ...json(chatBody()) }), 404);
       }
     });
+  });
+
+  it('refuses an unknown route before the key: 404 with an unknown key too, never auth_error', async () => {
+    await nothingForwarded(async () => {
+      for (const auth of [{}, { key: 'sk-nobody-has-this' }, { key: key.key }]) {
+        const error = expectError(await send('POST', '/v1/v1/chat/completions', auth), 404);
+        expect(error.type).toBe('invalid_request_error');
+        expectError(await send('POST', '/v1//chat/completions', auth), 400);
+      }
+    });
+  });
+
+  it('answers Expect: 100-continue on a refused route or body without asking for the body, and closes', async () => {
+    /** Headers only; whichever comes first, 100 Continue or the answer. */
+    const firstSignal = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>(
+        (resolve, reject) => {
+          const { port, hostname } = new URL(gateway.url);
+          const req = httpRequest({
+            host: hostname,
+            port,
+            method: 'POST',
+            path,
+            agent: false,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': '1048576',
+              expect: '100-continue',
+              ...headers,
+            },
+          });
+          req.once('continue', () => {
+            req.destroy();
+            reject(new Error('100 Continue on a refused route'));
+          });
+          req.once('response', (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+            res.once('end', () =>
+              resolve({ status: res.statusCode!, connection: res.headers.connection, body }),
+            );
+          });
+          req.once('error', (err) => (err.message.includes('hang up') ? undefined : reject(err)));
+          req.flushHeaders();
+        },
+      );
+    await nothingForwarded(async () => {
+      for (const [path, status] of [
+        ['/v1/v1/chat/completions', 404],
+        ['/v1/chat%2Fcompletions', 400],
+      ] as const) {
+        for (const headers of [{}, { authorization: `Bearer ${key.key}` }] as Record<
+          string,
+          string
+        >[]) {
+          const answer = await firstSignal(path, headers);
+          expect(answer.status).toBe(status);
+          // The body was never asked for: the connection cannot carry another request.
+          expect(answer.connection).toBe('close');
+          expectError({ status: answer.status, headers: {}, body: answer.body }, status);
+        }
+      }
+      // A compressed body, refused with the key checked: also before the body is asked for.
+      const encoded = await firstSignal('/v1/chat/completions', {
+        authorization: `Bearer ${key.key}`,
+        'content-encoding': 'gzip',
+      });
+      expect(encoded.status).toBe(415);
+      expect(encoded.connection).toBe('close');
+    });
+  });
+
+  it('every early refusal leaves its keep-alive connection in step: the next request is answered', async () => {
+    // Refused before their bodies were read (route guard, key check, content-encoding): the
+    // gateway reads past each unread body, so the same connection serves the next request.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port, hostname } = new URL(gateway.url);
+    const body = Buffer.alloc(32 * 1024, 0x20);
+    const on = (
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      payload: Buffer | string,
+    ) =>
+      new Promise<Answer & { reused: boolean }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: hostname,
+            port,
+            method,
+            path,
+            agent,
+            headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+                reused: req.reusedSocket,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const bearer = { authorization: `Bearer ${key.key}` };
+    try {
+      await nothingForwarded(async () => {
+        const answers = [
+          await on('POST', '/v1/v1/chat/completions', bearer, body),
+          await on('POST', '/v1/./chat/completions', bearer, body),
+          await on('GET', '/v1/mcp/server', bearer, body),
+          await on('POST', '/v1/chat/completions', { 'content-type': 'audio/wav' }, body),
+          await on(
+            'POST',
+            '/v1/chat/completions',
+            { ...bearer, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            body,
+          ),
+          await on(
+            'POST',
+            '/v1/chat/completions',
+            { ...bearer, 'content-type': 'text/plain' },
+            body,
+          ),
+        ];
+        expect(answers.map((a) => a.status)).toEqual([404, 400, 404, 401, 415, 415]);
+        for (const answer of answers) expectError(answer, answer.status);
+        expect(answers.slice(1).every((a) => a.reused)).toBe(true);
+      });
+      const sent = await forwarded(async () => {
+        const ok = await on(
+          'POST',
+          '/v1/chat/completions',
+          { ...bearer, 'content-type': 'application/json' },
+          JSON.stringify(chatBody()),
+        );
+        expect(ok.status).toBe(200);
+        expect(ok.reused).toBe(true);
+      });
+      expect(sent).toHaveLength(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('forwards on the normalised path: escapes decoded once, re-encoded canonically', async () => {

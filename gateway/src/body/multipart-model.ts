@@ -9,12 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
-import {
-  bodyTooLarge,
-  invalidBody,
-  missingModel,
-  OpenAIError,
-} from '../errors/openai-error.ts';
+import { bodyTooLarge, invalidBody, missingModel, OpenAIError } from '../errors/openai-error.ts';
 
 export interface FormModel {
   /** The body as received. */
