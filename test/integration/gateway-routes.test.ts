@@ -513,6 +513,70 @@ describe('routes that name a model', () => {
   });
 });
 
+describe('streamed usage on every chat and completions route', () => {
+  it('asks for the usage of a deployments or engines stream too, strips it again, and counts it', async () => {
+    const sse = (events: unknown[]) =>
+      events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n';
+    upstream.respond = (request) => {
+      const asked = (
+        JSON.parse(request.body.toString('utf8')) as {
+          stream_options?: { include_usage?: boolean };
+        }
+      ).stream_options?.include_usage;
+      const chunk = { choices: [{ index: 0, delta: { content: 'ok' } }] };
+      const usage = {
+        choices: [],
+        usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+      };
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: sse(asked === true ? [chunk, usage] : [chunk]),
+      };
+    };
+    try {
+      for (const path of [
+        '/openai/deployments/fake-model/chat/completions',
+        '/openai/deployments/fake-model/completions',
+        '/engines/fake-model/chat/completions',
+        '/engines/fake-model/completions',
+      ]) {
+        const team = `team-usage-${path.split('/')[1]}-${path.endsWith('/chat/completions') ? 'chat' : 'text'}`;
+        const streamer = await bed.addKey({ team, models: ['fake-model'] });
+        let answer: Answer | undefined;
+        const sent = await forwarded(async () => {
+          answer = await send('POST', path, {
+            key: streamer.key,
+            ...json({ stream: true, messages: [{ role: 'user', content: 'hi' }], prompt: 'hi' }),
+          });
+        });
+        expect(answer!.status, path).toBe(200);
+        expect(JSON.parse(sent[0]!.body.toString('utf8')), path).toMatchObject({
+          stream: true,
+          stream_options: { include_usage: true },
+        });
+        // The caller did not ask: the usage chunk is not theirs to see.
+        expect(answer!.body, path).not.toContain('usage');
+        expect(answer!.body, path).toContain('data: [DONE]');
+        await expect
+          .poll(async () => {
+            const metric = await gateway.metrics.tokens.get();
+            return metric.values
+              .filter((v) => v.labels.team === team)
+              .map((v) => [v.labels.kind, v.value])
+              .sort();
+          })
+          .toEqual([
+            ['completion', 5],
+            ['prompt', 7],
+          ]);
+      }
+    } finally {
+      upstream.respond = () => undefined;
+    }
+  });
+});
+
 describe('routes that reach models without naming one', () => {
   const unnamed: [string, string, { type?: string; body?: string | Buffer }][] = [
     ['POST', '/v1/files', multipart([{ name: 'purpose', value: 'batch' }])],

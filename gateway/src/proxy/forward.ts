@@ -21,9 +21,6 @@ export interface ForwardDeps {
   bodyLimitBytes: number;
 }
 
-/** OpenAI routes whose streams carry usage only when `stream_options.include_usage` asks. */
-const USAGE_IN_STREAM_ROUTES = new Set(['/v1/chat/completions', '/v1/completions']);
-
 /** The body to send: the caller's bytes, or a rewritten JSON body asking for stream usage. */
 function outgoingBody(
   request: FastifyRequest,
@@ -48,7 +45,9 @@ function outgoingBody(
   }
   const body = json as { stream?: unknown; stream_options?: { include_usage?: unknown } } | null;
   if (
-    USAGE_IN_STREAM_ROUTES.has(request.url.split('?', 1)[0]!) &&
+    // Routes whose streams carry usage only when `stream_options.include_usage` asks (the
+    // route table marks them: /v1's, the deployments' and the engines' alike).
+    request.gatewayRoute?.route.usageInStream === true &&
     body !== null &&
     typeof body === 'object' &&
     body.stream === true &&
