@@ -629,6 +629,45 @@ describe('routes that reach models without naming one', () => {
     expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
     expect(sent[0]!.body.equals(upload.body)).toBe(true);
   });
+  it("MCP's session headers cross both ways on the MCP routes of a Team that enabled them, nowhere else", async () => {
+    const mcp = await bed.updateKey(await bed.addKey(), { enabledRoutes: ['mcp'] });
+    const session = {
+      'mcp-session-id': 'sess-1f3a',
+      'mcp-protocol-version': '2025-06-18',
+      'last-event-id': 'evt-41',
+    };
+    upstream.respond = () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'mcp-session-id': 'sess-1f3a' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} }),
+    });
+    try {
+      let onMcp: Answer | undefined;
+      let onChat: Answer | undefined;
+      const sent = await forwarded(async () => {
+        onMcp = await send('POST', '/mcp', {
+          key: mcp.key,
+          headers: { ...session, accept: 'application/json, text/event-stream' },
+          ...json({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+        onChat = await send('POST', '/v1/chat/completions', {
+          key: mcp.key,
+          headers: session,
+          ...json(chatBody()),
+        });
+      });
+      expect(onMcp!.status).toBe(200);
+      expect(onMcp!.headers['mcp-session-id']).toBe('sess-1f3a');
+      expect(sent[0]!.headers).toMatchObject(session);
+      // A model route is no MCP session: neither way.
+      expect(onChat!.status).toBe(200);
+      expect(onChat!.headers).not.toHaveProperty('mcp-session-id');
+      for (const name of Object.keys(session)) expect(sent[1]!.headers).not.toHaveProperty(name);
+    } finally {
+      upstream.respond = () => undefined;
+    }
+  });
+
   it('an enabled group still checks every model its request names, wherever LiteLLM reads one', async () => {
     const enabled = await bed.updateKey(key, {
       enabledRoutes: ['assistants', 'files', 'realtime', 'vectorStores'],
