@@ -14,13 +14,7 @@ import type { Logger } from 'pino';
 import { authenticateOnRequest } from './auth/authenticate-hook.ts';
 import type { KeyReader } from './auth/key-from-request.ts';
 import { clientErrorHandler } from './errors/client-error-handler.ts';
-import {
-  OpenAIError,
-  bodyTooLarge,
-  invalidBody,
-  notFound,
-  shuttingDown,
-} from './errors/openai-error.ts';
+import { OpenAIError, bodyTooLarge, invalidBody, shuttingDown } from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { Upstream } from './proxy/upstream.ts';
@@ -134,12 +128,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     const refusal = error instanceof OpenAIError ? error : fromFastifyError(error, logger);
     metrics.rejections.inc({ reason: refusal.reason });
     return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
-  });
-
-  app.setNotFoundHandler((request, reply) => {
-    const refusal = notFound(request.method, request.url);
-    metrics.rejections.inc({ reason: refusal.reason });
-    return reply.code(404).send(refusal.toBody());
   });
 
   app.register(v1Routes, {

@@ -176,6 +176,9 @@ describe('paths', () => {
         ['PUT', '/v1/files'],
         ['POST', '/anthropic/v1/messages'],
         ['POST', '/vllm/v1/chat/completions'],
+        // Methods fastify routes nowhere (its router knows them not): the guard's 404 all the same.
+        ['PURGE', '/v1/chat/completions'],
+        ['LINK', '/v1/models'],
       ] as const) {
         expectError(await send(method, path), 404);
         expectError(await send(method, path, { key: key.key, ...json(chatBody()) }), 404);
@@ -190,6 +193,10 @@ describe('paths', () => {
         expect(error.type).toBe('invalid_request_error');
         expectError(await send('POST', '/v1//chat/completions', auth), 400);
       }
+      // The refusal names the route, never its query string (which may carry anything).
+      const named = expectError(await send('POST', '/v1/v1/chat/completions?key=sk-secret'), 404);
+      expect(named.message).toContain('POST /v1/v1/chat/completions');
+      expect(named.message).not.toContain('sk-secret');
     });
   });
 
