@@ -450,6 +450,20 @@ describe('routes that name a model', () => {
     expect(sent[0]!.url).toBe('/v1/audio/transcriptions');
     expect(sent[0]!.headers['content-type']).toBe(form.type);
     expect(sent[0]!.body.equals(form.body)).toBe(true);
+    // Sent chunked, the form is read whole and forwarded as the bytes it was, with their length.
+    const third = Math.ceil(form.body.length / 3);
+    const chunked = await forwarded(async () => {
+      const answer = await send('POST', '/v1/audio/transcriptions', {
+        key: key.key,
+        type: form.type,
+        chunked: [0, 1, 2].map((i) => form.body.subarray(i * third, (i + 1) * third)),
+      });
+      expect(answer.status).toBe(200);
+    });
+    expect(chunked).toHaveLength(1);
+    expect(chunked[0]!.body.equals(form.body)).toBe(true);
+    expect(chunked[0]!.headers['content-length']).toBe(String(form.body.length));
+    expect(chunked[0]!.headers).not.toHaveProperty('transfer-encoding');
   });
 
   it('multipart: two model fields, no model, a raw audio body or one over BODY_LIMIT are refused', async () => {
