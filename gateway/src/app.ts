@@ -13,7 +13,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { authenticateOnRequest } from './auth/authenticate-hook.ts';
 import type { KeyReader } from './auth/key-from-request.ts';
-import { clientErrorHandler } from './errors/client-error-handler.ts';
+import { clientErrorHandler, type AnsweredEarly } from './errors/client-error-handler.ts';
 import { OpenAIError, bodyTooLarge, invalidBody, shuttingDown } from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -43,6 +43,7 @@ export interface GatewayAppOptions {
 
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const { metrics, logger } = options;
+  const answeredEarly: AnsweredEarly = new WeakMap();
   const app = Fastify({
     // fastify's own request logging is off (no child logger per request either): one access
     // line per request is written below, without headers or query strings.
@@ -63,8 +64,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
         Math.min(1_000, Math.floor(options.bodyTimeoutMs / 10)),
       ),
     },
-    clientErrorHandler: clientErrorHandler(options.bodyTimeoutMs, (reason) =>
-      metrics.rejections.inc({ reason }),
+    clientErrorHandler: clientErrorHandler(
+      options.bodyTimeoutMs,
+      (reason) => metrics.rejections.inc({ reason }),
+      answeredEarly,
     ),
     // Compiled once; with no proxies configured it trusts nobody, and request.ips is then
     // just the peer.
@@ -90,6 +93,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // onResponse does not).
     reply.raw.once('close', () => {
       metrics.inFlight.dec();
+      // Answered before its body ended (refused unread): Node reads past the rest, and a
+      // timeout on it must not answer it twice (errors/client-error-handler.ts).
+      const raw = request.raw;
+      if (!raw.complete && raw.socket) answeredEarly.set(raw.socket, raw);
       recordRequest(request, reply, metrics, logger);
     });
     done(options.isClosing() ? shuttingDown() : undefined);

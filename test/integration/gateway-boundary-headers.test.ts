@@ -350,6 +350,32 @@ describe('request bodies are limited in time and bytes', () => {
     expect(sentTo(path)[0]!.complete).toBe(false);
   });
 
+  it('an early refusal whose body never ends is its one answer: at BODY_TIMEOUT the connection just closes', async () => {
+    // Refused before its body was read (no key), the request's body keeps trickling in: the
+    // gateway reads past it until BODY_TIMEOUT, then closes, without a second (408) answer
+    // to a request it answered already.
+    const { port } = new URL(slow.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{',
+        );
+      });
+      let text = '';
+      const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.once('close', () => {
+        clearInterval(trickle);
+        resolve(text);
+      });
+      socket.once('error', (err) =>
+        /ECONNRESET|EPIPE/.test(err.message) ? undefined : reject(err),
+      );
+    });
+    expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 401']);
+  });
+
   it('answers 408 in OpenAI shape to headers that do not arrive in time', async () => {
     const { port } = new URL(slow.url);
     const answer = await new Promise<string>((resolve, reject) => {
