@@ -13,15 +13,8 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { authenticateOnRequest } from './auth/authenticate-hook.ts';
 import type { KeyReader } from './auth/key-from-request.ts';
-import { clientErrorHandler } from './errors/client-error-handler.ts';
-import {
-  OpenAIError,
-  bodyTooLarge,
-  encodedBody,
-  invalidBody,
-  notFound,
-  shuttingDown,
-} from './errors/openai-error.ts';
+import { clientErrorHandler, type AnsweredEarly } from './errors/client-error-handler.ts';
+import { OpenAIError, bodyTooLarge, invalidBody, shuttingDown } from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { Upstream } from './proxy/upstream.ts';
@@ -50,6 +43,7 @@ export interface GatewayAppOptions {
 
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const { metrics, logger } = options;
+  const answeredEarly: AnsweredEarly = new WeakMap();
   const app = Fastify({
     // fastify's own request logging is off (no child logger per request either): one access
     // line per request is written below, without headers or query strings.
@@ -70,8 +64,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
         Math.min(1_000, Math.floor(options.bodyTimeoutMs / 10)),
       ),
     },
-    clientErrorHandler: clientErrorHandler(options.bodyTimeoutMs, (reason) =>
-      metrics.rejections.inc({ reason }),
+    clientErrorHandler: clientErrorHandler(
+      options.bodyTimeoutMs,
+      (reason) => metrics.rejections.inc({ reason }),
+      answeredEarly,
     ),
     // Compiled once; with no proxies configured it trusts nobody, and request.ips is then
     // just the peer.
@@ -79,7 +75,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   });
 
   // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
-  // one hands the request to fastify unanswered, and the key check sends the 100 Continue.
+  // one hands the request to fastify unanswered, and body/body-gate.ts sends the 100 Continue
+  // once the route and the key passed. A request refused before it is answered without one
+  // (and Node then closes the connection: the body never comes).
   app.server.on('checkContinue', (request, response) => {
     app.server.emit('request', request, response);
   });
@@ -95,6 +93,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // onResponse does not).
     reply.raw.once('close', () => {
       metrics.inFlight.dec();
+      // Answered before its body ended (refused unread): Node reads past the rest, and a
+      // timeout on it must not answer it twice (errors/client-error-handler.ts).
+      const raw = request.raw;
+      if (!raw.complete && raw.socket) answeredEarly.set(raw.socket, raw);
       recordRequest(request, reply, metrics, logger);
     });
     done(options.isClosing() ? shuttingDown() : undefined);
@@ -107,8 +109,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     'application/json',
     { parseAs: 'buffer' },
     (request, body: Buffer, done) => {
-      const encoded = encodingRefusal(request);
-      if (encoded) return done(encoded, undefined);
       request.rawBody = body;
       if (body.length === 0) return done(null, undefined);
       try {
@@ -122,8 +122,6 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // the limit is refused before anything is read, and the bytes of one that declares none
   // (chunked) are counted on the way (proxy/byte-limit.ts).
   app.addContentTypeParser('*', (request, _payload, done) => {
-    const encoded = encodingRefusal(request);
-    if (encoded) return done(encoded, undefined);
     const length = Number(request.headers['content-length'] ?? 0);
     done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
   });
@@ -139,23 +137,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const refusal = notFound(request.method, request.url);
-    metrics.rejections.inc({ reason: refusal.reason });
-    return reply.code(404).send(refusal.toBody());
-  });
-
   app.register(v1Routes, {
     ...options,
     authenticate: authenticateOnRequest(options.view, options.keyReader),
   });
   return app;
-}
-
-/** A compressed body is refused: the model is read from the body, and LiteLLM decodes none. */
-function encodingRefusal(request: FastifyRequest): OpenAIError | undefined {
-  const encoding = request.headers['content-encoding'];
-  return encoding === undefined || encoding === 'identity' ? undefined : encodedBody(encoding);
 }
 
 /** The request's metrics and its access log line. */

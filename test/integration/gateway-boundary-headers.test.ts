@@ -331,11 +331,14 @@ describe('request bodies are limited in time and bytes', () => {
   });
 
   it('answers 408 to a streamed body that does not arrive in time, ending the upstream request', async () => {
-    const path = '/v1/audio/transcriptions?case=slow-stream';
+    // A raw file upload (the files API, enabled for this key) is the one body that streams on
+    // unread: neither JSON nor a form.
+    const { key } = await bed.updateKey(await bed.addKey(), { enabledRoutes: ['files'] });
+    const path = '/v1/files?case=slow-stream';
     const { response, text } = await rawRequest(
       `${slow.url}${path}`,
       {
-        headers: { authorization: `Bearer ${caller.key}`, 'content-type': 'audio/wav' },
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
         body: Buffer.alloc(1024),
       },
       false,
@@ -345,6 +348,32 @@ describe('request bodies are limited in time and bytes', () => {
     // The upstream saw the start of the body, never its end.
     await expect.poll(() => sentTo(path).length).toBe(1);
     expect(sentTo(path)[0]!.complete).toBe(false);
+  });
+
+  it('an early refusal whose body never ends is its one answer: at BODY_TIMEOUT the connection just closes', async () => {
+    // Refused before its body was read (no key), the request's body keeps trickling in: the
+    // gateway reads past it until BODY_TIMEOUT, then closes, without a second (408) answer
+    // to a request it answered already.
+    const { port } = new URL(slow.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{',
+        );
+      });
+      let text = '';
+      const trickle = setInterval(() => socket.writable && socket.write(' '), 50);
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.once('close', () => {
+        clearInterval(trickle);
+        resolve(text);
+      });
+      socket.once('error', (err) =>
+        /ECONNRESET|EPIPE/.test(err.message) ? undefined : reject(err),
+      );
+    });
+    expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 401']);
   });
 
   it('answers 408 in OpenAI shape to headers that do not arrive in time', async () => {
@@ -370,36 +399,78 @@ describe('request bodies are limited in time and bytes', () => {
     expect(((await response.json()) as { id: string }).id).toBe('chatcmpl-1');
   });
 
-  it('cuts a chunked body at BODY_LIMIT by counting its bytes (413), though it declared no length', async () => {
-    const path = '/v1/audio/transcriptions?case=chunked-over-limit';
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+  /** Sends `total` bytes of `body` chunked (no content-length) in 8 KiB writes; the answer. */
+  function chunkedPost(path: string, key: string, type: string, body: Buffer) {
+    return new Promise<{ response: IncomingMessage; text: string }>((resolve, reject) => {
       const req = httpRequest(`${slow.url}${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${caller.key}`, 'content-type': 'audio/wav' },
+        headers: { authorization: `Bearer ${key}`, 'content-type': type },
       });
-      req.once('response', resolve);
-      req.once('error', (err) => (err.message.includes('EPIPE') ? undefined : reject(err)));
-      // 128 KiB in 8 KiB chunks, twice the limit: chunked, no content-length.
+      req.once('response', (response) => {
+        let text = '';
+        response.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        response.once('end', () => resolve({ response, text }));
+      });
+      // The gateway stops reading at the limit and closes: the rest may not be writable.
+      req.once('error', (err) => (/EPIPE|ECONNRESET/.test(err.message) ? undefined : reject(err)));
       let sent = 0;
       const writeMore = () => {
-        while (sent < 128 * 1024) {
-          sent += 8 * 1024;
-          if (!req.write(Buffer.alloc(8 * 1024, 1))) return void req.once('drain', writeMore);
+        while (sent < body.length) {
+          const chunk = body.subarray(sent, sent + 8 * 1024);
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', writeMore);
         }
         req.end();
       };
       writeMore();
     });
+  }
+
+  it('cuts a chunked body at BODY_LIMIT by counting its bytes (413), though it declared no length', async () => {
+    const { key } = await bed.updateKey(await bed.addKey(), { enabledRoutes: ['files'] });
+    const path = '/v1/files?case=chunked-over-limit';
+    // 128 KiB, twice the limit: chunked, no content-length, streamed on as it comes.
+    const { response, text } = await chunkedPost(
+      path,
+      key,
+      'application/octet-stream',
+      Buffer.alloc(128 * 1024, 1),
+    );
     expect(response.statusCode).toBe(413);
     expect(response.headers.connection).toBe('close');
-    const text = await new Promise<string>((resolve) => {
-      let body = '';
-      response.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      response.once('end', () => resolve(body));
-    });
-    expect(JSON.parse(text).error).toMatchObject({ code: '413', type: 'invalid_request_error' });
+    const error = JSON.parse(text).error;
+    expect(error).toMatchObject({ code: '413', type: 'invalid_request_error' });
+    expect(error.message).toContain(`(${64 * 1024} bytes)`);
     // Whatever reached the upstream was cut off before its end.
     expect(sentTo(path).every((r) => !r.complete && r.body.length <= 64 * 1024)).toBe(true);
+  });
+
+  it('holds a chunked multipart form to the same BODY_LIMIT, answered the same way, forwarding nothing', async () => {
+    // A form is read whole before anything is forwarded (its model field may come last): the
+    // limit it is read to is the one streamed bodies are counted against.
+    const path = '/v1/audio/transcriptions?case=chunked-form-over-limit';
+    const boundary = 'llmtenancy-over-limit';
+    const form = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="model"\r\n\r\nfake-model\r\n` +
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.wav"\r\n` +
+          'content-type: audio/wav\r\n\r\n',
+      ),
+      Buffer.alloc(128 * 1024, 1),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const { response, text } = await chunkedPost(
+      path,
+      caller.key,
+      `multipart/form-data; boundary=${boundary}`,
+      form,
+    );
+    expect(response.statusCode).toBe(413);
+    expect(response.headers.connection).toBe('close');
+    const error = JSON.parse(text).error;
+    expect(error).toMatchObject({ code: '413', type: 'invalid_request_error' });
+    expect(error.message).toContain(`(${64 * 1024} bytes)`);
+    expect(sentTo(path)).toEqual([]);
   });
 
   it('refuses a compressed body with 415, forwarding nothing', async () => {

@@ -3,7 +3,7 @@
 // reach models without naming one, rerank and multipart audio with another model, model names
 // in the path, batches whose input file names another model) is refused in OpenAI's shape and never reaches the upstream; what is allowed
 // goes through on the normalised path, its body unchanged, counted in the key's limits.
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { startGatewayBed, type GatewayBed, type TestKey } from './support/gateway-bed.ts';
@@ -48,6 +48,10 @@ function send(
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
   if (options.type !== undefined) headers['content-type'] = options.type;
+  // Node's client frames a GET or DELETE body with no Content-Length at all (it sends none
+  // for those methods): the server would read the body as the next request.
+  if (options.body !== undefined)
+    headers['content-length'] = String(Buffer.byteLength(options.body));
   const { port, hostname } = new URL(gateway.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: hostname, port, method, path, headers }, (res) => {
@@ -172,11 +176,167 @@ describe('paths', () => {
         ['PUT', '/v1/files'],
         ['POST', '/anthropic/v1/messages'],
         ['POST', '/vllm/v1/chat/completions'],
+        // Methods fastify routes nowhere (its router knows them not): the guard's 404 all the same.
+        ['PURGE', '/v1/chat/completions'],
+        ['LINK', '/v1/models'],
       ] as const) {
         expectError(await send(method, path), 404);
         expectError(await send(method, path, { key: key.key, ...json(chatBody()) }), 404);
       }
     });
+  });
+
+  it('refuses an unknown route before the key: 404 with an unknown key too, never auth_error', async () => {
+    await nothingForwarded(async () => {
+      for (const auth of [{}, { key: 'sk-nobody-has-this' }, { key: key.key }]) {
+        const error = expectError(await send('POST', '/v1/v1/chat/completions', auth), 404);
+        expect(error.type).toBe('invalid_request_error');
+        expectError(await send('POST', '/v1//chat/completions', auth), 400);
+      }
+      // The refusal names the route, never its query string (which may carry anything).
+      const named = expectError(await send('POST', '/v1/v1/chat/completions?key=sk-secret'), 404);
+      expect(named.message).toContain('POST /v1/v1/chat/completions');
+      expect(named.message).not.toContain('sk-secret');
+    });
+  });
+
+  it('answers Expect: 100-continue on a refused route or body without asking for the body, and closes', async () => {
+    /** Headers only; whichever comes first, 100 Continue or the answer. */
+    const firstSignal = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>(
+        (resolve, reject) => {
+          const { port, hostname } = new URL(gateway.url);
+          const req = httpRequest({
+            host: hostname,
+            port,
+            method: 'POST',
+            path,
+            agent: false,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': '1048576',
+              expect: '100-continue',
+              ...headers,
+            },
+          });
+          req.once('continue', () => {
+            req.destroy();
+            reject(new Error('100 Continue on a refused route'));
+          });
+          req.once('response', (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+            res.once('end', () =>
+              resolve({ status: res.statusCode!, connection: res.headers.connection, body }),
+            );
+          });
+          req.once('error', (err) => (err.message.includes('hang up') ? undefined : reject(err)));
+          req.flushHeaders();
+        },
+      );
+    await nothingForwarded(async () => {
+      for (const [path, status] of [
+        ['/v1/v1/chat/completions', 404],
+        ['/v1/chat%2Fcompletions', 400],
+      ] as const) {
+        for (const headers of [{}, { authorization: `Bearer ${key.key}` }] as Record<
+          string,
+          string
+        >[]) {
+          const answer = await firstSignal(path, headers);
+          expect(answer.status).toBe(status);
+          // The body was never asked for: the connection cannot carry another request.
+          expect(answer.connection).toBe('close');
+          expectError({ status: answer.status, headers: {}, body: answer.body }, status);
+        }
+      }
+      // A compressed body, refused with the key checked: also before the body is asked for.
+      const encoded = await firstSignal('/v1/chat/completions', {
+        authorization: `Bearer ${key.key}`,
+        'content-encoding': 'gzip',
+      });
+      expect(encoded.status).toBe(415);
+      expect(encoded.connection).toBe('close');
+    });
+  });
+
+  it('every early refusal leaves its keep-alive connection in step: the next request is answered', async () => {
+    // Refused before their bodies were read (route guard, key check, content-encoding): the
+    // gateway reads past each unread body, so the same connection serves the next request.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { port, hostname } = new URL(gateway.url);
+    const body = Buffer.alloc(32 * 1024, 0x20);
+    const on = (
+      method: string,
+      path: string,
+      headers: Record<string, string>,
+      payload: Buffer | string,
+    ) =>
+      new Promise<Answer & { reused: boolean }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: hostname,
+            port,
+            method,
+            path,
+            agent,
+            headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+                reused: req.reusedSocket,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const bearer = { authorization: `Bearer ${key.key}` };
+    try {
+      await nothingForwarded(async () => {
+        const answers = [
+          await on('POST', '/v1/v1/chat/completions', bearer, body),
+          await on('POST', '/v1/./chat/completions', bearer, body),
+          await on('GET', '/v1/mcp/server', bearer, body),
+          await on('POST', '/v1/chat/completions', { 'content-type': 'audio/wav' }, body),
+          await on(
+            'POST',
+            '/v1/chat/completions',
+            { ...bearer, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+            body,
+          ),
+          await on(
+            'POST',
+            '/v1/chat/completions',
+            { ...bearer, 'content-type': 'text/plain' },
+            body,
+          ),
+        ];
+        expect(answers.map((a) => a.status)).toEqual([404, 400, 404, 401, 415, 415]);
+        for (const answer of answers) expectError(answer, answer.status);
+        expect(answers.slice(1).every((a) => a.reused)).toBe(true);
+      });
+      const sent = await forwarded(async () => {
+        const ok = await on(
+          'POST',
+          '/v1/chat/completions',
+          { ...bearer, 'content-type': 'application/json' },
+          JSON.stringify(chatBody()),
+        );
+        expect(ok.status).toBe(200);
+        expect(ok.reused).toBe(true);
+      });
+      expect(sent).toHaveLength(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('forwards on the normalised path: escapes decoded once, re-encoded canonically', async () => {
@@ -290,6 +450,20 @@ describe('routes that name a model', () => {
     expect(sent[0]!.url).toBe('/v1/audio/transcriptions');
     expect(sent[0]!.headers['content-type']).toBe(form.type);
     expect(sent[0]!.body.equals(form.body)).toBe(true);
+    // Sent chunked, the form is read whole and forwarded as the bytes it was, with their length.
+    const third = Math.ceil(form.body.length / 3);
+    const chunked = await forwarded(async () => {
+      const answer = await send('POST', '/v1/audio/transcriptions', {
+        key: key.key,
+        type: form.type,
+        chunked: [0, 1, 2].map((i) => form.body.subarray(i * third, (i + 1) * third)),
+      });
+      expect(answer.status).toBe(200);
+    });
+    expect(chunked).toHaveLength(1);
+    expect(chunked[0]!.body.equals(form.body)).toBe(true);
+    expect(chunked[0]!.headers['content-length']).toBe(String(form.body.length));
+    expect(chunked[0]!.headers).not.toHaveProperty('transfer-encoding');
   });
 
   it('multipart: two model fields, no model, a raw audio body or one over BODY_LIMIT are refused', async () => {
@@ -360,6 +534,70 @@ describe('routes that name a model', () => {
   });
 });
 
+describe('streamed usage on every chat and completions route', () => {
+  it('asks for the usage of a deployments or engines stream too, strips it again, and counts it', async () => {
+    const sse = (events: unknown[]) =>
+      events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('') + 'data: [DONE]\n\n';
+    upstream.respond = (request) => {
+      const asked = (
+        JSON.parse(request.body.toString('utf8')) as {
+          stream_options?: { include_usage?: boolean };
+        }
+      ).stream_options?.include_usage;
+      const chunk = { choices: [{ index: 0, delta: { content: 'ok' } }] };
+      const usage = {
+        choices: [],
+        usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+      };
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: sse(asked === true ? [chunk, usage] : [chunk]),
+      };
+    };
+    try {
+      for (const path of [
+        '/openai/deployments/fake-model/chat/completions',
+        '/openai/deployments/fake-model/completions',
+        '/engines/fake-model/chat/completions',
+        '/engines/fake-model/completions',
+      ]) {
+        const team = `team-usage-${path.split('/')[1]}-${path.endsWith('/chat/completions') ? 'chat' : 'text'}`;
+        const streamer = await bed.addKey({ team, models: ['fake-model'] });
+        let answer: Answer | undefined;
+        const sent = await forwarded(async () => {
+          answer = await send('POST', path, {
+            key: streamer.key,
+            ...json({ stream: true, messages: [{ role: 'user', content: 'hi' }], prompt: 'hi' }),
+          });
+        });
+        expect(answer!.status, path).toBe(200);
+        expect(JSON.parse(sent[0]!.body.toString('utf8')), path).toMatchObject({
+          stream: true,
+          stream_options: { include_usage: true },
+        });
+        // The caller did not ask: the usage chunk is not theirs to see.
+        expect(answer!.body, path).not.toContain('usage');
+        expect(answer!.body, path).toContain('data: [DONE]');
+        await expect
+          .poll(async () => {
+            const metric = await gateway.metrics.tokens.get();
+            return metric.values
+              .filter((v) => v.labels.team === team)
+              .map((v) => [v.labels.kind, v.value])
+              .sort();
+          })
+          .toEqual([
+            ['completion', 5],
+            ['prompt', 7],
+          ]);
+      }
+    } finally {
+      upstream.respond = () => undefined;
+    }
+  });
+});
+
 describe('routes that reach models without naming one', () => {
   const unnamed: [string, string, { type?: string; body?: string | Buffer }][] = [
     ['POST', '/v1/files', multipart([{ name: 'purpose', value: 'batch' }])],
@@ -412,6 +650,45 @@ describe('routes that reach models without naming one', () => {
     expect(sent.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /v1/files', 'POST /mcp']);
     expect(sent[0]!.body.equals(upload.body)).toBe(true);
   });
+  it("MCP's session headers cross both ways on the MCP routes of a Team that enabled them, nowhere else", async () => {
+    const mcp = await bed.updateKey(await bed.addKey(), { enabledRoutes: ['mcp'] });
+    const session = {
+      'mcp-session-id': 'sess-1f3a',
+      'mcp-protocol-version': '2025-06-18',
+      'last-event-id': 'evt-41',
+    };
+    upstream.respond = () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'mcp-session-id': 'sess-1f3a' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} }),
+    });
+    try {
+      let onMcp: Answer | undefined;
+      let onChat: Answer | undefined;
+      const sent = await forwarded(async () => {
+        onMcp = await send('POST', '/mcp', {
+          key: mcp.key,
+          headers: { ...session, accept: 'application/json, text/event-stream' },
+          ...json({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+        onChat = await send('POST', '/v1/chat/completions', {
+          key: mcp.key,
+          headers: session,
+          ...json(chatBody()),
+        });
+      });
+      expect(onMcp!.status).toBe(200);
+      expect(onMcp!.headers['mcp-session-id']).toBe('sess-1f3a');
+      expect(sent[0]!.headers).toMatchObject(session);
+      // A model route is no MCP session: neither way.
+      expect(onChat!.status).toBe(200);
+      expect(onChat!.headers).not.toHaveProperty('mcp-session-id');
+      for (const name of Object.keys(session)) expect(sent[1]!.headers).not.toHaveProperty(name);
+    } finally {
+      upstream.respond = () => undefined;
+    }
+  });
+
   it('an enabled group still checks every model its request names, wherever LiteLLM reads one', async () => {
     const enabled = await bed.updateKey(key, {
       enabledRoutes: ['assistants', 'files', 'realtime', 'vectorStores'],

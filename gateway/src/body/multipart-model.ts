@@ -9,7 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
-import { invalidBody, missingModel, OpenAIError } from '../errors/openai-error.ts';
+import { bodyTooLarge, invalidBody, missingModel, OpenAIError } from '../errors/openai-error.ts';
 
 export interface FormModel {
   /** The body as received. */
@@ -23,15 +23,10 @@ export interface FormModel {
 /** A model name longer than this is no model name (and is not held for long). */
 const MODEL_FIELD_LIMIT = 1024;
 
+/** The same 413 a streamed body gets at BODY_LIMIT (proxy/byte-limit.ts): one limit, one answer. */
 export const formTooLarge = (limitBytes: number) =>
-  new OpenAIError({
-    status: 413,
-    type: 'invalid_request_error',
-    reason: 'body_too_large',
-    // The rest of the body is not read: the connection cannot carry another request.
-    headers: { connection: 'close' },
-    message: `The request body is larger than the gateway accepts (${limitBytes} bytes).`,
-  });
+  // The rest of the body is not read: the connection cannot carry another request.
+  bodyTooLarge(limitBytes, { connection: 'close' });
 
 const duplicateModel = () =>
   new OpenAIError({

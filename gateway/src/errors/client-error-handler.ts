@@ -3,7 +3,9 @@
 // headers too large (431), bytes that are not HTTP (400) — in OpenAI's shape, like every
 // other refusal. A request that already reached fastify has a response object: the answer
 // goes through it, so the access log and metrics see it; otherwise it is written to the socket.
-import type { ServerResponse } from 'node:http';
+// A request answered before its body ended (refused before the body was read) has had its
+// answer: when the rest of its body does not arrive in time, the connection is just closed.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { OpenAIError, bodyTimeout } from './openai-error.ts';
 
@@ -11,18 +13,25 @@ interface ClientError extends Error {
   code?: string;
 }
 
+/** Per connection, the last request answered before its body had ended. */
+export type AnsweredEarly = WeakMap<Socket, IncomingMessage>;
+
 export function clientErrorHandler(
   bodyTimeoutMs: number,
   onRefusal: (reason: string) => void,
+  answeredEarly: AnsweredEarly = new WeakMap(),
 ): (error: ClientError, socket: Socket) => void {
   return (error, socket) => {
     // A reset connection has nobody left to answer.
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // Node's own name for the response in flight on this socket (it keeps one per socket).
+    const response = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    // Nothing in flight, and the request answered last is still sending its body: a second
+    // answer to it would be one the caller never asked for.
+    if (!response && answeredEarly.get(socket)?.complete === false) return void socket.destroy();
     const refusal = refusalFor(error, bodyTimeoutMs);
     onRefusal(refusal.reason);
     const body = JSON.stringify(refusal.toBody());
-    // Node's own name for the response in flight on this socket (it keeps one per socket).
-    const response = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
     if (response) {
       // Part of an answer is out already: anything written now would corrupt it.
       if (response.headersSent) return void socket.destroy();

@@ -207,14 +207,6 @@ export const upstreamTimeout = () =>
     message: 'The model service did not answer in time.',
   });
 
-export const notFound = (method: string, url: string) =>
-  new OpenAIError({
-    status: 404,
-    type: 'invalid_request_error',
-    reason: 'not_found',
-    message: `Unknown route ${method} ${url.split('?')[0]}. The gateway serves the OpenAI API under /v1.`,
-  });
-
 export const shuttingDown = () =>
   new OpenAIError({
     status: 503,

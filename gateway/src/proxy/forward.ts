@@ -10,8 +10,8 @@ import { upstreamTimeout, upstreamUnavailable } from '../errors/openai-error.ts'
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { ByteLimit } from './byte-limit.ts';
 import { forwardingOf } from './forwarded-headers.ts';
-import { requestHeadersFor } from './request-headers.ts';
-import { publicLocation, responseHeadersFor } from './response-headers.ts';
+import { MCP_REQUEST_HEADERS, requestHeadersFor } from './request-headers.ts';
+import { MCP_RESPONSE_HEADERS, publicLocation, responseHeadersFor } from './response-headers.ts';
 import type { Upstream } from './upstream.ts';
 import { UsageScanner, UsageTap } from './usage-tap.ts';
 
@@ -20,9 +20,6 @@ export interface ForwardDeps {
   metrics: GatewayMetrics;
   bodyLimitBytes: number;
 }
-
-/** OpenAI routes whose streams carry usage only when `stream_options.include_usage` asks. */
-const USAGE_IN_STREAM_ROUTES = new Set(['/v1/chat/completions', '/v1/completions']);
 
 /** The body to send: the caller's bytes, or a rewritten JSON body asking for stream usage. */
 function outgoingBody(
@@ -48,7 +45,9 @@ function outgoingBody(
   }
   const body = json as { stream?: unknown; stream_options?: { include_usage?: unknown } } | null;
   if (
-    USAGE_IN_STREAM_ROUTES.has(request.url.split('?', 1)[0]!) &&
+    // Routes whose streams carry usage only when `stream_options.include_usage` asks (the
+    // route table marks them: /v1's, the deployments' and the engines' alike).
+    request.gatewayRoute?.route.usageInStream === true &&
     body !== null &&
     typeof body === 'object' &&
     body.stream === true &&
@@ -77,7 +76,14 @@ export async function forward(
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
-  const headers = requestHeadersFor(request.headers, state.key!, forwardingOf(request));
+  // MCP's session headers cross on its routes (served only where the Team enabled them).
+  const mcp = request.gatewayRoute?.route.group === 'mcp';
+  const headers = requestHeadersFor(
+    request.headers,
+    state.key!,
+    forwardingOf(request),
+    mcp ? MCP_REQUEST_HEADERS : undefined,
+  );
   state.key = undefined;
   state.forwardedAt = performance.now();
   let response: Dispatcher.ResponseData;
@@ -116,7 +122,11 @@ export async function forward(
   const readable = ok && !encoded && (sse || contentType.includes('json'));
   const rewrite = readable && sse && stripUsage;
   reply.code(response.statusCode);
-  const passed = responseHeadersFor(response.headers, rewrite);
+  const passed = responseHeadersFor(
+    response.headers,
+    rewrite,
+    mcp ? MCP_RESPONSE_HEADERS : undefined,
+  );
   const location = response.headers.location;
   if (typeof location === 'string') {
     const rewritten = publicLocation(location, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestHeadersFor } from './request-headers.ts';
+import { MCP_REQUEST_HEADERS, requestHeadersFor } from './request-headers.ts';
 
 const forwarding = { for: '203.0.113.9, 10.128.0.5', proto: 'https', host: 'llm.example.com' };
 
@@ -88,6 +88,17 @@ describe('requestHeadersFor', () => {
       'x-forwarded-for': '192.0.2.1',
       'x-forwarded-proto': 'http',
     });
+  });
+
+  it("forwards MCP's session headers only when the route's own set names them", () => {
+    const mcp = {
+      'mcp-session-id': 's-1',
+      'mcp-protocol-version': '2025-06-18',
+      'last-event-id': 'e-2',
+    };
+    expect(requestHeadersFor(mcp, 'sk-a', forwarding, MCP_REQUEST_HEADERS)).toMatchObject(mcp);
+    const plain = requestHeadersFor(mcp, 'sk-a', forwarding);
+    for (const name of Object.keys(mcp)) expect(plain).not.toHaveProperty(name);
   });
 
   it('leaves the incoming headers alone', () => {

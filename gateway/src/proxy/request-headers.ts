@@ -21,20 +21,34 @@ export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'x-request-id',
 ]);
 
+/**
+ * MCP's streamable HTTP transport (spec 2025-06-18): the session the server handed out, the
+ * protocol version, and where a resumed SSE stream picks up. Forwarded on the MCP routes
+ * only, which a Team must have enabled.
+ */
+export const MCP_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+]);
+
 for (const name of [...CREDENTIAL_HEADERS, ...HOP_BY_HOP]) {
-  if (FORWARDED_REQUEST_HEADERS.has(name)) throw new Error(`${name} must never be forwarded`);
+  if (FORWARDED_REQUEST_HEADERS.has(name) || MCP_REQUEST_HEADERS.has(name)) {
+    throw new Error(`${name} must never be forwarded`);
+  }
 }
 
-/** The headers sent upstream for a request checked with `key`. */
+/** The headers sent upstream for a request checked with `key`; `also`: its route's own. */
 export function requestHeadersFor(
   headers: IncomingHttpHeaders,
   key: string,
   forwarding: Forwarding,
+  also?: ReadonlySet<string>,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const listed = connectionOptions(headers.connection);
   for (const name in headers) {
-    if (!FORWARDED_REQUEST_HEADERS.has(name) || listed.has(name)) continue;
+    if (!(FORWARDED_REQUEST_HEADERS.has(name) || also?.has(name)) || listed.has(name)) continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }

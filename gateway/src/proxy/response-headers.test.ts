@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { publicLocation, responseHeadersFor, type LocationContext } from './response-headers.ts';
+import {
+  MCP_RESPONSE_HEADERS,
+  publicLocation,
+  responseHeadersFor,
+  type LocationContext,
+} from './response-headers.ts';
 
 describe('responseHeadersFor', () => {
   const litellm = {
@@ -30,6 +35,12 @@ describe('responseHeadersFor', () => {
       'x-litellm-response-cost': '0.00012',
       'retry-after': '3',
     });
+  });
+
+  it("passes MCP's session id back only when the route's own set names it", () => {
+    const answer = { 'content-type': 'application/json', 'mcp-session-id': 's-1' };
+    expect(responseHeadersFor(answer, false, MCP_RESPONSE_HEADERS)).toEqual(answer);
+    expect(responseHeadersFor(answer, false)).toEqual({ 'content-type': 'application/json' });
   });
 
   it('drops content-length when the body is rewritten', () => {

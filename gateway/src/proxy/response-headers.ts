@@ -21,19 +21,28 @@ const PASSED: ReadonlySet<string> = new Set([
 /** Every response header that may cross: PASSED, and a Location rewritten by publicLocation. */
 export const PASSED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...PASSED, 'location']);
 
+/** MCP's session id, handed out on initialize: passed back on the MCP routes only. */
+export const MCP_RESPONSE_HEADERS: ReadonlySet<string> = new Set(['mcp-session-id']);
+
 for (const name of HOP_BY_HOP) {
-  if (PASSED_RESPONSE_HEADERS.has(name)) throw new Error(`${name} must never be passed back`);
+  if (PASSED_RESPONSE_HEADERS.has(name) || MCP_RESPONSE_HEADERS.has(name)) {
+    throw new Error(`${name} must never be passed back`);
+  }
 }
 
-/** The answer headers as passed back, Location aside; `rewritten`: the body is not LiteLLM's. */
+/**
+ * The answer headers as passed back, Location aside; `rewritten`: the body is not LiteLLM's;
+ * `also`: its route's own.
+ */
 export function responseHeadersFor(
   headers: Record<string, string | string[] | undefined>,
   rewritten: boolean,
+  also?: ReadonlySet<string>,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const listed = connectionOptions(headers.connection);
   for (const name in headers) {
-    if (!PASSED.has(name) || listed.has(name)) continue;
+    if (!(PASSED.has(name) || also?.has(name)) || listed.has(name)) continue;
     if (rewritten && name === 'content-length') continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;

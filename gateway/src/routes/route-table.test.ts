@@ -34,6 +34,20 @@ describe('RouteTable', () => {
     expect(table.match('POST', '/engines/m')).toBeUndefined();
   });
 
+  it('marks every chat and completions route, and only those, as asking for stream usage', () => {
+    const marked = ROUTES.filter((r) => r.usageInStream).map((r) => r.path);
+    expect(marked.sort()).toEqual(
+      [
+        '/engines/{model+}/chat/completions',
+        '/engines/{model+}/completions',
+        '/openai/deployments/{model+}/chat/completions',
+        '/openai/deployments/{model+}/completions',
+        '/v1/chat/completions',
+        '/v1/completions',
+      ].sort(),
+    );
+  });
+
   it('knows nothing it does not list: other paths, other methods, prefixes and extensions', () => {
     for (const [method, path] of [
       ['POST', '/v1/v1/chat/completions'],

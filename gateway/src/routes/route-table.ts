@@ -43,6 +43,11 @@ export interface RouteSpec {
   model: ModelSource;
   /** For model: 'path': the body's format. */
   body?: BodyKind;
+  /**
+   * OpenAI's chat and completions streams: they carry usage only when the request's
+   * `stream_options.include_usage` asks, so the gateway asks (proxy/forward.ts) to count it.
+   */
+  usageInStream?: true;
 }
 
 const inference = (path: string, model: 'json' | 'form' = 'json'): RouteSpec => ({
@@ -50,6 +55,7 @@ const inference = (path: string, model: 'json' | 'form' = 'json'): RouteSpec => 
   path,
   group: 'inference',
   model,
+  ...usageInStream(path),
 });
 const inPath = (path: string, body: BodyKind = 'json'): RouteSpec => ({
   method: 'POST',
@@ -57,7 +63,14 @@ const inPath = (path: string, body: BodyKind = 'json'): RouteSpec => ({
   group: 'inference',
   model: 'path',
   body,
+  ...usageInStream(path),
 });
+/** Every chat/completions and completions route, wherever its model is named. */
+function usageInStream(path: string): { usageInStream?: true } {
+  return path.endsWith('/chat/completions') || path.endsWith('/completions')
+    ? { usageInStream: true }
+    : {};
+}
 const grouped = (
   group: RouteGroup,
   method: RouteSpec['method'],

@@ -19,6 +19,7 @@ import {
   OpenAIError,
 } from '../errors/openai-error.ts';
 import { batchRequestOf, checkBatchInput } from '../body/batch-input-models.ts';
+import { bodyGate } from '../body/body-gate.ts';
 import { isFormContentType, readFormModel } from '../body/multipart-model.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
@@ -53,6 +54,8 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
   const { view, limiter, metrics } = options;
 
   app.addHook('onRequest', options.authenticate);
+  // Then what else needs no body (its encoding), and only then is the body asked for.
+  app.addHook('onRequest', bodyGate);
 
   const listModels = (policy: KeyPolicy) => ({
     object: 'list',
