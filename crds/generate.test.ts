@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kinds } from './api/index.ts';
-import { renderCRDs } from './generate.ts';
+import { VIRTUAL_KEY_USER_POLICY } from './admission/virtual-key-user.ts';
+import { renderAdmission, renderCRDs } from './generate.ts';
 
 describe('generated CRDs', () => {
   const rendered = renderCRDs();
@@ -36,5 +37,36 @@ describe('generated CRDs', () => {
     for (const [field, schema] of Object.entries<{ description?: string }>(spec.properties)) {
       expect(schema.description, `spec.${field} has no description`).toBeTruthy();
     }
+  });
+});
+
+describe('generated admission policy', () => {
+  const rendered = renderAdmission();
+
+  it('is committed and up to date (run `npm run crds` after changing crds/admission)', async () => {
+    expect(rendered.size).toBe(1);
+    for (const [name, text] of rendered) {
+      const committed = await readFile(new URL(name, import.meta.url), 'utf8').catch(
+        () => '<missing>',
+      );
+      expect(committed, `crds/${name} is stale: run npm run crds`).toBe(text);
+    }
+  });
+
+  it('binds the policy with Deny, on CREATE of personal keys only, with adminGroups first', () => {
+    const [policy, binding] = [...rendered.values()][0]!.split('\n---\n').map((d) => parse(d));
+    expect(policy.kind).toBe('ValidatingAdmissionPolicy');
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([
+      expect.objectContaining({ resources: ['virtualkeys'], operations: ['CREATE'] }),
+    ]);
+    expect(policy.spec.matchConditions).toEqual([
+      { name: 'personal-key', expression: 'has(object.spec.user)' },
+    ]);
+    // README and the file header tell admins to patch /spec/variables/0/expression.
+    expect(policy.spec.variables[0].name).toBe('adminGroups');
+    expect(binding).toMatchObject({
+      kind: 'ValidatingAdmissionPolicyBinding',
+      spec: { policyName: VIRTUAL_KEY_USER_POLICY, validationActions: ['Deny'] },
+    });
   });
 });

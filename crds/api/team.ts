@@ -35,6 +35,37 @@ const groupName = z
   .regex(/^[^\s]+$/)
   .describe('Group name.');
 
+/**
+ * API areas that reach models without naming one in the request, so the gateway cannot check
+ * the model where the request is made: refused unless the Team enables them (the gateway then
+ * counts them in the key's and the team's limits).
+ */
+export const GatewayRouteGroup = z
+  .enum([
+    'files',
+    'batches',
+    'fineTuning',
+    'vectorStores',
+    'assistants',
+    'realtime',
+    'mcp',
+    'storedResponses',
+  ])
+  .describe(
+    'files: /v1/files. batches: /v1/batches (every line of the input file must name a model the key reaches). fineTuning: /v1/fine_tuning/jobs. vectorStores: /v1/vector_stores. assistants: /v1/assistants and /v1/threads. realtime: /v1/realtime/{client_secrets,calls,transcription_sessions}. mcp: /mcp. storedResponses: reading, cancelling and deleting /v1/responses/{id}.',
+  );
+export type GatewayRouteGroup = z.infer<typeof GatewayRouteGroup>;
+
+export const TeamGateway = z
+  .object({
+    enabledRoutes: setOf(
+      GatewayRouteGroup,
+      16,
+      "API areas the gateway serves to this team's keys beyond model calls. They reach models without naming one, so they are off unless listed here; once on they count in the key's and the team's limits (rpm, parallel requests).",
+    ).optional(),
+  })
+  .describe("How the gateway serves this team's keys.");
+
 export const TeamSpec = z
   .object({
     displayName: z.string().max(256).optional().describe('Human-readable name.'),
@@ -72,6 +103,7 @@ export const TeamSpec = z
       },
     ).optional(),
     limits: limitsSchema('Limits for the whole team.').optional(),
+    gateway: TeamGateway.optional(),
     deletionPolicy: DeletionPolicy,
   })
   .describe('Desired state of the Team.');

@@ -134,7 +134,9 @@ export const VirtualKeyStatus = z
       .string()
       .max(128)
       .optional()
-      .describe("LiteLLM's id for the key (the SHA-256 of the key, never the key itself)."),
+      .describe(
+        "LiteLLM's id for the key (the SHA-256 of the key, never the key itself), recorded before the key is written to the Secret: the Secret's value is the key only when it hashes to this.",
+      ),
     keyAlias: z.string().max(512).optional().describe('The key_alias in LiteLLM.'),
     models: setOf(modelName('Model name.'), 256, 'Models the key reaches now.').optional(),
     missingModels: setOf(
@@ -152,6 +154,17 @@ export const VirtualKeyStatus = z
       .datetime({ offset: true })
       .optional()
       .describe('When the next rotation is due.'),
+    previousKey: z
+      .object({
+        keyId: z.string().max(128).describe("LiteLLM's id for the previous key (its SHA-256)."),
+        validUntil: z.iso
+          .datetime({ offset: true })
+          .describe('When the previous key stops working (also its expiry in LiteLLM).'),
+      })
+      .optional()
+      .describe(
+        'The key a rotation (or a replaced Secret value) superseded, working until validUntil. The operator records rotation state here, where tenants cannot write, not in the Secret.',
+      ),
     spend: money('Spend so far in the budget period, in').optional(),
   })
   .describe('Observed state of the VirtualKey.');

@@ -58,6 +58,12 @@ export const KeyPolicy = z.object({
     /** Per model: the limits of the team's subscription to it (only models that have some). */
     subscriptions: z.record(z.string(), SubscriptionLimits),
   }),
+  /**
+   * The API areas beyond model calls the key's Team enabled (Team.spec.gateway.enabledRoutes):
+   * files, mcp, … Absent or empty: none. Plain strings, so a gateway that does not know a newer
+   * area name still reads the record (and serves no route of that area).
+   */
+  enabledRoutes: z.array(z.string()).optional(),
   /** RFC 3339. After it the key is refused (an expired key, or an old key after rotation grace). */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   /** Blocked: suspended by its owner, or its user left the team. */

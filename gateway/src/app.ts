@@ -1,8 +1,9 @@
 // The gateway as a fastify application (the shape of fastify/demo's app.ts): request state
 // and timing first, then body parsing, one error handler producing OpenAI-shaped errors, the
-// access log and metrics, then the /v1 routes. Its dependencies (Redis-backed routing view,
-// rate limiter, upstream pool) are built by server.ts and passed in, so tests can build it
-// around their own.
+// access log and metrics, then the /v1 routes, whose key is checked in onRequest before any
+// body is read. Its dependencies (Redis-backed routing view, rate limiter, upstream pool) are
+// built by server.ts and passed in, so tests can build it around their own.
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -10,18 +11,16 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import {
-  OpenAIError,
-  bodyTooLarge,
-  invalidBody,
-  notFound,
-  shuttingDown,
-} from './errors/openai-error.ts';
+import { authenticateOnRequest } from './auth/authenticate-hook.ts';
+import type { KeyReader } from './auth/key-from-request.ts';
+import { clientErrorHandler, type AnsweredEarly } from './errors/client-error-handler.ts';
+import { OpenAIError, bodyTooLarge, invalidBody, shuttingDown } from './errors/openai-error.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { Upstream } from './proxy/upstream.ts';
 import { overheadMs } from './request-state.ts';
 import type { RoutingView } from './routing/routing-view.ts';
+import { addRouteGuard, answerFrameworkError } from './routes/route-guard.ts';
 import { v1Routes } from './routes/v1-routes.ts';
 
 export const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
@@ -35,12 +34,18 @@ export interface GatewayAppOptions {
   bodyLimitBytes: number;
   /** TPM_RESERVE_DEFAULT_OUTPUT_TOKENS (token-estimate.ts). */
   tpmReserveDefaultOutputTokens?: number | undefined;
+  /** Longest a request (headers and body) may take to arrive; then 408. */
+  bodyTimeoutMs: number;
+  /** Peers whose X-Forwarded-* are believed (proxy-addr's syntax). */
+  trustedProxies: readonly string[];
+  keyReader: KeyReader;
   /** True once the gateway is stopping: new requests get 503. */
   isClosing: () => boolean;
 }
 
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const { metrics, logger } = options;
+  const answeredEarly: AnsweredEarly = new WeakMap();
   const app = Fastify({
     // fastify's own request logging is off (no child logger per request either): one access
     // line per request is written below, without headers or query strings.
@@ -49,7 +54,34 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return503OnClosing: false,
     // Streams may run for minutes; the gateway's own SHUTDOWN_GRACE ends them.
     forceCloseConnections: 'idle',
-    requestTimeout: 0,
+    frameworkErrors: answerFrameworkError,
+    // Node's own timer on receiving a request (headers and body), answered by
+    // clientErrorHandler: no per-request cost, and the answer's time is not limited by it.
+    requestTimeout: options.bodyTimeoutMs,
+    http: {
+      requestTimeout: options.bodyTimeoutMs,
+      headersTimeout: Math.min(60_000, options.bodyTimeoutMs),
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1_000, Math.floor(options.bodyTimeoutMs / 10)),
+      ),
+    },
+    clientErrorHandler: clientErrorHandler(
+      options.bodyTimeoutMs,
+      (reason) => metrics.rejections.inc({ reason }),
+      answeredEarly,
+    ),
+    // Compiled once; with no proxies configured it trusts nobody, and request.ips is then
+    // just the peer.
+    trustProxy: proxyAddr.compile([...options.trustedProxies]),
+  });
+
+  // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
+  // one hands the request to fastify unanswered, and body/body-gate.ts sends the 100 Continue
+  // once the route and the key passed. A request refused before it is answered without one
+  // (and Node then closes the connection: the body never comes).
+  app.server.on('checkContinue', (request, response) => {
+    app.server.emit('request', request, response);
   });
 
   app.decorateRequest('rawBody', undefined);
@@ -63,10 +95,16 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     // onResponse does not).
     reply.raw.once('close', () => {
       metrics.inFlight.dec();
+      // Answered before its body ended (refused unread): Node reads past the rest, and a
+      // timeout on it must not answer it twice (errors/client-error-handler.ts).
+      const raw = request.raw;
+      if (!raw.complete && raw.socket) answeredEarly.set(raw.socket, raw);
       recordRequest(request, reply, metrics, logger);
     });
     done(options.isClosing() ? shuttingDown() : undefined);
   });
+  // The route allowlist: unknown routes and refused paths are answered before anything else.
+  addRouteGuard(app);
 
   // JSON bodies: parsed to read the model, and kept as bytes to forward unchanged.
   app.addContentTypeParser(
@@ -82,8 +120,9 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       }
     },
   );
-  // Anything else (multipart uploads, audio) streams through untouched; a declared length over
-  // the limit is refused before anything is read.
+  // Anything else (multipart uploads, audio) streams through untouched: a declared length over
+  // the limit is refused before anything is read, and the bytes of one that declares none
+  // (chunked) are counted on the way (proxy/byte-limit.ts).
   app.addContentTypeParser('*', (request, _payload, done) => {
     const length = Number(request.headers['content-length'] ?? 0);
     done(length > options.bodyLimitBytes ? bodyTooLarge(options.bodyLimitBytes) : null, undefined);
@@ -100,13 +139,10 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const refusal = notFound(request.method, request.url);
-    metrics.rejections.inc({ reason: refusal.reason });
-    return reply.code(404).send(refusal.toBody());
+  app.register(v1Routes, {
+    ...options,
+    authenticate: authenticateOnRequest(options.view, options.keyReader),
   });
-
-  app.register(v1Routes, options);
   return app;
 }
 

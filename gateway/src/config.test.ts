@@ -33,6 +33,9 @@ describe('parseGatewayConfig', () => {
       host: '0.0.0.0',
       managementPort: 8081,
       bodyLimitBytes: 10 * 1024 * 1024,
+      bodyTimeoutMs: 60_000,
+      trustedProxies: [],
+      litellmKeyHeader: undefined,
       upstreamConnectTimeoutMs: 5_000,
       upstreamHeadersTimeoutMs: 600_000,
       upstreamIdleTimeoutMs: 300_000,
@@ -54,6 +57,9 @@ describe('parseGatewayConfig', () => {
         HOST: ' 127.0.0.1 ',
         MANAGEMENT_PORT: '9001',
         BODY_LIMIT: '512k',
+        BODY_TIMEOUT: '2m',
+        TRUSTED_PROXIES: ' 10.128.0.0/14, 192.0.2.7,fd00::/8 , loopback',
+        LITELLM_KEY_HEADER: ' X-LiteLLM-Key ',
         UPSTREAM_CONNECT_TIMEOUT: '250ms',
         UPSTREAM_HEADERS_TIMEOUT: '1h30m',
         UPSTREAM_IDLE_TIMEOUT: '45s',
@@ -71,6 +77,9 @@ describe('parseGatewayConfig', () => {
       host: '127.0.0.1',
       managementPort: 9001,
       bodyLimitBytes: 512_000,
+      bodyTimeoutMs: 120_000,
+      trustedProxies: ['10.128.0.0/14', '192.0.2.7', 'fd00::/8', 'loopback'],
+      litellmKeyHeader: 'x-litellm-key',
       upstreamConnectTimeoutMs: 250,
       upstreamHeadersTimeoutMs: 5_400_000,
       upstreamIdleTimeoutMs: 45_000,
@@ -90,6 +99,9 @@ describe('parseGatewayConfig', () => {
       HOST: '',
       MANAGEMENT_PORT: '',
       BODY_LIMIT: '',
+      BODY_TIMEOUT: '',
+      TRUSTED_PROXIES: ' ',
+      LITELLM_KEY_HEADER: '',
       UPSTREAM_CONNECT_TIMEOUT: '',
       LIMITS_WHEN_REDIS_DOWN: '',
       TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: '',
@@ -254,6 +266,24 @@ describe('parseSize', () => {
 });
 
 describe('describeGatewayConfig', () => {
+  it('refuses proxies that are not addresses or CIDRs, and a key header the gateway forwards', () => {
+    const problems = problemsOf({
+      ...minimal,
+      TRUSTED_PROXIES: '10.0.0.0/8, router.example.com, 10.0.0.0/33, ::1/129, 10.0.0.1/x',
+      LITELLM_KEY_HEADER: 'User-Agent',
+      BODY_TIMEOUT: '500ms',
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems.find((p) => p.startsWith('TRUSTED_PROXIES'))).toBe(
+      'TRUSTED_PROXIES: "router.example.com", "10.0.0.0/33", "::1/129", "10.0.0.1/x": not an address or CIDR (like 10.128.0.0/14) nor loopback, linklocal, uniquelocal',
+    );
+    expect(problems).toContain('LITELLM_KEY_HEADER: must not be a header the gateway forwards');
+    expect(problems).toContain('BODY_TIMEOUT: must be at least 1s');
+    expect(problemsOf({ ...minimal, LITELLM_KEY_HEADER: 'x key' })).toEqual([
+      'LITELLM_KEY_HEADER: must be an HTTP header name',
+    ]);
+  });
+
   it('shows durations readably and hides the Redis password', () => {
     const config = parseGatewayConfig({
       ...minimal,
@@ -270,6 +300,8 @@ describe('describeGatewayConfig', () => {
       listen: ':::8080',
       managementPort: 8081,
       bodyLimitBytes: 10 * 1024 * 1024,
+      bodyTimeout: '1m',
+      trustedProxies: [],
       upstreamConnectTimeout: '5s',
       upstreamHeadersTimeout: '10m',
       upstreamIdleTimeout: '5m',

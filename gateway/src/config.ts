@@ -8,6 +8,12 @@
 //   PORT / HOST              the OpenAI API (8080 on 0.0.0.0)
 //   MANAGEMENT_PORT          /healthz, /readyz and /metrics, kept off the public port (8081)
 //   BODY_LIMIT               largest request body, in bytes; k, Ki, M, Mi suffixes (10Mi)
+//   BODY_TIMEOUT             longest a request (headers and body) may take to arrive (60s)
+//   TRUSTED_PROXIES          comma-separated addresses and CIDRs whose X-Forwarded-* are
+//                            believed, like the OpenShift router's range; loopback,
+//                            linklocal, uniquelocal name those ranges (none)
+//   LITELLM_KEY_HEADER       LiteLLM's general_settings.litellm_key_header_name, if set: a
+//                            key is read from it too, and it is never forwarded (unset)
 //   UPSTREAM_CONNECT_TIMEOUT connecting to LiteLLM (5s)
 //   UPSTREAM_HEADERS_TIMEOUT LiteLLM's first byte; models can think long before it (10m)
 //   UPSTREAM_IDLE_TIMEOUT    longest silence inside a response (a stream) (5m)
@@ -18,6 +24,7 @@
 //   NEGATIVE_CACHE_TTL       how long an unknown key is refused without asking Redis (2s)
 //   SHUTDOWN_GRACE           how long a stopping gateway lets running requests finish (30s)
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration } from '../../crds/config/duration.ts';
 import {
@@ -33,6 +40,7 @@ import {
   unsetIfEmpty,
   type LogLevel,
 } from '../../crds/config/env-fields.ts';
+import { FORWARDED_REQUEST_HEADERS } from './proxy/request-headers.ts';
 
 export { ConfigError };
 
@@ -46,6 +54,11 @@ export interface GatewayConfig {
   host: string;
   managementPort: number;
   bodyLimitBytes: number;
+  bodyTimeoutMs: number;
+  /** Addresses and CIDRs (or proxy-addr's loopback, linklocal, uniquelocal). */
+  trustedProxies: string[];
+  /** Lower case; undefined when LiteLLM reads keys only from its standard headers. */
+  litellmKeyHeader: string | undefined;
   upstreamConnectTimeoutMs: number;
   upstreamHeadersTimeoutMs: number;
   upstreamIdleTimeoutMs: number;
@@ -93,6 +106,56 @@ const size = (fallback: string) =>
       }),
   );
 
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** "10.128.0.0/14", "192.0.2.7", "fd00::/8", "loopback": what proxy-addr accepts. */
+function isProxyAddress(value: string): boolean {
+  if (NAMED_RANGES.has(value)) return true;
+  const slash = value.indexOf('/');
+  const address = slash === -1 ? value : value.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const bits = value.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const trustedProxies = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const entries = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      const bad = entries.filter((entry) => !isProxyAddress(entry));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${bad.map((b) => JSON.stringify(b)).join(', ')}: not an address or CIDR (like 10.128.0.0/14) nor loopback, linklocal, uniquelocal`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    }),
+);
+
+const keyHeader = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, 'must be an HTTP header name')
+    .refine((name) => !FORWARDED_REQUEST_HEADERS.has(name), {
+      message: 'must not be a header the gateway forwards',
+    })
+    .optional(),
+);
+
 const millisecond = { ms: 1, what: '1ms' };
 const second = { ms: 1000, what: '1s' };
 
@@ -107,6 +170,9 @@ const Env = z.object({
   HOST: text().default('0.0.0.0'),
   MANAGEMENT_PORT: port(8081),
   BODY_LIMIT: size('10Mi'),
+  BODY_TIMEOUT: duration('60s', second),
+  TRUSTED_PROXIES: trustedProxies,
+  LITELLM_KEY_HEADER: keyHeader,
   UPSTREAM_CONNECT_TIMEOUT: duration('5s', millisecond),
   UPSTREAM_HEADERS_TIMEOUT: duration('10m', second),
   UPSTREAM_IDLE_TIMEOUT: duration('5m', second),
@@ -148,6 +214,9 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     host: e.HOST,
     managementPort: e.MANAGEMENT_PORT,
     bodyLimitBytes: e.BODY_LIMIT,
+    bodyTimeoutMs: e.BODY_TIMEOUT,
+    trustedProxies: e.TRUSTED_PROXIES,
+    litellmKeyHeader: e.LITELLM_KEY_HEADER,
     upstreamConnectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT,
     upstreamHeadersTimeoutMs: e.UPSTREAM_HEADERS_TIMEOUT,
     upstreamIdleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT,
@@ -168,6 +237,9 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     listen: `${config.host}:${config.port}`,
     managementPort: config.managementPort,
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyTimeout: formatDuration(config.bodyTimeoutMs),
+    trustedProxies: config.trustedProxies,
+    ...(config.litellmKeyHeader ? { litellmKeyHeader: config.litellmKeyHeader } : {}),
     upstreamConnectTimeout: formatDuration(config.upstreamConnectTimeoutMs),
     upstreamHeadersTimeout: formatDuration(config.upstreamHeadersTimeoutMs),
     upstreamIdleTimeout: formatDuration(config.upstreamIdleTimeoutMs),

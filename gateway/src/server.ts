@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildGatewayApp } from './app.ts';
+import { KeyReader } from './auth/key-from-request.ts';
 import type { GatewayConfig } from './config.ts';
 import { FallbackRateLimiter } from './limits/fallback-rate-limiter.ts';
 import { LocalRateLimiter } from './limits/local-rate-limiter.ts';
@@ -87,6 +88,9 @@ export async function startGateway(
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     tpmReserveDefaultOutputTokens: config.tpmReserveDefaultOutputTokens,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    trustedProxies: config.trustedProxies,
+    keyReader: new KeyReader(config.litellmKeyHeader),
     isClosing: () => closing,
   });
   const redisUp = () => redis.commands.status === 'ready';

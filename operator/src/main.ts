@@ -2,7 +2,9 @@
 // configuration from the environment (config.ts), connects to Kubernetes (KUBECONFIG or the
 // pod's service account) and LiteLLM, registers the controllers on a Manager and runs until
 // SIGTERM/SIGINT (exit 0) or a fatal error: bad configuration, a CRD that is not installed,
-// leadership lost (exit 1, and Kubernetes restarts the pod clean).
+// leadership lost (exit 1, and Kubernetes restarts the pod clean). On a lost lease the
+// manager has already refused further writes and aborted every reconcile; the exit does not
+// wait for them, as controller-runtime's does not.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -92,7 +94,9 @@ async function main(): Promise<number> {
       retryPeriodMs: election.retryPeriodMs,
     },
   });
-  const recorder = new EventRecorder(kubeConfig, {
+  // Controllers write through the manager's KubeConfig: it refuses writes once the lease is lost.
+  const writer = manager.kubeConfig;
+  const recorder = new EventRecorder(writer, {
     reportingController: 'llmtenancy.dev/operator',
     reportingInstance: process.env.POD_NAME || hostname(),
     logger,
@@ -111,7 +115,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const shared = {
-    kubeConfig,
+    kubeConfig: writer,
     informers: manager.informers,
     litellm,
     logger,

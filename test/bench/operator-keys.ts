@@ -648,7 +648,11 @@ async function main(): Promise<number> {
       ...VIRTUAL_KEY_TARGET,
       labelSelector: selector,
     });
-    const secretInformer = startWatch<V1Secret & KubeObject>(kc, KEY_SECRET_TARGET);
+    // The bench reads the key values: whole Secrets, unlike the operator's metadata-only cache.
+    const secretInformer = startWatch<V1Secret & KubeObject>(kc, {
+      ...KEY_SECRET_TARGET,
+      metadataOnly: false,
+    });
     const configMapInformer = startWatch<V1ConfigMap & KubeObject>(kc, {
       apiVersion: 'v1',
       kind: 'ConfigMap',

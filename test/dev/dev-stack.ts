@@ -1,8 +1,9 @@
 // `npm run dev`: the whole stack on one machine, for a newcomer's first hour and for
 // hands-on work. It starts
 //
-//   - the test bed: kube-apiserver + etcd with our CRDs and the OpenShift Group stand-in,
-//     redis-server and the OIDC provider (test/harness/test-bed.ts);
+//   - the test bed: kube-apiserver + etcd with our CRDs, the admission policy on VirtualKey
+//     spec.user (crds/admission/, so kubectl apply refuses what a cluster refuses) and the
+//     OpenShift Group stand-in, redis-server and the OIDC provider (test/harness/test-bed.ts);
 //   - a LiteLLM: by default the LiteLLM-compatible test server (test/litellm-server) serving
 //     a few models answered by the fake OpenAI upstream. DEV_LITELLM=real starts the real
 //     LiteLLM proxy instead (test/harness/litellm-proxy.ts, after

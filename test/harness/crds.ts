@@ -1,15 +1,21 @@
 // Installs CustomResourceDefinitions from YAML files and waits until they can be used:
 // Established is not enough on its own, because discovery (what kubectl and informers read)
-// catches up a moment later; we wait for both, as envtest's WaitForCRDs does.
+// catches up a moment later; we wait for both, as envtest's WaitForCRDs does. Then the
+// admission policies shipped beside them (crds/admission/), until the API server enforces them.
 import { readFile } from 'node:fs/promises';
 import {
   ApiException,
   ApiextensionsV1Api,
   CustomObjectsApi,
   type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
   loadAllYaml,
+  PatchStrategy,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { GROUP } from '../../crds/api/meta.ts';
+import { impersonating } from './kubeconfig.ts';
 import { describeError, pollUntil } from './wait.ts';
 
 /**
@@ -124,4 +130,101 @@ export async function installCRDs(
   );
   await Promise.all(crds.map((crd) => waitUntilServed(kubeConfig, crd, timeoutMs)));
   return crds;
+}
+
+// ---- admission policies ----------------------------------------------------------------
+
+/** A user no policy trusts, granted create on VirtualKeys only while the bed waits for the policy. */
+const PROBE_USER = 'llm-tenancy:admission-probe';
+const PROBE_ROLE = 'llm-tenancy-admission-probe';
+
+/**
+ * Applies the ValidatingAdmissionPolicies and bindings in `files` (server-side apply, so a
+ * re-run updates them) and resolves once the API server enforces the VirtualKey user policy:
+ * a dry-run personal key for someone else, by a user RBAC allows to create keys, is refused.
+ * The admission plugin loads policies from its own informer, a moment after they are written.
+ */
+export async function installAdmissionPolicies(
+  kubeConfig: KubeConfig,
+  files: readonly string[],
+  { timeoutMs = 30_000, policyName }: { timeoutMs?: number; policyName: string },
+): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  for (const file of files) {
+    for (const object of loadAllYaml(await readFile(file, 'utf8')) as (KubernetesObject | null)[]) {
+      if (!object?.kind) continue;
+      await objects
+        .patch(
+          object,
+          undefined,
+          undefined,
+          'llm-tenancy-test-bed',
+          true,
+          PatchStrategy.ServerSideApply,
+        )
+        .catch((err: unknown) => {
+          throw new Error(
+            `installing ${object.kind} ${object.metadata?.name}: ${describeError(err)}`,
+            { cause: err },
+          );
+        });
+    }
+  }
+  await waitUntilEnforced(kubeConfig, policyName, timeoutMs);
+}
+
+function refusedBy(err: ApiException<unknown>, policyName: string): boolean {
+  const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
+  return err.code === 403 && (body.includes(policyName) || err.message.includes(policyName));
+}
+
+async function waitUntilEnforced(kc: KubeConfig, policyName: string, timeoutMs: number) {
+  const rbac = KubernetesObjectApi.makeApiClient(kc);
+  const role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: PROBE_ROLE },
+    rules: [{ apiGroups: [GROUP], resources: ['virtualkeys'], verbs: ['create'] }],
+  };
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: PROBE_ROLE },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: PROBE_USER }],
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROBE_ROLE },
+  };
+  for (const object of [role, binding]) {
+    await rbac.patch(
+      object,
+      undefined,
+      undefined,
+      'llm-tenancy-test-bed',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+  const asProbe = KubernetesObjectApi.makeApiClient(impersonating(kc, PROBE_USER));
+  const probe = {
+    apiVersion: `${GROUP}/v1alpha1`,
+    kind: 'VirtualKey',
+    metadata: { name: 'admission-probe', namespace: 'default' },
+    spec: { user: 'llm-tenancy-admission-probe-nobody' },
+  };
+  try {
+    await pollUntil(
+      async () => {
+        try {
+          await asProbe.create(probe, undefined, 'All');
+          return false; // admitted: the policy is not in force yet
+        } catch (err) {
+          // 403 from RBAC (the binding not in effect yet) says nothing of the policy.
+          if (err instanceof ApiException && refusedBy(err, policyName)) return true;
+          throw err;
+        }
+      },
+      { what: `ValidatingAdmissionPolicy ${policyName} enforced`, timeoutMs, intervalMs: 100 },
+    );
+  } finally {
+    for (const object of [binding, role]) await rbac.delete(object).catch(() => {});
+  }
 }

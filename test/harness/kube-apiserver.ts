@@ -2,7 +2,8 @@
 // (pkg/internal/testing/controlplane/apiserver.go): TLS on loopback, client-certificate
 // authentication, RBAC authorization (tests impersonate tenants and must be denied like
 // them), service-account tokens signed by our throw-away key, and the ServiceAccount
-// admission plugin off because no controller-manager runs to create default accounts.
+// admission plugin off because no controller-manager runs to create default accounts, and
+// ValidatingAdmissionPolicy on (the CEL policy on VirtualKey spec.user, crds/admission/).
 import { Health, type KubeConfig } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import type { Pki } from './certs.ts';
@@ -54,6 +55,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--disable-admission-plugins=ServiceAccount',
+      // On by default since 1.30; named so the VirtualKey user policy (crds/admission/) can
+      // never be switched off here without a test noticing.
+      '--enable-admission-plugins=ValidatingAdmissionPolicy',
       '--allow-privileged=true',
       ...extraArgs,
     ],

@@ -1,5 +1,6 @@
 // The whole test bed: a real Kubernetes API (etcd + kube-apiserver) with our CRDs installed,
-// redis-server and an OIDC provider, started side by side. Each part can be left out.
+// redis-server and an OIDC provider, started side by side. Each part can be left out. The
+// admission policy of crds/admission/ is installed too, so kubectl apply behaves as on a cluster.
 import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onExit } from 'signal-exit';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
-import { installCRDs } from './crds.ts';
+import { VIRTUAL_KEY_USER_POLICY } from '../../crds/admission/virtual-key-user.ts';
+import { installAdmissionPolicies, installCRDs } from './crds.ts';
 import { kubeConfigYaml } from './kubeconfig.ts';
 import { startOidcProvider, type OidcOptions, type OidcServer } from './oidc.ts';
 import { startRedis, type RedisServer } from './redis.ts';
@@ -20,8 +22,10 @@ export interface TestBedOptions {
     | {
         /** CRD files installed besides crds/*.yaml. */
         extraCRDs?: readonly string[];
-        /** false: install no CRD at all (not even ours). */
+        /** false: install no CRD at all (not even ours), nor the admission policy. */
         installCRDs?: boolean;
+        /** false: leave out crds/admission/ (a cluster without the VirtualKey user policy). */
+        admissionPolicy?: boolean;
         apiServerArgs?: readonly string[];
       };
   /** false: no redis-server. */
@@ -50,6 +54,16 @@ export const OPENSHIFT_GROUP_CRD = fileURLToPath(
   new URL('./crds/user.openshift.io_groups.yaml', import.meta.url),
 );
 
+/** crds/admission/*.yaml: the ValidatingAdmissionPolicy on spec.user and its binding. */
+export async function ourAdmissionFiles(): Promise<string[]> {
+  const dir = join(crdDir, 'admission');
+  const names = await readdir(dir);
+  return names
+    .filter((n) => n.endsWith('.yaml'))
+    .map((n) => join(dir, n))
+    .sort();
+}
+
 /** crds/*.yaml, the generated CRDs of this repository. */
 export async function ourCRDFiles(): Promise<string[]> {
   const names = await readdir(crdDir);
@@ -70,6 +84,12 @@ async function startKube(options: Exclude<TestBedOptions['kube'], false> = {}) {
     if (options.installCRDs !== false) {
       const files = [...(await ourCRDFiles()), ...(options.extraCRDs ?? [])];
       await installCRDs(controlPlane.kubeConfig, files);
+      // As on a cluster: kubectl apply of a personal key is decided by the policy.
+      if (options.admissionPolicy !== false) {
+        await installAdmissionPolicies(controlPlane.kubeConfig, await ourAdmissionFiles(), {
+          policyName: VIRTUAL_KEY_USER_POLICY,
+        });
+      }
     }
     const yaml = kubeConfigYaml(controlPlane.kubeConfig);
     const path = join(controlPlane.dir, 'kubeconfig');

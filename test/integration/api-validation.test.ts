@@ -75,6 +75,16 @@ const invalid: [string, ManifestBuilder, string][] = [
   ],
   ['namespace listed twice', aTeam().with('spec.namespaces', ['a', 'a']), 'Duplicate value: "a"'],
   [
+    'gateway route group that does not exist',
+    aTeam().with('spec.gateway', { enabledRoutes: ['files', 'admin'] }),
+    'spec.gateway.enabledRoutes[1]: Unsupported value: "admin"',
+  ],
+  [
+    'gateway route group listed twice',
+    aTeam().with('spec.gateway', { enabledRoutes: ['files', 'files'] }),
+    'Duplicate value: "files"',
+  ],
+  [
     'member role unknown',
     aTeam().with('spec.members', [{ user: 'alice', role: 'owner' }]),
     'supported values: "admin", "member"',
@@ -287,6 +297,7 @@ describe('invalid manifests are rejected at apply time with a clear message', ()
   it('the valid starting points of the table are accepted', async () => {
     for (const manifest of [
       aTeam('starting-point'),
+      aTeam('enabling-routes').with('spec.gateway', { enabledRoutes: ['files', 'batches', 'mcp'] }),
       aUser('starting-point'),
       aModelSubscription(),
       aVirtualKey(),

@@ -2,7 +2,8 @@
 // Secret, LiteLLM and the routing config; the program calls the gateway (two instances) with
 // the Secret's key; the gateway forwards to LiteLLM (the LiteLLM-compatible test server, in
 // front of the fake OpenAI upstream), which attributes the spend to that key. Revoking the
-// subscription or deleting the VirtualKey is refused by every instance within a second.
+// subscription or deleting the VirtualKey is refused by every instance within a second; a
+// route the Team enables (files) is served by every instance, and refused again when off.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
@@ -109,6 +110,27 @@ describe('gateway end to end', () => {
       .toBe(403);
     expect(await untilAll(key, 'llama', 403)).toBeLessThan(1_000);
     expect((await chat(gateways[1]!, key, { model: 'granite' })).status).toBe(200);
+  });
+
+  it('serves the routes its Team enables, on every instance, and refuses them again once they are off', async () => {
+    const key = await readyKey('files', ['granite']);
+    const files = () =>
+      Promise.all(
+        gateways.map(async (g) => {
+          const response = await fetch(`${g.url}/v1/files`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          const body = (await response.json()) as { error?: { type: string }; detail?: string };
+          // The gateway refuses in OpenAI's shape; LiteLLM's test server has no files API and
+          // answers FastAPI's 404: that one was forwarded.
+          return `${response.status} ${body.error?.type ?? body.detail}`;
+        }),
+      );
+    expect(await files()).toEqual(gateways.map(() => '403 permission_error'));
+    await objects.teams.patch(namespace, { spec: { gateway: { enabledRoutes: ['files'] } } });
+    await expect.poll(files, poll).toEqual(gateways.map(() => '404 Not Found'));
+    await objects.teams.patch(namespace, { spec: { gateway: null } });
+    await expect.poll(files, poll).toEqual(gateways.map(() => '403 permission_error'));
   });
 
   it('refuses a deleted VirtualKey on every instance', async () => {

@@ -154,7 +154,10 @@ describe('who gets through', () => {
 
 describe('other routes and bodies', () => {
   it('streams a non-JSON body upstream unchanged, and refuses one declared over BODY_LIMIT', async () => {
-    const { key } = await bed.addKey();
+    // A body that is neither JSON nor a form (a raw file upload to the files API, enabled for
+    // the key's team) streams through as it comes.
+    const { key } = await bed.updateKey(await bed.addKey(), { enabledRoutes: ['files'] });
+    const type = 'application/octet-stream';
     const received: { path: string; type: string; bytes: number }[] = [];
     const echo = createServer((req, res) => {
       let bytes = 0;
@@ -173,16 +176,14 @@ describe('other routes and bodies', () => {
         BODY_LIMIT: '64Ki',
       });
       const send = (size: number) =>
-        fetch(`${upload.url}/v1/audio/transcriptions?x=1`, {
+        fetch(`${upload.url}/v1/files?x=1`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'audio/wav' },
+          headers: { authorization: `Bearer ${key}`, 'content-type': type },
           body: new Uint8Array(size),
         });
       const ok = await send(10_000);
       expect(ok.status).toBe(200);
-      expect(received).toEqual([
-        { path: '/v1/audio/transcriptions?x=1', type: 'audio/wav', bytes: 10_000 },
-      ]);
+      expect(received).toEqual([{ path: '/v1/files?x=1', type, bytes: 10_000 }]);
       const tooLarge = await send(100_000);
       expect(tooLarge.status).toBe(413);
       await errorOf(tooLarge);

@@ -56,9 +56,9 @@ async function raw(
   target: { url: string },
   method: string,
   path: string,
-  options: { key?: string | null; body?: unknown } = {},
+  options: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${target.url}${path}`, {
@@ -285,6 +285,77 @@ function contractSuite(name: string, caps: Capabilities, start: () => Promise<Ta
         expect(res.status).toBe(422);
         expect((res.body as { detail: unknown[] }).detail).toBeInstanceOf(Array);
         expect(classifyResponse(res.status, normaliseErrorBody(res.text))).toBe('invalid');
+      });
+    });
+
+    // UAK › get_api_key: the first present, non-empty header of x-litellm-api-key,
+    // Authorization, API-Key, x-api-key, x-goog-api-key, Ocp-Apim-Subscription-Key carries
+    // the key; the others are never looked at. A proxy in front of LiteLLM that checks a
+    // different header than LiteLLM uses can be walked around, so these run against both.
+    describe('which header carries the key', () => {
+      const models = (headers: Record<string, string>) =>
+        raw(target, 'GET', '/v1/models', { headers });
+      const wrong = 'sk-not-the-master-key-0000';
+      const MALFORMED =
+        'Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.';
+
+      it('x-litellm-api-key wins over Authorization, both ways', async () => {
+        const master = await models({
+          'x-litellm-api-key': target.masterKey,
+          authorization: `Bearer ${wrong}`,
+        });
+        expect(master.status).toBe(200);
+        const other = await models({
+          'x-litellm-api-key': wrong,
+          authorization: `Bearer ${target.masterKey}`,
+        });
+        expect(other.status).not.toBe(200);
+        expect(other.text).not.toContain('"data"');
+      });
+
+      it('x-litellm-api-key takes the key with or without "Bearer "; an empty one counts as absent', async () => {
+        expect((await models({ 'x-litellm-api-key': `Bearer ${target.masterKey}` })).status).toBe(
+          200,
+        );
+        expect(
+          (await models({ 'x-litellm-api-key': '', authorization: `Bearer ${target.masterKey}` }))
+            .status,
+        ).toBe(200);
+      });
+
+      it('Authorization wins over API-Key and the other key headers', async () => {
+        for (const name of [
+          'api-key',
+          'x-api-key',
+          'x-goog-api-key',
+          'ocp-apim-subscription-key',
+        ]) {
+          expect((await models({ [name]: target.masterKey })).status, name).toBe(200);
+          const res = await models({ [name]: target.masterKey, authorization: `Bearer ${wrong}` });
+          expect(res.status, name).not.toBe(200);
+        }
+        // Among those, API-Key comes first.
+        expect((await models({ 'api-key': target.masterKey, 'x-api-key': wrong })).status).toBe(
+          200,
+        );
+        expect((await models({ 'api-key': wrong, 'x-api-key': target.masterKey })).status).not.toBe(
+          200,
+        );
+      });
+
+      it('Authorization needs "Bearer " or "bearer ": anything else is malformed, and no other header is tried', async () => {
+        expect((await models({ authorization: `bearer ${target.masterKey}` })).status).toBe(200);
+        for (const authorization of [
+          target.masterKey,
+          `BEARER ${target.masterKey}`,
+          `Token ${target.masterKey}`,
+        ]) {
+          const res = await models({ authorization, 'api-key': target.masterKey });
+          expect(res.status, authorization.slice(0, 6)).toBe(401);
+          expect(res.body).toEqual({
+            error: { message: MALFORMED, type: 'auth_error', param: 'None', code: '401' },
+          });
+        }
       });
     });
 
@@ -913,6 +984,78 @@ function managementSuite(get: () => ManagementContext): void {
       }
     });
 
+    it('a key_type llm_api key reaches the LLM API routes only: management routes → 403 detail', async () => {
+      const { client, target } = get();
+      const key = newKey();
+      const generated = await client.generateKey({
+        key,
+        key_type: 'llm_api',
+        models: [target.chatModel],
+      });
+      expect(generated.allowed_routes).toEqual(['llm_api_routes']);
+      expect((await chat(key, target.chatModel)).status).toBe(200);
+      expect((await raw(target, 'GET', '/v1/models', { key })).status).toBe(200);
+      for (const [method, path, body] of [
+        ['POST', '/key/generate', { key_alias: 'escalate' }],
+        ['POST', '/user/new', { user_id: 'escalate', user_role: 'proxy_admin' }],
+        ['POST', '/team/new', { team_id: 'escalate' }],
+        ['POST', '/key/update', { key, models: [] }],
+        ['GET', '/key/info', undefined],
+        ['GET', '/key/list', undefined],
+      ] as const) {
+        const res = await raw(target, method, path, { key, body });
+        expect(res.status, path).toBe(403);
+        expect(res.body, path).toEqual({
+          detail: `Virtual key is not allowed to call this route. Only allowed to call routes: ['llm_api_routes']. Tried to call route: ${path}`,
+        });
+      }
+      // The route check runs after the key's own: a blocked key is refused as blocked.
+      await client.blockKey(hashKey(key));
+      const blocked = await raw(target, 'POST', '/key/generate', { key, body: {} });
+      expect(blocked.status).toBe(401);
+      expect((blocked.body as { error: { message: string } }).error.message).toContain(
+        'Key is blocked',
+      );
+    });
+
+    it('a default key may read itself (info_routes) but no management write; /key/update allowed_routes limits it', async () => {
+      const { client, target } = get();
+      const key = newKey();
+      await client.generateKey({ key });
+      expect((await raw(target, 'GET', '/key/info', { key })).status).toBe(200);
+      const write = await raw(target, 'POST', '/key/generate', { key, body: {} });
+      expect(write.status).toBe(401);
+      expect((write.body as { error: { message: string } }).error.message).toContain(
+        'Only proxy admin can be used',
+      );
+      const updated = await client.updateKey({
+        key: hashKey(key),
+        allowed_routes: ['llm_api_routes'],
+      });
+      expect(updated.allowed_routes).toEqual(['llm_api_routes']);
+      expect((await client.keyInfo(key)).info.allowed_routes).toEqual(['llm_api_routes']);
+      expect((await raw(target, 'GET', '/key/info', { key })).status).toBe(403);
+      expect((await chat(key, target.chatModel)).status).toBe(200);
+    });
+
+    it('a key is valid up to and at its expiry instant, refused after it (`expires < now`)', async () => {
+      const { client, target, server } = get();
+      const start = new Date('2030-01-01T00:00:00Z');
+      server.clock.freeze(start);
+      try {
+        const key = newKey();
+        await client.generateKey({ key, duration: '1h' });
+        server.clock.freeze(new Date(start.getTime() + 3600_000));
+        expect((await chat(key, target.chatModel)).status).toBe(200);
+        expect((await client.keyInfo(key)).info.status).toBe('active');
+        server.clock.freeze(new Date(start.getTime() + 3600_001));
+        expect((await chat(key, target.chatModel)).status).toBe(401);
+        expect((await client.keyInfo(key)).info.status).toBe('expired');
+      } finally {
+        server.clock.reset();
+      }
+    });
+
     it('spend is booked on the key; over budget → 422 budget_exceeded', async () => {
       const { client, target } = get();
       const key = newKey();
@@ -980,10 +1123,16 @@ function managementSuite(get: () => ManagementContext): void {
 /** A clock the test server reads, which tests may move forward. */
 function movableClock() {
   let offset = 0;
+  let frozen: Date | undefined;
   return {
-    now: () => new Date(Date.now() + offset),
+    now: () => (frozen ? new Date(frozen) : new Date(Date.now() + offset)),
     advance: (ms: number) => (offset += ms),
-    reset: () => (offset = 0),
+    /** Stops time at `at` until reset(): for comparisons at an exact instant. */
+    freeze: (at: Date) => (frozen = at),
+    reset: () => {
+      offset = 0;
+      frozen = undefined;
+    },
   };
 }
 

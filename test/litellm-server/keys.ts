@@ -34,6 +34,7 @@ import {
   type Json,
   type KeyRecord,
 } from './store.ts';
+import { presetRoutes } from './routes.ts';
 import { checkPremiumFields } from './teams.ts';
 
 /** Management-endpoint metadata fields LiteLLM folds into `metadata` (_types › LiteLLM_ManagementEndpoint_MetadataFields). */
@@ -64,6 +65,7 @@ export interface KeyFields {
   metadata?: Json;
   blocked?: boolean | null;
   key_type?: string | null;
+  allowed_routes?: string[];
 }
 
 /** Inserts a key row (after the caller's checks). */
@@ -88,6 +90,8 @@ export function createKey(ctx: ServerContext, plaintext: string, fields: KeyFiel
     metadata: fields.metadata ?? {},
     blocked: fields.blocked ?? null,
     key_type: fields.key_type ?? 'default',
+    // KME › handle_key_type: a key_type preset replaces whatever allowed_routes was sent.
+    allowed_routes: presetRoutes(fields.key_type) ?? fields.allowed_routes ?? [],
   });
 }
 
@@ -163,6 +167,7 @@ function keyFieldsFrom(body: Json): KeyFields {
     metadata: foldedMetadata(body, dict(body, 'metadata') ?? {}),
     blocked: bool(body, 'blocked'),
     key_type: str(body, 'key_type'),
+    allowed_routes: strList(body, 'allowed_routes') ?? undefined,
   };
 }
 
@@ -313,6 +318,9 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ServerContext): voi
     }
     const models = strList(body, 'models');
     if (models) key.models = models;
+    // UpdateKeyRequest has no key_type; allowed_routes is stored as sent (null: left alone).
+    const routes = strList(body, 'allowed_routes');
+    if (routes) key.allowed_routes = routes;
     if ('duration' in body) {
       const duration = str(body, 'duration');
       key.expires =

@@ -329,7 +329,8 @@ export class Store {
 
   keyStatus(key: KeyRecord): 'active' | 'expired' | 'revoked' {
     if (key.blocked) return 'revoked';
-    if (key.expires && Date.parse(key.expires) <= this.now().getTime()) return 'expired';
+    // KME › _key_status: `expires < now`.
+    if (key.expires && Date.parse(key.expires) < this.now().getTime()) return 'expired';
     return 'active';
   }
 

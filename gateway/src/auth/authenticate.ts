@@ -1,33 +1,47 @@
-// Who is calling: the key from the request, looked up by its hash in the routing view, then
-// the key's own state (expired, suspended, out of budget). Refusals are LiteLLM's errors.
+// Who is calling: the key from the request's credential headers, looked up by its hash in the
+// routing view, then the key's own state (expired, suspended, out of budget). Refusals are
+// LiteLLM's errors. A key the view has cached is checked synchronously (no promise on the hot
+// path); only a cache miss waits for Redis.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyPolicy } from '../../../crds/routing/schema.ts';
 import {
   budgetExceeded,
+  conflictingKeys,
   expiredKey,
   keyUnverifiable,
+  malformedKey,
   missingKey,
   suspendedKey,
   unknownKey,
 } from '../errors/openai-error.ts';
 import { hashKey } from '../../../crds/routing/key-hash.ts';
-import type { RoutingView } from '../routing/routing-view.ts';
-import { keyFromHeaders } from './key-from-request.ts';
+import type { Lookup, RoutingView } from '../routing/routing-view.ts';
+import type { KeyReader } from './key-from-request.ts';
 
 export interface Caller {
   key: string;
   policy: KeyPolicy;
 }
 
-export async function authenticate(
+/** The caller, or a thrown OpenAIError; a Promise only when the key was not cached. */
+export function authenticate(
   headers: IncomingHttpHeaders,
   view: RoutingView,
+  reader: KeyReader,
   now = Date.now(),
-): Promise<Caller> {
-  const key = keyFromHeaders(headers);
-  if (key === undefined) throw missingKey();
+): Caller | Promise<Caller> {
+  const reading = reader.read(headers);
+  if (reading.kind === 'none') throw missingKey();
+  if (reading.kind === 'malformed') throw malformedKey(reading.header);
+  if (reading.kind === 'conflict') throw conflictingKeys(reading.headers);
+  const key = reading.key;
   const hash = hashKey(key);
-  const lookup = view.cached(hash) ?? (await view.load(hash));
+  const cached = view.cached(hash);
+  if (cached !== undefined) return callerOf(key, cached, now);
+  return view.load(hash).then((lookup) => callerOf(key, lookup, now));
+}
+
+function callerOf(key: string, lookup: Lookup, now: number): Caller {
   if (lookup.kind === 'absent') throw unknownKey();
   if (lookup.kind === 'unavailable') throw keyUnverifiable();
   const { policy, expiresAtMs } = lookup.entry;

@@ -7,7 +7,6 @@ import {
   missingKey,
   missingModel,
   modelNotAllowed,
-  notFound,
   OpenAIError,
   rateLimited,
   shuttingDown,
@@ -77,7 +76,6 @@ describe('the gateway refusals', () => {
     [limitsUnavailable(), 503, 'service_unavailable_error', null],
     [upstreamUnavailable('x'), 502, 'upstream_error', null],
     [upstreamTimeout(), 504, 'timeout', null],
-    [notFound('GET', '/x'), 404, 'invalid_request_error', null],
     [shuttingDown(), 503, 'service_unavailable_error', null],
   ])('%s: status, type, param and code agree', (error, status, type, param) => {
     expect(error.statusCode).toBe(status);
@@ -114,12 +112,6 @@ describe('the gateway refusals', () => {
   it('carries the rate-limit headers it is given', () => {
     const headers = { 'retry-after': '12', 'x-ratelimit-remaining-requests': '0' };
     expect(rateLimited('Rate limit reached', headers).headers).toEqual(headers);
-  });
-
-  it('names an unknown route without its query string', () => {
-    expect(notFound('POST', '/v2/chat?key=sk-secret').message).toBe(
-      'Unknown route POST /v2/chat. The gateway serves the OpenAI API under /v1.',
-    );
   });
 
   it('puts the budget scope and amounts in the message, as LiteLLM does', () => {

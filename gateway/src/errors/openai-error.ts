@@ -54,6 +54,24 @@ export const missingKey = () =>
       'Authentication Error, No api key passed in. Send it as "Authorization: Bearer sk-..." or in the api-key header.',
   });
 
+/** A credential header that holds no key (an Authorization that is not "Bearer sk-…"). */
+export const malformedKey = (header: string) =>
+  new OpenAIError({
+    status: 401,
+    type: 'auth_error',
+    reason: 'malformed_key',
+    message: `Authentication Error, the ${header} header holds no API key. Send it as "Authorization: Bearer sk-...".`,
+  });
+
+/** Credential headers that name different keys: which one to bill would be a guess. */
+export const conflictingKeys = (headers: readonly [string, string]) =>
+  new OpenAIError({
+    status: 400,
+    type: 'invalid_request_error',
+    reason: 'conflicting_keys',
+    message: `The request carries more than one credential (${headers[0]} and ${headers[1]} differ). Send one API key, as "Authorization: Bearer sk-...".`,
+  });
+
 export const unknownKey = () =>
   new OpenAIError({
     status: 401,
@@ -109,12 +127,32 @@ export const missingModel = () =>
     message: 'The request body must name a model ("model": "...").',
   });
 
-export const bodyTooLarge = (limitBytes?: number) =>
+export const bodyTooLarge = (limitBytes?: number, headers?: Record<string, string>) =>
   new OpenAIError({
     status: 413,
     type: 'invalid_request_error',
     reason: 'body_too_large',
+    headers,
     message: `The request body is larger than the gateway accepts${limitBytes ? ` (${limitBytes} bytes)` : ''}.`,
+  });
+
+/** The request (headers and body) took longer than BODY_TIMEOUT to arrive. */
+export const bodyTimeout = (timeoutMs: number) =>
+  new OpenAIError({
+    status: 408,
+    type: 'invalid_request_error',
+    reason: 'body_timeout',
+    headers: { connection: 'close' },
+    message: `The request did not arrive within ${timeoutMs / 1000}s.`,
+  });
+
+/** A compressed request body: the gateway reads the model in it, and LiteLLM decodes none. */
+export const encodedBody = (encoding: string) =>
+  new OpenAIError({
+    status: 415,
+    type: 'invalid_request_error',
+    reason: 'encoded_body',
+    message: `The gateway accepts request bodies without a content-encoding, not ${JSON.stringify(encoding)}.`,
   });
 
 export const invalidBody = (message: string) =>
@@ -167,14 +205,6 @@ export const upstreamTimeout = () =>
     type: 'timeout',
     reason: 'upstream_timeout',
     message: 'The model service did not answer in time.',
-  });
-
-export const notFound = (method: string, url: string) =>
-  new OpenAIError({
-    status: 404,
-    type: 'invalid_request_error',
-    reason: 'not_found',
-    message: `Unknown route ${method} ${url.split('?')[0]}. The gateway serves the OpenAI API under /v1.`,
   });
 
 export const shuttingDown = () =>

@@ -12,31 +12,31 @@ describe('tokenReservation', () => {
       messages: [{ role: 'user', content: 'x'.repeat(31) }],
       max_tokens: 50,
     };
-    expect(tokenReservation('/v1/chat/completions', body, tpm(10_000), 1024)).toBe(9 + 50);
+    expect(tokenReservation(true, body, tpm(10_000), 1024)).toBe(9 + 50);
   });
 
   it('takes the largest output cap the body sets (chat, completions, Responses)', () => {
     const body = { model: 'mmmm', max_tokens: 10, max_completion_tokens: 30 };
-    expect(tokenReservation('/v1/chat/completions', body, tpm(10_000), 1024)).toBe(1 + 30);
+    expect(tokenReservation(true, body, tpm(10_000), 1024)).toBe(1 + 30);
     const responses = { model: 'mmmm', input: 'abcd', max_output_tokens: 7 };
-    expect(tokenReservation('/v1/responses', responses, tpm(10_000), 1024)).toBe(2 + 7);
+    expect(tokenReservation(true, responses, tpm(10_000), 1024)).toBe(2 + 7);
   });
 
   it('reserves the default output without a cap, at most a quarter of the smallest tpm', () => {
     const body = { model: 'mmmm' };
-    expect(tokenReservation('/v1/completions', body, tpm(100_000), 1024)).toBe(1 + 1024);
+    expect(tokenReservation(true, body, tpm(100_000), 1024)).toBe(1 + 1024);
     const scopes: LimitScope[] = [
       { kind: 'key', id: 'k', tpm: 100_000 },
       { kind: 'team', id: 't', rpm: 5 },
       { kind: 'subscription', id: 's', tpm: 400 },
     ];
-    expect(tokenReservation('/v1/completions', body, scopes, 1024)).toBe(1 + 100);
-    expect(tokenReservation('/v1/completions', body, tpm(100_000), 0)).toBe(1);
+    expect(tokenReservation(true, body, scopes, 1024)).toBe(1 + 100);
+    expect(tokenReservation(true, body, tpm(100_000), 0)).toBe(1);
   });
 
   it('reserves only the prompt on routes that generate no tokens', () => {
     const body = { model: 'mmmm', input: ['abcd', 'efgh'] };
-    expect(tokenReservation('/v1/embeddings', body, tpm(10_000), 1024)).toBe(3);
+    expect(tokenReservation(false, body, tpm(10_000), 1024)).toBe(3);
   });
 
   it('leaves inline data out of the prompt', () => {
@@ -53,21 +53,19 @@ describe('tokenReservation', () => {
       max_tokens: 0,
     };
     // "mmmm" + "user" + "image_url" = 17 characters.
-    expect(tokenReservation('/v1/chat/completions', body, tpm(10_000), 1024)).toBe(5);
+    expect(tokenReservation(true, body, tpm(10_000), 1024)).toBe(5);
   });
 
   it('reserves nothing without a tpm scope or without a JSON body', () => {
     const body = { model: 'mmmm', max_tokens: 50 };
-    expect(
-      tokenReservation('/v1/chat/completions', body, [{ kind: 'key', id: 'k', rpm: 1 }], 1024),
-    ).toBe(0);
-    expect(tokenReservation('/v1/chat/completions', undefined, tpm(10_000), 1024)).toBe(0);
+    expect(tokenReservation(true, body, [{ kind: 'key', id: 'k', rpm: 1 }], 1024)).toBe(0);
+    expect(tokenReservation(true, undefined, tpm(10_000), 1024)).toBe(0);
   });
 
   it('ignores output caps that are not counts', () => {
     const body = { model: 'mmmm', max_tokens: '500', max_completion_tokens: -3 };
     // "mmmm" + "500" = 7 characters of text: 2 tokens.
-    expect(tokenReservation('/v1/chat/completions', body, tpm(100_000), 64)).toBe(2 + 64);
+    expect(tokenReservation(true, body, tpm(100_000), 64)).toBe(2 + 64);
   });
 });
 

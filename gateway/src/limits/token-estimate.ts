@@ -18,25 +18,18 @@ export const CHARS_PER_TOKEN = 4;
 /** TPM_RESERVE_DEFAULT_OUTPUT_TOKENS unless set (LiteLLM's no-max_tokens floor). */
 export const DEFAULT_OUTPUT_TOKENS = 1024;
 
-/** Routes whose answer is generated tokens (OpenAI chat, completions, Responses; Anthropic). */
-const GENERATING_ROUTES = new Set([
-  '/v1/chat/completions',
-  '/v1/completions',
-  '/v1/responses',
-  '/v1/messages',
-]);
-
 const OUTPUT_CAP_FIELDS = ['max_tokens', 'max_completion_tokens', 'max_output_tokens'] as const;
 
 /** Deepest nesting walked for prompt text: deeper values are not counted. */
 const MAX_DEPTH = 32;
 
 /**
- * The tokens to reserve for a request to `route` with the parsed JSON `body` (undefined: none)
- * in `scopes`: 0 when no scope has a tpm (nothing to reserve, nothing walked).
+ * The tokens to reserve for a request with the parsed JSON `body` (undefined: none) in
+ * `scopes`, to a route whose answer is generated tokens (`generates`: the route table's
+ * `generatesOutput`) or not: 0 when no scope has a tpm (nothing to reserve, nothing walked).
  */
 export function tokenReservation(
-  route: string,
+  generates: boolean,
   body: unknown,
   scopes: readonly LimitScope[],
   defaultOutputTokens: number,
@@ -45,7 +38,7 @@ export function tokenReservation(
   for (const s of scopes) if (s.tpm !== undefined && s.tpm < smallestTpm) smallestTpm = s.tpm;
   if (smallestTpm === Infinity || typeof body !== 'object' || body === null) return 0;
   const prompt = Math.ceil(textLength(body, 0) / CHARS_PER_TOKEN);
-  if (!GENERATING_ROUTES.has(route)) return prompt;
+  if (!generates) return prompt;
   const cap = outputCap(body as Record<string, unknown>);
   const output =
     cap ?? Math.min(defaultOutputTokens, Math.max(1, Math.floor(smallestTpm / CHARS_PER_TOKEN)));

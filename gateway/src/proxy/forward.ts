@@ -1,35 +1,53 @@
 // Sends an admitted request on to LiteLLM and its answer back, as it comes: undici's body
 // stream is piped to the caller with back-pressure, through a UsageTap that reads the token
 // usage on the way. A caller that goes away aborts the upstream request (and so the model's
-// work); an upstream that fails before answering becomes an OpenAI-shaped 502/504.
+// work); an upstream that fails before answering becomes an OpenAI-shaped 502/504. Headers
+// cross by allowlist both ways (request-headers.ts, response-headers.ts).
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type Dispatcher } from 'undici';
 import { upstreamTimeout, upstreamUnavailable } from '../errors/openai-error.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
-import { requestHeadersFor, responseHeadersFor, type Upstream } from './upstream.ts';
+import { ByteLimit } from './byte-limit.ts';
+import { forwardingOf } from './forwarded-headers.ts';
+import { MCP_REQUEST_HEADERS, requestHeadersFor } from './request-headers.ts';
+import { MCP_RESPONSE_HEADERS, publicLocation, responseHeadersFor } from './response-headers.ts';
+import type { Upstream } from './upstream.ts';
 import { UsageScanner, UsageTap } from './usage-tap.ts';
 
 export interface ForwardDeps {
   upstream: Upstream;
   metrics: GatewayMetrics;
+  bodyLimitBytes: number;
 }
 
-/** OpenAI routes whose streams carry usage only when `stream_options.include_usage` asks. */
-const USAGE_IN_STREAM_ROUTES = new Set(['/v1/chat/completions', '/v1/completions']);
-
 /** The body to send: the caller's bytes, or a rewritten JSON body asking for stream usage. */
-function outgoingBody(request: FastifyRequest): {
+function outgoingBody(
+  request: FastifyRequest,
+  limitBytes: number,
+): {
   body: Buffer | string | Readable | null;
   stripUsage: boolean;
+  streamed?: ByteLimit;
 } {
   if (request.method === 'GET' || request.method === 'HEAD')
     return { body: null, stripUsage: false };
   const json = request.rawBody === undefined ? undefined : request.body;
-  if (json === undefined) return { body: request.raw, stripUsage: false };
+  if (json === undefined) {
+    const streamed = new ByteLimit(limitBytes);
+    request.raw.pipe(streamed);
+    // A caller gone mid-body (or cut off at BODY_TIMEOUT) ends the upstream request too: pipe
+    // would leave it waiting for the rest.
+    request.raw.once('close', () => {
+      if (!request.raw.complete) streamed.destroy(new Error('the request body was cut off'));
+    });
+    return { body: streamed, stripUsage: false, streamed };
+  }
   const body = json as { stream?: unknown; stream_options?: { include_usage?: unknown } } | null;
   if (
-    USAGE_IN_STREAM_ROUTES.has(request.url.split('?', 1)[0]!) &&
+    // Routes whose streams carry usage only when `stream_options.include_usage` asks (the
+    // route table marks them: /v1's, the deployments' and the engines' alike).
+    request.gatewayRoute?.route.usageInStream === true &&
     body !== null &&
     typeof body === 'object' &&
     body.stream === true &&
@@ -52,13 +70,20 @@ export async function forward(
 ): Promise<FastifyReply> {
   const state = request.state;
   const { upstream } = deps;
-  const { body, stripUsage } = outgoingBody(request);
+  const { body, stripUsage, streamed } = outgoingBody(request, deps.bodyLimitBytes);
   const abort = new AbortController();
   // 'close' with the answer unfinished: the caller went away (or the gateway is stopping).
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
-  const headers = requestHeadersFor(request.headers, state.key!);
+  // MCP's session headers cross on its routes (served only where the Team enabled them).
+  const mcp = request.gatewayRoute?.route.group === 'mcp';
+  const headers = requestHeadersFor(
+    request.headers,
+    state.key!,
+    forwardingOf(request),
+    mcp ? MCP_REQUEST_HEADERS : undefined,
+  );
   state.key = undefined;
   state.forwardedAt = performance.now();
   let response: Dispatcher.ResponseData;
@@ -73,7 +98,13 @@ export async function forward(
       bodyTimeout: upstream.idleTimeoutMs,
     });
   } catch (err) {
-    if (abort.signal.aborted) return reply; // nobody left to answer
+    // Nobody left to answer, or answered already (a body that did not arrive in time).
+    if (abort.signal.aborted || reply.sent) return reply;
+    const tooLarge = streamed?.exceeded;
+    if (tooLarge) {
+      request.raw.unpipe(streamed);
+      throw tooLarge;
+    }
     if (err instanceof errors.HeadersTimeoutError) throw upstreamTimeout();
     throw upstreamUnavailable(describeUpstreamError(err));
   }
@@ -91,7 +122,22 @@ export async function forward(
   const readable = ok && !encoded && (sse || contentType.includes('json'));
   const rewrite = readable && sse && stripUsage;
   reply.code(response.statusCode);
-  reply.headers(responseHeadersFor(response.headers, rewrite));
+  const passed = responseHeadersFor(
+    response.headers,
+    rewrite,
+    mcp ? MCP_RESPONSE_HEADERS : undefined,
+  );
+  const location = response.headers.location;
+  if (typeof location === 'string') {
+    const rewritten = publicLocation(location, {
+      upstreamOrigin: upstream.origin,
+      upstreamBasePath: upstream.basePath,
+      requestUrl: request.url,
+      publicOrigin: () => (request.host === '' ? '' : `${request.protocol}://${request.host}`),
+    });
+    if (rewritten !== undefined) passed.location = rewritten;
+  }
+  reply.headers(passed);
   const answer = response.body;
   if (!readable) return reply.send(answer);
   if (!rewrite) {

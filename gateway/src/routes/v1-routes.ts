@@ -1,9 +1,16 @@
-// The OpenAI API under /v1: every route needs a key (the preHandler), GET /v1/models answers
-// from the key's policy alone, and everything else is checked (model, limits) and forwarded.
+// The served routes (route-table.ts; the route guard has already refused every other one):
+// every route needs a key (checked in onRequest, before the body is read:
+// auth/authenticate-hook.ts), GET /v1/models answers from the key's policy alone, and
+// everything else is checked — its route group enabled for the key, every model it names
+// (body, form, path, query) one the key reaches, its limits — and forwarded.
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+} from 'fastify';
 import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
-import { authenticate } from '../auth/authenticate.ts';
 import {
   limitsUnavailable,
   missingModel,
@@ -11,6 +18,9 @@ import {
   rateLimited,
   OpenAIError,
 } from '../errors/openai-error.ts';
+import { batchRequestOf, checkBatchInput } from '../body/batch-input-models.ts';
+import { bodyGate } from '../body/body-gate.ts';
+import { isFormContentType, readFormModel } from '../body/multipart-model.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
 import {
@@ -23,6 +33,13 @@ import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { forward } from '../proxy/forward.ts';
 import type { Upstream } from '../proxy/upstream.ts';
 import type { RoutingView } from '../routing/routing-view.ts';
+import {
+  keyReachesNoModel,
+  routeNotEnabled,
+  unknownRoute,
+  unsupportedBody,
+} from './route-errors.ts';
+import type { GatewayRoute } from './route-guard.ts';
 
 export interface V1RoutesOptions {
   view: RoutingView;
@@ -31,10 +48,11 @@ export interface V1RoutesOptions {
   metrics: GatewayMetrics;
   /** TPM_RESERVE_DEFAULT_OUTPUT_TOKENS: what a request without max_tokens reserves for output. */
   tpmReserveDefaultOutputTokens?: number | undefined;
+  /** BODY_LIMIT, counted on bodies that stream through (forward). */
+  bodyLimitBytes: number;
+  /** Checks the key and sets request.state.key and .policy (authenticateOnRequest). */
+  authenticate: onRequestHookHandler;
 }
-
-/** Routes whose body must name a model. */
-const MODEL_REQUIRED = new Set(['/v1/chat/completions', '/v1/completions', '/v1/embeddings']);
 
 /** LiteLLM's `created` for every model in /v1/models. */
 const CREATED = 1677610602;
@@ -42,20 +60,16 @@ const CREATED = 1677610602;
 export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options) => {
   const { view, limiter, metrics } = options;
 
-  app.addHook('preHandler', async (request) => {
-    const caller = await authenticate(request.headers, view);
-    request.state.key = caller.key;
-    request.state.policy = caller.policy;
-  });
+  app.addHook('onRequest', options.authenticate);
+  // Then what else needs no body (its encoding), and only then is the body asked for.
+  app.addHook('onRequest', bodyGate);
 
-  app.get('/v1/models', async (request) => ({
+  const listModels = (policy: KeyPolicy) => ({
     object: 'list',
-    data: request.state.policy!.models.map((id) => modelEntry(id, view.models)),
-  }));
-
-  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
-    const model = request.params.model;
-    if (!request.state.policy!.models.includes(model)) {
+    data: policy.models.map((id) => modelEntry(id, view.models)),
+  });
+  const getModel = (policy: KeyPolicy, model: string) => {
+    if (!policy.models.includes(model)) {
       throw new OpenAIError({
         status: 404,
         type: 'invalid_request_error',
@@ -65,23 +79,104 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
       });
     }
     return modelEntry(model, view.models);
-  });
+  };
+
+  app.get('/v1/models', async (request) => listModels(request.state.policy!));
+
+  app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) =>
+    getModel(request.state.policy!, request.params.model),
+  );
 
   const proxy = async (request: FastifyRequest, reply: FastifyReply) => {
     const state = request.state;
     const policy = state.policy!;
-    const model = modelOf(request.body);
-    if (model === undefined && MODEL_REQUIRED.has(routeOf(request.url))) throw missingModel();
-    if (model !== undefined) {
-      if (!policy.models.includes(model)) throw modelNotAllowed(model);
-      state.model = model;
+    const route = request.gatewayRoute;
+    // The guard runs first on every request; without its match nothing is forwarded.
+    if (route === undefined) throw unknownRoute(request.method, request.url.split('?', 1)[0]!);
+    const { group } = route.route;
+    if (group === 'models') {
+      // A models path the router did not place (an escaped letter): answered here all the same.
+      const [, , , model] = request.url.split('?', 1)[0]!.split('/');
+      return model === undefined ? listModels(policy) : getModel(policy, decodeURIComponent(model));
     }
+    if (policy.models.length === 0) throw keyReachesNoModel();
+    if (group !== 'inference' && !(policy.enabledRoutes ?? []).includes(group)) {
+      throw routeNotEnabled(group);
+    }
+    const model = await checkedModel(request, route, policy, options);
+    if (model !== undefined) state.model = model;
     await admit(request, reply, policy, model, limiter, metrics, options);
     return forward(request, reply, options);
   };
 
-  app.all('/v1/*', proxy);
+  // Every path: the route guard decided which are served.
+  app.all('*', proxy);
 };
+
+/**
+ * Checks every model the request names — where its route carries it (JSON body, form field,
+ * path) and a `model` query parameter — against the key's models, and returns the one its
+ * limits are counted under (the path's, where the route has one: LiteLLM uses that). Reads a
+ * form body here, keeping its bytes as the body to forward.
+ */
+async function checkedModel(
+  request: FastifyRequest,
+  route: GatewayRoute,
+  policy: KeyPolicy,
+  options: V1RoutesOptions,
+): Promise<string | undefined> {
+  const { bodyLimitBytes } = options;
+  const spec = route.route;
+  const named: string[] = [];
+  if (route.pathModel !== undefined) named.push(route.pathModel);
+  const upload = spec.model === 'upload' && isFormContentType(request.headers['content-type']);
+  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || upload;
+  if (form) {
+    if (request.rawBody !== undefined || !isFormContentType(request.headers['content-type'])) {
+      throw unsupportedBody(spec.path, 'multipart/form-data');
+    }
+    const read = await readFormModel(request.raw, request.headers, bodyLimitBytes);
+    // Forwarded as they came (forward.ts sends rawBody when the body is parsed).
+    request.rawBody = read.body;
+    request.body = read.model === undefined ? {} : { model: read.model };
+    if (read.model !== undefined) named.push(read.model);
+    else if (spec.model === 'form') throw missingModel();
+    for (const names of read.targetModelNames) named.push(...modelList(names));
+  } else if (request.rawBody !== undefined) {
+    const model = modelOf(request.body);
+    if (model !== undefined) named.push(model);
+    else if (spec.model === 'json') throw missingModel();
+    named.push(...otherBodyModels(request.body));
+  } else if (spec.model === 'json' || spec.model === 'path' || spec.model === 'batch') {
+    // LiteLLM reads any body that is not a form as JSON: only JSON is checked, so only JSON
+    // goes through.
+    if (request.method !== 'GET') throw unsupportedBody(spec.path, 'application/json');
+  } else if (typeof request.body === 'string') {
+    // A text/plain body (fastify's own parser read it): LiteLLM would read it as JSON, unseen.
+    throw unsupportedBody(spec.path, 'application/json');
+  }
+  if (route.query.length > 1) {
+    const query = new URLSearchParams(route.query.slice(1));
+    named.push(...query.getAll('model'));
+    for (const names of query.getAll('target_model_names')) named.push(...modelList(names));
+  }
+  const header = request.headers['x-litellm-model'];
+  if (header !== undefined) named.push(...[header].flat().flatMap(modelList));
+  for (const model of named) {
+    if (!policy.models.includes(model)) throw modelNotAllowed(model);
+  }
+  if (spec.model === 'batch') {
+    const batch = batchRequestOf(request.body);
+    await checkBatchInput(
+      batch,
+      request.state.key!,
+      policy.models,
+      options.upstream,
+      bodyLimitBytes,
+    );
+  }
+  return named[0];
+}
 
 /** Counts the request in its limits, or refuses it with 429 (or 503 when limits fail closed). */
 async function admit(
@@ -96,7 +191,7 @@ async function admit(
   const scopes = limitScopes(policy, model ?? '');
   if (scopes.length === 0) return;
   const reserveTokens = tokenReservation(
-    routeOf(request.url),
+    request.gatewayRoute?.route.generatesOutput === true,
     request.rawBody === undefined ? undefined : request.body,
     scopes,
     options.tpmReserveDefaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS,
@@ -127,15 +222,34 @@ async function admit(
   });
 }
 
+/** A comma-separated list of model names, as LiteLLM splits one. */
+function modelList(names: string): string[] {
+  return names
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/** Models a JSON body names besides `model`: managed files' targets, a realtime session's. */
+function otherBodyModels(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const { target_model_names: targets, session } = body as Record<string, unknown>;
+  const models: string[] = [];
+  for (const target of [targets].flat()) {
+    if (typeof target === 'string') models.push(...modelList(target));
+    else if (target !== undefined && target !== null) models.push(String(target));
+  }
+  if (typeof session === 'object' && session !== null) {
+    const model = (session as { model?: unknown }).model;
+    if (model !== undefined && model !== null) models.push(String(model));
+  }
+  return models;
+}
+
 function modelOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const model = (body as { model?: unknown }).model;
   return typeof model === 'string' && model !== '' ? model : undefined;
-}
-
-function routeOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 function modelEntry(id: string, routes: ModelRoutes | undefined) {

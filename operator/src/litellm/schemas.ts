@@ -109,6 +109,9 @@ export const KeyRow = z.looseObject({
   expires: timestamp,
   blocked: z.boolean().nullish(),
   metadata: Metadata.nullish(),
+  /** Route groups or routes the key may call; empty: whatever its role may. route_checks › is_virtual_key_allowed_to_call_route. */
+  allowed_routes: z.array(z.unknown()).nullish(),
+  key_type: nullableString,
   /** /key/info only: active | expired | revoked (blocked) | deleted. KME › info_key_fn. */
   status: nullableString,
 });
@@ -375,6 +378,9 @@ export const GenerateKeyRequest = z.object({
   duration: Duration.optional(),
   metadata: Metadata.optional(),
   blocked: z.boolean().optional(),
+  /** KME › handle_key_type: llm_api sets allowed_routes ["llm_api_routes"]. /key/generate only. */
+  key_type: z.enum(['default', 'llm_api', 'management', 'read_only']).optional(),
+  allowed_routes: z.array(z.string()).optional(),
 });
 export type GenerateKeyRequest = z.input<typeof GenerateKeyRequest>;
 
@@ -420,6 +426,8 @@ export const UpdateKeyRequest = z.object({
   team_id: z.string().optional(),
   user_id: z.string().optional(),
   blocked: z.boolean().optional(),
+  /** UpdateKeyRequest has no key_type: an existing key is limited through allowed_routes. */
+  allowed_routes: z.array(z.string()).optional(),
 });
 export type UpdateKeyRequest = z.input<typeof UpdateKeyRequest>;
 export const UpdateKeyResponse = KeyRow.extend({ key: z.string() });

@@ -65,15 +65,21 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
 
   const controller = manager.addController({
     name: ROUTING_SYNC,
+    // ROUTING_CHECK_INTERVAL may be set below the runtime's 1 s requeue floor on purpose.
+    minRequeueAfterMs: Math.min(checkIntervalMs, 1_000),
     rateLimiter: new ExponentialFailureRateLimiter({
       baseDelayMs: 100,
       maxDelayMs: deps.maxBackoffMs ?? 30_000,
       jitter: 0.1,
     }),
-    reconciler: async (_request, { log }) => {
+    // Between steps: a lost lease aborts the signal, and a former leader writes no more.
+    reconciler: async (_request, { log, signal }) => {
+      signal.throwIfAborted();
       await publisher.ensurePublished();
+      signal.throwIfAborted();
       const routes = deps.models?.current();
       if (routes) await publisher.putModels(routes);
+      signal.throwIfAborted();
       if (clock.now() >= nextPruneAt && manager.informers.hasSynced()) {
         const pruned = await publisher.prune(isLive);
         nextPruneAt = clock.now() + pruneIntervalMs;

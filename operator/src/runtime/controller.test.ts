@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { Controller, type ReconcileContext } from './controller.ts';
+import { Controller, DEFAULT_MIN_REQUEUE_AFTER_MS, type ReconcileContext } from './controller.ts';
 import { FakeClock } from './fake-clock.ts';
+import { CleanupFailedError } from './finalizers.ts';
 import { runtimeMetrics } from './metrics.ts';
 import { ExponentialFailureRateLimiter } from './rate-limiter.ts';
 import type { Request } from './request.ts';
@@ -161,6 +162,32 @@ describe('Controller result handling (reconcileHandler)', () => {
     await controller.stop();
   });
 
+  it('a failed cleanup is backed off, never terminal, even when its cause is', async () => {
+    const cleanupFailed = () =>
+      new CleanupFailedError('cleanup failed', {
+        cause: new TerminalError('LiteLLM refused the delete'),
+      });
+    const onTerminalError = vi.fn();
+    const { clock, controller, reconciler, total, settled } = setup(
+      { a: [cleanupFailed(), cleanupFailed(), {}] },
+      { onTerminalError },
+    );
+    controller.start();
+    controller.enqueue({ name: 'a' });
+    await settled();
+    expect(controller.queue.retries('a')).toBe(1);
+    clock.advance(1000);
+    await vi.waitFor(() => expect(reconciler.calls).toHaveLength(2));
+    await settled();
+    clock.advance(2000);
+    await vi.waitFor(() => expect(reconciler.calls).toHaveLength(3));
+    await settled();
+    expect(await total('error')).toBe(2);
+    expect(await total('success')).toBe(1);
+    expect(onTerminalError).not.toHaveBeenCalled();
+    await controller.stop();
+  });
+
   it('a TerminalError wrapped as a cause is still terminal', async () => {
     const { controller, reconciler, settled } = setup({
       a: [new Error('creating team', { cause: new TerminalError('400 from LiteLLM') })],
@@ -272,5 +299,90 @@ describe('Controller concurrency', () => {
     clock.advance(5000);
     await stopping;
     expect(signal!.aborted).toBe(true);
+  });
+});
+
+describe('Controller requeue floor', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+
+  /**
+   * Runs `controller` on `clock` for a simulated day, jumping from timer to timer, and
+   * returns how far time got. Gives up after `maxSteps` jumps: without a floor a 1 ms
+   * requeue would need 86 million of them, so time would fall far short of a day.
+   */
+  async function simulateDay(
+    clock: FakeClock,
+    controller: Controller,
+    maxSteps: number,
+  ): Promise<number> {
+    const start = clock.now();
+    // Turns of the event loop until nothing is queued or running (a reconcile here resolves
+    // at once, so a few turns do); vi.waitFor's 50 ms polls would make a day take hours.
+    const idle = async () => {
+      for (let turn = 0; turn < 100; turn++) {
+        if (controller.queue.len() + controller.queue.processingLen() === 0) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error('the controller did not settle');
+    };
+    await idle();
+    for (let step = 0; step < maxSteps; step++) {
+      const due = clock.nextTimerDueIn();
+      if (due === undefined || clock.now() + due - start > DAY_MS) break;
+      clock.advance(due);
+      await idle();
+    }
+    return clock.now() - start;
+  }
+
+  function looping(outcome: () => Result, options: { minRequeueAfterMs?: number } = {}) {
+    const clock = new FakeClock();
+    let calls = 0;
+    const controller = new Controller({
+      name: 'hot',
+      clock,
+      ...options,
+      reconciler: () => {
+        calls++;
+        return Promise.resolve(outcome());
+      },
+    });
+    return { clock, controller, calls: () => calls };
+  }
+
+  it('a reconciler that always asks for 1 ms runs at most once a second for a day', async () => {
+    const { clock, controller, calls } = looping(() => ({ requeueAfter: 1 }));
+    controller.start();
+    controller.enqueue({ name: 'a' });
+    const bound = DAY_MS / DEFAULT_MIN_REQUEUE_AFTER_MS + 1;
+    const elapsed = await simulateDay(clock, controller, bound + 10);
+    expect(elapsed).toBeGreaterThan(DAY_MS - DEFAULT_MIN_REQUEUE_AFTER_MS);
+    expect(calls()).toBeLessThanOrEqual(bound);
+    await controller.stop();
+  });
+
+  it('the floor is configurable, and applies to Retry-After delays too', async () => {
+    const { clock, controller, calls } = looping(
+      () => {
+        throw new RetryAfterError(1);
+      },
+      { minRequeueAfterMs: 60_000 },
+    );
+    controller.start();
+    controller.enqueue({ name: 'a' });
+    const bound = DAY_MS / 60_000 + 1;
+    const elapsed = await simulateDay(clock, controller, bound + 10);
+    expect(elapsed).toBeGreaterThan(DAY_MS - 60_000);
+    expect(calls()).toBeLessThanOrEqual(bound);
+    await controller.stop();
+  });
+
+  it('delays at or above the floor are kept exactly', async () => {
+    const { clock, controller, calls } = looping(() => ({ requeueAfter: 1500 }));
+    controller.start();
+    controller.enqueue({ name: 'a' });
+    await vi.waitFor(() => expect(calls()).toBe(1));
+    expect(clock.nextTimerDueIn()).toBe(1500);
+    await controller.stop();
   });
 });

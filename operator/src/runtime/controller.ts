@@ -5,16 +5,31 @@
 //
 //   thrown error, policy "backoff"      → addRateLimited (per-key exponential backoff)
 //   thrown error, policy "requeueAfter" → addAfter(ms) (Retry-After: a delay, not backoff)
-//   thrown error, policy "terminal"     → forget, no requeue, recorded
+//   thrown error, policy "terminal"     → forget, no requeue, recorded (but a failed
+//                                         finalizer cleanup is backed off instead: a
+//                                         deletion waits on it, see finalizers.ts)
 //   { requeueAfter: ms }                → forget, addAfter(ms)
 //   { requeue: true }                   → addRateLimited
 //   {}                                  → forget
+//
+// Every delay asked for (requeueAfter, Retry-After) is raised to minRequeueAfterMs (1 s by
+// default). controller-runtime has no such floor: it hands result.RequeueAfter to AddAfter as
+// it is, so a reconciler that computes a deadline in the past and asks for "1 ms" runs in a
+// tight loop, each pass costing API server and LiteLLM calls. The floor bounds any such bug
+// to one reconcile per key per floor; the deadline itself belongs fixed in the reconciler
+// (the warning below names the key). Backoff (thrown errors, requeue: true) is unchanged:
+// the rate limiter already grows it.
 //
 // Metrics are controller-runtime's controller_runtime_* (see metrics.ts).
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { sleep, systemClock, type Clock } from './clock.ts';
-import { defaultErrorPolicy, type ErrorDecision, type ErrorPolicy } from './error-policy.ts';
+import {
+  defaultErrorPolicy,
+  retryingCleanup,
+  type ErrorDecision,
+  type ErrorPolicy,
+} from './error-policy.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import {
   registerController,
@@ -62,7 +77,11 @@ export interface ControllerOptions {
   rateLimiter?: RateLimiter<string>;
   /** How long stop() lets in-flight reconciles finish before aborting their signal. Default 30 s. */
   stopGracePeriodMs?: number;
+  /** The least delay of a requeueAfter or Retry-After; shorter ones are raised to it. Default 1 s. */
+  minRequeueAfterMs?: number;
 }
+
+export const DEFAULT_MIN_REQUEUE_AFTER_MS = 1_000;
 
 export class Controller {
   readonly name: string;
@@ -75,6 +94,9 @@ export class Controller {
   readonly #metrics: ControllerMetrics;
   readonly #clock: Clock;
   readonly #gracePeriodMs: number;
+  readonly #minRequeueAfterMs: number;
+  /** Keys whose too-short requeue was already logged as a warning (once per key and streak). */
+  readonly #flooredKeys = new Set<string>();
   readonly #abort = new AbortController();
   #workerLoops: Promise<void>[] = [];
   #stopping: Promise<void> | undefined;
@@ -87,11 +109,13 @@ export class Controller {
     const { reconciler } = options;
     this.#reconcile =
       typeof reconciler === 'function' ? reconciler : (req, ctx) => reconciler.reconcile(req, ctx);
-    this.#errorPolicy = options.errorPolicy ?? defaultErrorPolicy;
+    this.#errorPolicy = retryingCleanup(options.errorPolicy ?? defaultErrorPolicy);
     this.#onTerminalError = options.onTerminalError;
     this.#log = (options.logger ?? silentLogger).child({ controller: this.name });
     this.#clock = options.clock ?? systemClock;
     this.#gracePeriodMs = options.stopGracePeriodMs ?? 30_000;
+    this.#minRequeueAfterMs = options.minRequeueAfterMs ?? DEFAULT_MIN_REQUEUE_AFTER_MS;
+    if (!(this.#minRequeueAfterMs >= 0)) throw new RangeError('minRequeueAfterMs must be ≥ 0');
     const metrics = options.metrics ?? runtimeMetrics(new Registry());
     this.#metrics = metrics.controllers;
     registerController(this.#metrics, this.name, this.workers);
@@ -125,6 +149,20 @@ export class Controller {
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /**
+   * Leadership lost: start no reconcile any more and abort the signal of every one in flight
+   * now, without a grace period. Resolves once they have returned; a caller that must not
+   * wait for them (the manager, then the process exits) need not.
+   */
+  abort(reason: Error): Promise<void> {
+    this.queue.shutDown();
+    this.#abort.abort(reason);
+    this.#stopping ??= Promise.all(this.#workerLoops).then(() => {
+      this.#log.info('aborted');
+    });
     return this.#stopping;
   }
 
@@ -196,6 +234,7 @@ export class Controller {
         case 'terminal':
           this.#metrics.terminalReconcileErrors.inc({ controller: this.name });
           this.queue.forget(key);
+          this.#flooredKeys.delete(key);
           log.error({ err: error }, 'reconciler error (terminal, not retried)');
           await this.#recordTerminal(request, error, context);
           return;
@@ -204,7 +243,7 @@ export class Controller {
             { err: error, requeueAfterMs: decision.ms },
             'reconciler error; retrying when asked',
           );
-          this.queue.addAfter(key, decision.ms);
+          this.queue.addAfter(key, this.#floored(key, decision.ms, log));
           return;
         case 'backoff':
           log.error({ err: error, retries: this.queue.retries(key) }, 'reconciler error');
@@ -216,18 +255,36 @@ export class Controller {
     const requeueAfter = result?.requeueAfter ?? 0;
     if (requeueAfter > 0) {
       this.queue.forget(key);
-      this.queue.addAfter(key, requeueAfter);
+      this.queue.addAfter(key, this.#floored(key, requeueAfter, log));
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue_after' });
       log.debug({ requeueAfterMs: requeueAfter }, 'reconciled; requeued after delay');
     } else if (result?.requeue) {
+      this.#flooredKeys.delete(key);
       this.queue.addRateLimited(key);
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'requeue' });
       log.debug('reconciled; requeued with backoff');
     } else {
+      this.#flooredKeys.delete(key);
       this.queue.forget(key);
       this.#metrics.reconcileTotal.inc({ controller: this.name, result: 'success' });
       log.debug('reconciled');
     }
+  }
+
+  /** `ms` raised to the floor; the first raise in a streak of them is a warning. */
+  #floored(key: string, ms: number, log: Logger): number {
+    if (ms >= this.#minRequeueAfterMs) {
+      this.#flooredKeys.delete(key);
+      return ms;
+    }
+    if (!this.#flooredKeys.has(key)) {
+      this.#flooredKeys.add(key);
+      log.warn(
+        { requeueAfterMs: ms, minRequeueAfterMs: this.#minRequeueAfterMs },
+        'requeue asked for less than the floor; raised to it (a reconciler deadline in the past?)',
+      );
+    }
+    return this.#minRequeueAfterMs;
   }
 
   /** The policy's decision; a policy that throws must not kill the worker: back off. */

@@ -2,6 +2,7 @@
 // error_policy): reconcilers throw what went wrong; the policy, one function per controller,
 // turns it into backoff, a fixed delay, or no retry. The default reads the markers of
 // result.ts; a controller can wrap it to classify a client's own errors.
+import { isCleanupFailure } from './finalizers.ts';
 import type { Request } from './request.ts';
 import { isTerminalError, retryAfterMsOf } from './result.ts';
 
@@ -22,3 +23,17 @@ export const defaultErrorPolicy: ErrorPolicy = (err) => {
   if (ms !== undefined) return { action: 'requeueAfter', ms };
   return { action: 'backoff' };
 };
+
+/**
+ * `policy`, except that a failed cleanup (finalizers.ts) is never terminal: an object being
+ * deleted waits on it, so it is retried with backoff until it succeeds or an admin releases
+ * the finalizer. Retry-After is still honoured.
+ */
+export function retryingCleanup(policy: ErrorPolicy): ErrorPolicy {
+  return (err, request) => {
+    const decision = policy(err, request);
+    return decision.action === 'terminal' && isCleanupFailure(err)
+      ? { action: 'backoff' }
+      : decision;
+  };
+}

@@ -7,6 +7,31 @@
 //   not deleting, finalizer present → apply
 //   deleting, finalizer present     → cleanup; remove the finalizer only if cleanup succeeded
 //   deleting, finalizer absent      → nothing: not ours to clean up (any more)
+//   deleting, release annotation    → cleanup once more; if it fails, a Warning Event and
+//                                      remove the finalizer anyway
+//
+// A finalizer must never wedge a namespace:
+//
+// - A cleanup that fails is retried with the object's backoff, whatever the error: the
+//   error leaves here as a CleanupFailedError, which the controller never treats as
+//   terminal (error-policy.ts). "Terminal" means "retrying the same spec cannot help", but
+//   a delete waits on us, and what stands in the way (LiteLLM down, a key LiteLLM refuses
+//   to delete today) can go away; dropping the retry would strand the finalizer for good.
+// - When the outside system is gone for good, an admin sets
+//   `llmtenancy.dev/release-finalizer: "true"` on the object being deleted. Cleanup is tried
+//   once more (while LiteLLM works the annotation changes nothing, so nobody leaks a key
+//   through it); when that fails, a Warning Event `FinalizerReleased` says so and why, and
+//   the finalizer goes anyway. What the object had in LiteLLM still carries its owner
+//   metadata, and the owner no longer exists, so orphan collection (ORPHAN_COLLECTION=on)
+//   deletes it on a later pass.
+//
+// The annotation is read only while the object is being deleted: on a live object it does
+// nothing. Who may set it: whoever may update the object. For a tenant (edit on one
+// namespace) that is their own VirtualKeys: releasing skips only their own keys' cleanup, and
+// only while LiteLLM fails; the gateway drops a released key once the routing prune sees its
+// owner gone, and orphan collection deletes it in LiteLLM. Nothing of another team is
+// reachable through it, so it is not restricted further (Teams and Users are cluster-scoped:
+// admins only anyway).
 //
 // cleanup must tolerate apply never having run (the object may be deleted right after the
 // finalizer was added) and having run halfway. Patches are JSON merge patches carrying
@@ -19,16 +44,48 @@ import {
   PatchStrategy,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { EventRecorder } from './events.ts';
 import { isDeleting, type KubeObject } from './object.ts';
 import type { Result } from './result.ts';
+
+/** Set to "true" on an object being deleted: remove its finalizers without cleanup. */
+export const RELEASE_FINALIZER_ANNOTATION = 'llmtenancy.dev/release-finalizer';
+
+/**
+ * A cleanup failed. Whatever caused it (a TerminalError included, as its cause), the
+ * controller retries it with backoff: the object's deletion waits on it.
+ */
+export class CleanupFailedError extends Error {
+  override readonly name = 'CleanupFailedError';
+}
+
+export function isCleanupFailure(err: unknown): boolean {
+  return err instanceof CleanupFailedError;
+}
+
+export interface FinalizersOptions {
+  fieldManager?: string;
+  /** Where FinalizerReleased Events go. Default: an EventRecorder of the operator's own. */
+  recorder?: Pick<EventRecorder, 'record'>;
+}
 
 export class Finalizers {
   readonly #api: KubernetesObjectApi;
   readonly #fieldManager: string | undefined;
+  readonly #recorder: Pick<EventRecorder, 'record'>;
 
-  constructor(kc: KubeConfig, options: { fieldManager?: string } = {}) {
+  constructor(kc: KubeConfig, options: FinalizersOptions = {}) {
     this.#api = KubernetesObjectApi.makeApiClient(kc);
     this.#fieldManager = options.fieldManager;
+    this.#recorder =
+      options.recorder ?? new EventRecorder(kc, { reportingController: 'llmtenancy.dev/operator' });
+  }
+
+  /** True when an admin asked to release the finalizers of `object` (being deleted). */
+  static releaseRequested(object: KubeObject): boolean {
+    return (
+      isDeleting(object) && object.metadata?.annotations?.[RELEASE_FINALIZER_ANNOTATION] === 'true'
+    );
   }
 
   static has(object: KubeObject, finalizer: string): boolean {
@@ -98,7 +155,30 @@ export class Finalizers {
   ): Promise<Result> {
     if (isDeleting(object)) {
       if (!Finalizers.has(object, finalizer)) return {};
-      const result = (await handlers.cleanup(object)) ?? {};
+      if (Finalizers.releaseRequested(object)) {
+        // One more cleanup first: released is only what cannot be cleaned up now.
+        const failure = await cleanupFailure(() => handlers.cleanup(object));
+        if (failure !== undefined) {
+          // The Event first: it names what was skipped even when the removal must be retried.
+          await this.#recorder.record(object, {
+            type: 'Warning',
+            reason: 'FinalizerReleased',
+            action: 'ReleaseFinalizer',
+            note: `finalizer ${finalizer} removed without cleanup (annotation ${RELEASE_FINALIZER_ANNOTATION}; cleanup: ${failure}); what this object left in LiteLLM is deleted by orphan collection`,
+          });
+        }
+        await this.remove(object, finalizer);
+        return {};
+      }
+      let result: Result;
+      try {
+        result = (await handlers.cleanup(object)) ?? {};
+      } catch (err) {
+        throw new CleanupFailedError(
+          `cleanup before removing finalizer ${finalizer} failed: ${(err as Error)?.message ?? String(err)}`,
+          { cause: err },
+        );
+      }
       // A cleanup asking to be run again later has not finished: keep the finalizer.
       if (result.requeueAfter || result.requeue) return result;
       await this.remove(object, finalizer);
@@ -106,5 +186,15 @@ export class Finalizers {
     }
     const current = Finalizers.has(object, finalizer) ? object : await this.add(object, finalizer);
     return handlers.apply(current);
+  }
+}
+
+/** Why `cleanup` did not finish (threw, or asked to run again), or undefined when it did. */
+async function cleanupFailure(cleanup: () => Promise<Result | void>): Promise<string | undefined> {
+  try {
+    const result = (await cleanup()) ?? {};
+    return result.requeue || result.requeueAfter ? 'not finished' : undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }

@@ -24,3 +24,4 @@ export * from './request.ts';
 export * from './result.ts';
 export * from './status.ts';
 export * from './work-queue.ts';
+export * from './write-fence.ts';

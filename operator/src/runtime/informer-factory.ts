@@ -18,7 +18,13 @@ export type InformerDefaults = Omit<
   'listWatcher' | 'description' | 'logger'
 >;
 
-export interface InformerTarget extends GroupVersionKind, KubeListWatcherOptions {}
+export interface InformerTarget extends GroupVersionKind, KubeListWatcherOptions {
+  /**
+   * What of each object the cache keeps (Informer's transform). Part of the informer's
+   * identity by its function name: every target asking for this informer passes the same one.
+   */
+  transform?: (object: KubeObject) => KubeObject;
+}
 
 export class InformerFactory {
   readonly #kc: KubeConfig;
@@ -46,6 +52,8 @@ export class InformerFactory {
       target.namespace ? `ns=${target.namespace}` : '',
       target.labelSelector ? `labels=${target.labelSelector}` : '',
       target.fieldSelector ? `fields=${target.fieldSelector}` : '',
+      target.metadataOnly ? 'metadata-only' : '',
+      target.transform ? `transform=${target.transform.name || 'anonymous'}` : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -62,6 +70,7 @@ export class InformerFactory {
         listWatcher,
         description: key,
         logger: this.#log,
+        transform: target.transform,
       });
       entry = { target, informer, resource: listWatcher.resource };
       this.#informers.set(key, entry);

@@ -26,6 +26,8 @@ import {
   getJson,
   isGone,
   KubeApiError,
+  METADATA_LIST_ACCEPT,
+  METADATA_WATCH_ACCEPT,
   watchEvents,
   type KubeStatus,
   type WatchEvent,
@@ -87,6 +89,11 @@ export interface InformerOptions<T> {
   /** Default resync period of handlers that do not set one. Default 0 (off). */
   resyncPeriodMs?: number;
   backoff?: BackoffOptions;
+  /**
+   * Applied to every object before it is cached or handed to handlers (client-go's
+   * SetTransform): keep only what the controllers read, so the cache costs only that.
+   */
+  transform?: (object: T) => T;
 }
 
 /** Counters for logs, metrics and tests. */
@@ -112,6 +119,7 @@ export class Informer<T extends KubeObject> {
   readonly #stallTimeoutMs: number;
   readonly #defaultResyncMs: number;
   readonly #backoff: Backoff;
+  readonly #transform: (object: T) => T;
   readonly #handlers = new Set<{ handler: EventHandler<T>; resyncTimer?: TimerHandle }>();
   readonly #stop = new AbortController();
   readonly #synced: Promise<void>;
@@ -132,6 +140,7 @@ export class Informer<T extends KubeObject> {
     this.#stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
     this.#defaultResyncMs = options.resyncPeriodMs ?? 0;
     this.#backoff = new Backoff(options.backoff);
+    this.#transform = options.transform ?? ((object) => object);
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
   }
 
@@ -251,7 +260,7 @@ export class Informer<T extends KubeObject> {
         }
         throw err;
       }
-      items.push(...page.items);
+      for (const item of page.items) items.push(this.#transform(item));
       resourceVersion ??= page.metadata.resourceVersion;
       token = page.metadata.continue || undefined;
     } while (token !== undefined);
@@ -327,17 +336,18 @@ export class Informer<T extends KubeObject> {
   }
 
   #apply(event: WatchEvent<T | KubeStatus>): void {
+    const resourceVersion = (event.object as KubeObject).metadata?.resourceVersion;
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED': {
-        const object = event.object as T;
+        const object = this.#transform(event.object as T);
         const old = this.store.set(object);
         if (old) this.#emit('update', object, old);
         else this.#emit('add', object);
         break;
       }
       case 'DELETED': {
-        const object = event.object as T;
+        const object = this.#transform(event.object as T);
         this.store.delete(objectKey(object));
         this.#emit('delete', object); // the final state, as the server last had it
         break;
@@ -351,7 +361,6 @@ export class Informer<T extends KubeObject> {
       default:
         throw new Error(`unknown watch event type ${String((event as { type: unknown }).type)}`);
     }
-    const resourceVersion = (event.object as KubeObject).metadata?.resourceVersion;
     if (resourceVersion) this.#resourceVersion = resourceVersion;
   }
 
@@ -397,6 +406,12 @@ export interface KubeListWatcherOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * List and watch metadata only (PartialObjectMetadata, as controller-runtime's
+   * metadata-only watches): objects arrive without data, spec or status, so neither the
+   * wire nor the cache carries them. For kinds whose controllers read the rest live.
+   */
+  metadataOnly?: boolean;
 }
 
 /**
@@ -418,6 +433,7 @@ export function kubeListWatcher<T extends KubeObject>(
     return resolved;
   };
   const selectors = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+  const metadataOnly = options.metadataOnly ?? false;
   return {
     resource,
     async list({ limit, continue: token, signal }) {
@@ -427,9 +443,14 @@ export function kubeListWatcher<T extends KubeObject>(
         collectionPath(r, options.namespace),
         { ...selectors, limit: limit > 0 ? limit : undefined, continue: token },
         signal,
+        metadataOnly ? METADATA_LIST_ACCEPT : undefined,
       );
+      // An empty PartialObjectMetadataList comes with items null.
+      page.items ??= [];
       // List items carry no apiVersion/kind; give them the ones watch events carry.
+      // Metadata-only objects say PartialObjectMetadata: they stand for the watched kind.
       for (const item of page.items) {
+        if (metadataOnly) Object.assign(item, { apiVersion: r.apiVersion, kind: r.kind });
         item.apiVersion ??= r.apiVersion;
         item.kind ??= r.kind;
       }
@@ -437,12 +458,19 @@ export function kubeListWatcher<T extends KubeObject>(
     },
     async *watch({ resourceVersion, timeoutSeconds, signal }) {
       const r = await resource();
-      yield* watchEvents<T | KubeStatus>(
+      const events = watchEvents<T | KubeStatus>(
         kc,
         collectionPath(r, options.namespace),
         { ...selectors, resourceVersion, timeoutSeconds, allowWatchBookmarks: true },
         signal,
+        metadataOnly ? METADATA_WATCH_ACCEPT : undefined,
       );
+      for await (const event of events) {
+        if (metadataOnly && event.type !== 'ERROR') {
+          Object.assign(event.object as KubeObject, { apiVersion: r.apiVersion, kind: r.kind });
+        }
+        yield event;
+      }
     },
   };
 }

@@ -50,6 +50,14 @@ export function isGone(err: unknown): boolean {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
+/**
+ * Accept headers asking for metadata only (the API server's PartialObjectMetadata
+ * conversion), as controller-runtime's metadata-only watches do: no data, spec or status.
+ */
+export const METADATA_LIST_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
 async function send(
   kc: KubeConfig,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -57,6 +65,7 @@ async function send(
   query: Query,
   signal: AbortSignal | undefined,
   body?: { contentType: string; text: string },
+  accept = 'application/json',
 ): Promise<Response> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
@@ -70,7 +79,7 @@ async function send(
     method,
     headers: {
       ...context.getHeaders(),
-      Accept: 'application/json',
+      Accept: accept,
       ...(body ? { 'Content-Type': body.contentType } : {}),
     },
     body: body?.text,
@@ -96,8 +105,9 @@ export async function getJson<T>(
   path: string,
   query: Query = {},
   signal?: AbortSignal,
+  accept?: string,
 ): Promise<T> {
-  const response = await send(kc, 'GET', path, query, signal);
+  const response = await send(kc, 'GET', path, query, signal, undefined, accept);
   if (!response.ok) throw await errorOf(response, `GET ${path}`);
   return (await response.json()) as T;
 }
@@ -112,8 +122,17 @@ export async function* watchEvents<T>(
   path: string,
   query: Query,
   signal: AbortSignal,
+  accept?: string,
 ): AsyncGenerator<WatchEvent<T>> {
-  const response = await send(kc, 'GET', path, { ...query, watch: true }, signal);
+  const response = await send(
+    kc,
+    'GET',
+    path,
+    { ...query, watch: true },
+    signal,
+    undefined,
+    accept,
+  );
   if (!response.ok || !response.body) throw await errorOf(response, `watch ${path}`);
   const decoder = new TextDecoder();
   let buffered = '';

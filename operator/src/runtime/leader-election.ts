@@ -5,8 +5,12 @@
 // - a candidate takes the Lease when it is free (no holder: released) or when its holder
 //   has not renewed it for leaseDuration, measured on *our* clock from when *we* last saw it
 //   change (never trusting another machine's timestamps: clock skew cannot steal a lease);
-// - the leader renews every retryPeriod; if it cannot renew for renewDeadline it stops
-//   leading (before its lease can expire for others: renewDeadline < leaseDuration);
+// - the leader renews every retryPeriod; it stops leading the moment it has not renewed for
+//   renewDeadline, counted from when it sent its last successful renewal (client-go counts
+//   from the start of each renew round, a retryPeriod later: we leave that margin to the
+//   others), or the moment it reads the Lease held by someone else: either way before any
+//   other replica can take the lease (renewDeadline < leaseDuration, which the others count
+//   from when they saw our last renewal, after we sent it);
 // - every write carries the resourceVersion it read (optimistic concurrency): two
 //   candidates racing for a free lease cannot both win;
 // - on shutdown the leader releases the Lease (clears holderIdentity), so a standby takes
@@ -67,6 +71,10 @@ export class LeaderElector {
   /** The lease as we last saw it, and when (our clock) it last changed. */
   #observed: { resourceVersion: string; spec: V1LeaseSpec; at: number } | undefined;
   #leader = false;
+  /** Our clock when the last successful acquire or renewal was sent. */
+  #renewedAt = 0;
+  /** Set when, while leading, the Lease was read with another holder: we lost it. */
+  #takenBy: string | undefined;
   #lastReportedHolder: string | undefined;
 
   constructor(kc: KubeConfig, options: LeaderElectionOptions) {
@@ -133,24 +141,33 @@ export class LeaderElector {
     return false;
   }
 
-  /** Renews every retryPeriod; returns when a renewal round fails for renewDeadline, or on abort. */
+  /**
+   * Renews every retryPeriod; returns when leadership is lost (renewDeadline passed since the
+   * last successful renewal, or another holder seen), or on abort.
+   */
   async #renewUntilLost(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const untilDeadline = () => this.#renewDeadlineMs - (this.#clock.now() - this.#renewedAt);
       try {
-        await sleep(this.#clock, this.#retryPeriodMs, signal);
+        await sleep(this.#clock, Math.min(this.#retryPeriodMs, untilDeadline()), signal);
       } catch {
         return;
       }
-      const roundStart = this.#clock.now();
       for (;;) {
-        const left = this.#renewDeadlineMs - (this.#clock.now() - roundStart);
-        if (left > 0 && (await this.#tryAcquireOrRenew(left))) break;
-        if (this.#clock.now() - roundStart >= this.#renewDeadlineMs || left <= 0) {
+        const left = untilDeadline();
+        if (left <= 0) {
           this.#log.warn('could not renew the lease within the renew deadline');
           return;
         }
+        if (await this.#tryAcquireOrRenew(left)) break;
+        if (this.#takenBy !== undefined) {
+          this.#log.warn({ holder: this.#takenBy }, 'the lease is held by someone else');
+          return;
+        }
         if (signal.aborted) return;
-        await sleep(this.#clock, Math.min(this.#retryPeriodMs, left), signal).catch(() => {});
+        await sleep(this.#clock, Math.min(this.#retryPeriodMs, untilDeadline()), signal).catch(
+          () => {},
+        );
       }
     }
   }
@@ -173,6 +190,12 @@ export class LeaderElector {
 
   async #attempt(): Promise<boolean> {
     const now = this.#clock.now();
+    const ok = await this.#attemptAt(now);
+    if (ok) this.#renewedAt = now;
+    return ok;
+  }
+
+  async #attemptAt(now: number): Promise<boolean> {
     let lease: V1Lease;
     try {
       lease = await this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace });
@@ -195,6 +218,12 @@ export class LeaderElector {
     this.#observe(lease);
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
+    if (this.#leader && holder !== this.identity) {
+      // Someone else wrote the Lease while we lead (or cleared it): it is not ours any more,
+      // even if its duration says we could take it back. Stop, do not fight over it.
+      this.#takenBy = holder;
+      return false;
+    }
     const durationMs = (spec.leaseDurationSeconds ?? this.#leaseDurationMs / 1000) * 1000;
     if (holder && holder !== this.identity && this.#observed!.at + durationMs > now) return false;
 

@@ -7,9 +7,14 @@
 //      message naming it, instead of informers retrying 404s forever);
 //   4. start the shared informers on every replica, and wait for their caches (ready);
 //   5. run the controllers only while leader (Lease election), or at once when election is
-//      off; a replica that loses its lease stops and start() rejects, so the process exits
-//      and restarts clean;
-//   6. on stop() or SIGTERM/SIGINT: stop controllers (in-flight reconciles finish), release
+//      off;
+//   6. a replica that loses its lease (renew deadline passed, or another holder seen) stops
+//      writing at once, before anyone else can hold the lease: writes through `kubeConfig`
+//      are refused from then on (write-fence.ts), every in-flight reconcile's signal is
+//      aborted, no reconcile starts, and start() rejects with LeadershipLostError without
+//      waiting for reconciles to return (controller-runtime drops its graceful shutdown here
+//      too), so the process exits non-zero and restarts clean;
+//   7. on stop() or SIGTERM/SIGINT: stop controllers (in-flight reconciles finish), release
 //      the lease, stop informers, close the server.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +27,7 @@ import { InformerFactory, type InformerDefaults, type InformerTarget } from './i
 import { LeaderElector } from './leader-election.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { runtimeMetrics, type RuntimeMetrics } from './metrics.ts';
+import { WriteFence } from './write-fence.ts';
 import type { KubeObject } from './object.ts';
 import type { Request } from './request.ts';
 
@@ -55,6 +61,11 @@ export interface ManagerOptions {
   informerDefaults?: InformerDefaults;
   /** Install SIGTERM/SIGINT handlers that stop the manager. Default true. */
   handleSignals?: boolean;
+  /**
+   * Every controller's floor under requeueAfter and Retry-After delays (controller.ts);
+   * a controller's own minRequeueAfterMs wins. Default 1 s.
+   */
+  minRequeueAfterMs?: number;
 }
 
 export interface WatchFor {
@@ -105,9 +116,12 @@ export class Manager {
   readonly #options: ManagerOptions;
   readonly #controllers: Controller[] = [];
   readonly #stop = new AbortController();
+  readonly #fence = new WriteFence();
+  readonly #kubeConfig: KubeConfig;
   #health: HealthServer | undefined;
   #running: Promise<void> | undefined;
   #leading = false;
+  #lost: LeadershipLostError | undefined;
 
   constructor(options: ManagerOptions) {
     this.#options = options;
@@ -119,6 +133,7 @@ export class Manager {
       collectDefaultMetrics({ register: registry });
     }
     this.metrics = runtimeMetrics(registry);
+    this.#kubeConfig = this.#fence.guard(options.kubeConfig);
     this.informers = new InformerFactory(options.kubeConfig, {
       logger: this.log,
       defaults: options.informerDefaults,
@@ -134,6 +149,19 @@ export class Manager {
     return this.#leading;
   }
 
+  /**
+   * The KubeConfig controllers write with (controller-runtime's manager client): the
+   * manager's own, except that once leadership is lost every request but a GET fails.
+   */
+  get kubeConfig(): KubeConfig {
+    return this.#kubeConfig;
+  }
+
+  /** Set once the lease was lost: why. */
+  get lostLeadership(): LeadershipLostError | undefined {
+    return this.#lost;
+  }
+
   get controllers(): readonly Controller[] {
     return this.#controllers;
   }
@@ -143,7 +171,12 @@ export class Manager {
     if (this.#controllers.some((c) => c.name === options.name)) {
       throw new Error(`a controller named ${options.name} already exists`);
     }
-    const controller = new Controller({ ...options, logger: this.log, metrics: this.metrics });
+    const controller = new Controller({
+      ...options,
+      minRequeueAfterMs: options.minRequeueAfterMs ?? this.#options.minRequeueAfterMs,
+      logger: this.log,
+      metrics: this.metrics,
+    });
     if (options.for) {
       this.informers
         .informerFor(options.for.target)
@@ -244,14 +277,18 @@ export class Manager {
         identity: identity!,
         logger: this.log,
         onStartedLeading: () => this.#startControllers(),
-        onStoppedLeading: () => this.#stopControllers(),
+        // Stepping down (stop, SIGTERM) lets reconciles finish; a loss stops them now.
+        onStoppedLeading: () =>
+          signal.aborted
+            ? this.#stopControllers()
+            : this.#loseLeadership(
+                new LeadershipLostError(
+                  `leader election lost: lease ${election.leaseNamespace}/${election.leaseName}`,
+                ),
+              ),
       });
       await elector.run(signal);
-      if (!signal.aborted) {
-        throw new LeadershipLostError(
-          `leader election lost: lease ${election.leaseNamespace}/${election.leaseName}`,
-        );
-      }
+      if (this.#lost) throw this.#lost;
     } catch (err) {
       if (signal.aborted && !(err instanceof LeadershipLostError)) {
         // Stopping while still starting (e.g. waiting for sync) is not a failure.
@@ -260,7 +297,8 @@ export class Manager {
       this.log.error({ err }, 'manager failed');
       throw err;
     } finally {
-      await this.#stopControllers();
+      // After a loss the aborted reconciles are not waited for: the process exits.
+      if (!this.#lost) await this.#stopControllers();
       await this.informers.stop();
       await this.#health?.close();
       process.off('SIGTERM', onTerm);
@@ -272,6 +310,14 @@ export class Manager {
   #startControllers(): void {
     this.#leading = true;
     for (const controller of this.#controllers) controller.start();
+  }
+
+  #loseLeadership(lost: LeadershipLostError): void {
+    this.#lost = lost;
+    this.#fence.close(lost);
+    this.#leading = false;
+    this.log.error({ err: lost }, 'leadership lost: writes refused, reconciles aborted');
+    for (const controller of this.#controllers) void controller.abort(lost);
   }
 
   async #stopControllers(): Promise<void> {

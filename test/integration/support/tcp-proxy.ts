@@ -14,6 +14,8 @@ export interface TcpProxy {
   cut(): void;
   /** Stops forwarding on every open connection without closing it. New ones work. */
   freeze(): void;
+  /** Cuts every open connection and, until refuse(false), closes each new one at once (a server that is down). */
+  refuse(on: boolean): void;
   /** A copy of `kc` whose current cluster is reached through the proxy. */
   kubeConfig(kc: KubeConfig): KubeConfig;
   close(): Promise<void>;
@@ -23,7 +25,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const open = new Set<{ client: Socket; upstream: Socket }>();
   const frozen = new Set<{ client: Socket; upstream: Socket }>();
   let accepted = 0;
+  let refusing = false;
   const server: Server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     accepted++;
     const upstream = createConnection(target);
     const pair = { client, upstream };
@@ -46,6 +53,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return accepted;
     },
     cut() {
+      for (const { client, upstream } of open) {
+        client.destroy();
+        upstream.destroy();
+      }
+      open.clear();
+    },
+    refuse(on) {
+      refusing = on;
+      if (!on) return;
       for (const { client, upstream } of open) {
         client.destroy();
         upstream.destroy();

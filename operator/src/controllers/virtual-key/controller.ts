@@ -3,7 +3,8 @@
 //   manager.addController(virtualKeyController({ kubeConfig, informers: manager.informers, … }))
 //
 // It reads VirtualKeys, Teams, Users and ModelSubscriptions from the manager's shared
-// informers and is enqueued by each of them and by the Secrets it writes (watches.ts).
+// informers and is enqueued by each of them and by the Secrets it writes (watches.ts), and
+// by the admission policy on spec.user and its bindings (admission-policy.ts).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
@@ -17,6 +18,14 @@ import { watchMapped, type ManagedControllerOptions } from '../../runtime/manage
 import { MODEL_SUBSCRIPTION_TARGET, TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
 import type { KeyRouting } from './key-routing.ts';
 import { VirtualKeyReconciler } from './reconciler.ts';
+import {
+  ADMISSION_BINDING_TARGET,
+  ADMISSION_POLICY_TARGET,
+  AdmissionPolicyCache,
+  personalKeys,
+  type Binding,
+  type Policy,
+} from './admission-policy.ts';
 import { KEY_SECRET_TARGET, VIRTUAL_KEY_TARGET } from './targets.ts';
 import {
   addVirtualKeyIndexes,
@@ -71,6 +80,10 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     teams: deps.informers.informerFor<Team>(teamTarget).store,
     users: deps.informers.informerFor<User>(USER_TARGET).store,
     subscriptions: deps.informers.informerFor<ModelSubscription>(subscriptionTarget).store,
+    admission: new AdmissionPolicyCache(
+      deps.informers.informerFor<Policy>(ADMISSION_POLICY_TARGET).store,
+      deps.informers.informerFor<Binding>(ADMISSION_BINDING_TARGET).store,
+    ),
   };
   addVirtualKeyIndexes(stores);
 
@@ -99,6 +112,8 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
       watchMapped(USER_TARGET, keysForUser(stores), userAccessChanged),
       watchMapped(subscriptionTarget, keysForSubscription(stores), subscriptionAccessChanged),
       watchMapped(KEY_SECRET_TARGET, keyForSecret, secretTampered),
+      watchMapped(ADMISSION_POLICY_TARGET, personalKeys(stores.keys), generationChanged),
+      watchMapped(ADMISSION_BINDING_TARGET, personalKeys(stores.keys), generationChanged),
     ],
   };
 }

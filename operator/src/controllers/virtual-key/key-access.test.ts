@@ -48,9 +48,13 @@ const subscription = (
     .with('status', { phase, team: teamName })
     .build<ModelSubscription>();
 
-const user = (name = 'alice', status: User['status'] = readyUser()): User =>
+const user = (
+  name = 'alice',
+  status: User['status'] = readyUser(),
+  role: User['spec']['role'] = 'user',
+): User =>
   aUser(name)
-    .with('spec.role', 'user')
+    .with('spec.role', role)
     .with('spec.deletionPolicy', 'Delete')
     .with('status', status)
     .build<User>();
@@ -76,6 +80,7 @@ function inputs(overrides: Partial<AccessInputs> = {}): AccessInputs {
     teams: [team()],
     user: undefined,
     subscriptions: [subscription('granite'), subscription('llama')],
+    admissionPolicy: { inForce: true },
     ...overrides,
   };
 }
@@ -283,5 +288,40 @@ describe('keyAccess: personal keys', () => {
 
   it('a service key has no user, whatever user is passed', () => {
     expect(keyAccess(inputs({ user: user('alice') })).user).toBeUndefined();
+  });
+
+  it('denies UserRoleCannotHaveKeys for a viewer and for an admin (proxy_admin), whatever else holds', () => {
+    for (const role of ['viewer', 'admin'] as const) {
+      const access = keyAccess(
+        inputs({ key: key({ user: 'alice' }), user: user('alice', readyUser(), role) }),
+      );
+      expect(access.denial?.reason, role).toBe('UserRoleCannotHaveKeys');
+      expect(access.denial?.message).toContain(`role ${role}`);
+    }
+    // Not ready yet: still denied, not waiting, so a key is never made in between.
+    const notReadyAdmin = user('alice', { conditions: [condition('Ready', 'False')] }, 'admin');
+    const waiting = keyAccess(inputs({ key: key({ user: 'alice' }), user: notReadyAdmin }));
+    expect(waiting.denial?.reason).toBe('UserRoleCannotHaveKeys');
+    expect(waiting.wait).toBeUndefined();
+    for (const role of ['user', 'manager'] as const) {
+      const access = keyAccess(
+        inputs({ key: key({ user: 'alice' }), user: user('alice', readyUser(), role) }),
+      );
+      expect(access.denial, role).toBeUndefined();
+    }
+  });
+
+  it('denies AdmissionPolicyMissing for every personal key where the API server does not check spec.user', () => {
+    const admissionPolicy = { inForce: false as const, why: 'no binding' };
+    const access = keyAccess(
+      inputs({ key: key({ user: 'alice' }), user: user('alice'), admissionPolicy }),
+    );
+    expect(access.denial?.reason).toBe('AdmissionPolicyMissing');
+    expect(access.denial?.message).toContain('no binding');
+    expect(access.denial?.message).toContain('crds/admission/');
+    // Service keys do not name anyone: unaffected.
+    const service = keyAccess(inputs({ admissionPolicy }));
+    expect(service.denial).toBeUndefined();
+    expect(service.models).toEqual(['granite', 'llama']);
   });
 });

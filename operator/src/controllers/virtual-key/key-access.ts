@@ -5,18 +5,28 @@
 //
 //   team        the one Team claiming the namespace; none, several, or one being deleted
 //               deny the key. A Team not yet in LiteLLM (Synced≠True) makes a new key wait.
-//   user        (personal keys) must exist, be Ready (in LiteLLM), and be a member of the
-//               team in LiteLLM (Team.status.members) — else denied.
+//   user        (personal keys) only where the API server checks who may name whom (the
+//               admission policy, admission-policy.ts); the User must exist, hold a role
+//               that may have keys (not viewer; not admin, whose LiteLLM proxy_admin role a
+//               key would carry), be Ready (in LiteLLM), and be a member of the team in
+//               LiteLLM (Team.status.members) — else denied.
 //   models      requested (spec.models, or all) ∩ the team's Active subscriptions in this
 //               namespace ∩ the models the LiteLLM team has (Team.status.models), so a key
 //               never names a model its LiteLLM team does not allow yet.
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import { isConditionTrue } from '../../runtime/conditions.ts';
 import { isDeleting } from '../../runtime/object.ts';
+import type { AdmissionPolicyState } from './admission-policy.ts';
 
 /** Why a key cannot be used; a condition reason and message. */
 export interface Denial {
-  reason: 'NoTeam' | 'NamespaceConflict' | 'UserNotFound' | 'UserNotMember';
+  reason:
+    | 'NoTeam'
+    | 'NamespaceConflict'
+    | 'AdmissionPolicyMissing'
+    | 'UserNotFound'
+    | 'UserRoleCannotHaveKeys'
+    | 'UserNotMember';
   message: string;
 }
 
@@ -47,9 +57,17 @@ export interface AccessInputs {
   user: User | undefined;
   /** ModelSubscriptions in the key's namespace. */
   subscriptions: readonly Pick<ModelSubscription, 'spec' | 'status'>[];
+  /** Whether the API server checks spec.user (personal keys are refused where it does not). */
+  admissionPolicy: AdmissionPolicyState;
 }
 
-export function keyAccess({ key, teams, user, subscriptions }: AccessInputs): KeyAccess {
+export function keyAccess({
+  key,
+  teams,
+  user,
+  subscriptions,
+  admissionPolicy,
+}: AccessInputs): KeyAccess {
   const namespace = key.metadata.namespace!;
   const claiming = teams.filter((t) => !isDeleting(t));
   if (claiming.length === 0) {
@@ -92,10 +110,28 @@ export function keyAccess({ key, teams, user, subscriptions }: AccessInputs): Ke
 
   const userName = key.spec.user;
   if (userName) {
+    if (!admissionPolicy.inForce) {
+      access.denial = {
+        reason: 'AdmissionPolicyMissing',
+        message: `personal keys (spec.user) are refused: the API server does not check who names whom (${admissionPolicy.why}); install crds/admission/, or use a team service key`,
+      };
+      return access;
+    }
     if (!user || isDeleting(user)) {
       access.denial = {
         reason: 'UserNotFound',
         message: `User ${userName} does not exist`,
+      };
+      return access;
+    }
+    const role = user.spec?.role ?? 'user';
+    if (role === 'viewer' || role === 'admin') {
+      access.denial = {
+        reason: 'UserRoleCannotHaveKeys',
+        message:
+          role === 'viewer'
+            ? `User ${userName} has role viewer, which reads only and has no keys`
+            : `User ${userName} has role admin (LiteLLM proxy_admin); a key of theirs would carry that role, so admins get no personal keys: use a team service key`,
       };
       return access;
     }

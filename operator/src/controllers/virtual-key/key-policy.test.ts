@@ -149,6 +149,16 @@ describe('keyPolicy', () => {
     expect(keyPolicy(inputs())).not.toHaveProperty('budgetExceeded');
   });
 
+  it("carries the Team's enabled gateway routes, sorted; none when the Team enables none", () => {
+    const enabling = team({ teamId: 'ml-id' });
+    enabling.spec.gateway = { enabledRoutes: ['mcp', 'files'] };
+    const policy = keyPolicy(inputs({ team: enabling }));
+    expect(policy.enabledRoutes).toEqual(['files', 'mcp']);
+    expect(KeyPolicy.parse(policy)).toEqual(policy);
+    expect(keyPolicy(inputs())).not.toHaveProperty('enabledRoutes');
+    expect(keyPolicy(inputs({ team: undefined }))).not.toHaveProperty('enabledRoutes');
+  });
+
   it('a key reaching nothing has an empty model list (never "all")', () => {
     const policy = keyPolicy(inputs({ models: [] }));
     expect(policy.models).toEqual([]);

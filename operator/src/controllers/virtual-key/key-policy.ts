@@ -54,6 +54,7 @@ export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
   }
   const keyLimits = routingLimits(key.spec.limits);
   const teamLimits = routingLimits(team?.spec.limits);
+  const enabledRoutes = [...(team?.spec.gateway?.enabledRoutes ?? [])].sort();
   return {
     schemaVersion: ROUTING_SCHEMA_VERSION,
     keyHash: inputs.keyHash,
@@ -70,6 +71,7 @@ export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
       ...(teamLimits ? { team: teamLimits } : {}),
       subscriptions,
     },
+    ...(enabledRoutes.length > 0 ? { enabledRoutes } : {}),
     ...(inputs.expiresAt ? { expiresAt: inputs.expiresAt.toISOString() } : {}),
     suspended: inputs.blockedReason !== undefined,
     ...(inputs.blockedReason ? { suspendedReason: inputs.blockedReason } : {}),

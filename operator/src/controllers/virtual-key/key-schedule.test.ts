@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
+import { FakeClock } from '../../runtime/fake-clock.ts';
+import type { PreviousKey } from './key-material.ts';
 import {
   apiDurationMs,
+  DEADLINE_MARGIN_MS,
   EXPIRY_TOLERANCE_MS,
+  keyDeadlines,
   keyExpiresAt,
   litellmDuration,
   nextRotationAt,
   parseLiteLLMTime,
+  requeueAfterMs,
+  rotationDue,
   rotationGraceMs,
   sameExpiry,
 } from './key-schedule.ts';
@@ -151,5 +157,121 @@ describe('parseLiteLLMTime', () => {
     expect(parseLiteLLMTime('2026-11-23T10:00:00Z')).toBe(t);
     expect(parseLiteLLMTime('2026-11-23T12:00:00+02:00')).toBe(t);
     expect(parseLiteLLMTime('2026-11-23T05:00:00-0500')).toBe(t);
+  });
+});
+
+describe('rotationDue / keyDeadlines / requeueAfterMs', () => {
+  const NOW = new Date('2026-11-23T10:00:00.000Z');
+  const HOUR = 3_600_000;
+  const rotating = key({ rotation: { every: '2h', gracePeriod: '1h' } });
+  const mintedLongAgo = { mintedAt: new Date(NOW.getTime() - 3 * HOUR) };
+  const inGrace: PreviousKey = { hash: 'p', validUntil: new Date(NOW.getTime() + HOUR / 2) };
+
+  it('a due rotation acts only for a key that can work and has no previous key in its grace period', () => {
+    expect(rotationDue(rotating, mintedLongAgo, true, NOW)).toBe(true);
+    expect(rotationDue(rotating, mintedLongAgo, false, NOW)).toBe(false);
+    expect(rotationDue(rotating, { ...mintedLongAgo, previous: inGrace }, true, NOW)).toBe(false);
+    expect(rotationDue(rotating, { mintedAt: NOW }, true, NOW)).toBe(false);
+    expect(rotationDue(key(), mintedLongAgo, true, NOW)).toBe(false);
+  });
+
+  it('counts only deadlines a reconcile can act on', () => {
+    const expiresAt = new Date(NOW.getTime() + 5 * HOUR);
+    const working = { canWork: true, expiresAt, expired: false };
+    expect(keyDeadlines(rotating, { mintedAt: NOW }, working)).toEqual([
+      expiresAt,
+      new Date(NOW.getTime() + 2 * HOUR),
+    ]);
+    // A past rotation time of a key that cannot work is no deadline; nor is a past expiry.
+    expect(
+      keyDeadlines(rotating, mintedLongAgo, { canWork: false, expiresAt: NOW, expired: true }),
+    ).toEqual([]);
+    // While a previous key is in its grace period, its end is the deadline, not the rotation.
+    expect(keyDeadlines(rotating, { ...mintedLongAgo, previous: inGrace }, working)).toEqual([
+      expiresAt,
+      inGrace.validUntil,
+    ]);
+  });
+
+  it('comes back just after the first deadline, else at the resync', () => {
+    const soon = new Date(NOW.getTime() + 1_000);
+    expect(requeueAfterMs([soon], NOW, 60_000)).toBe(1_000 + DEADLINE_MARGIN_MS);
+    expect(requeueAfterMs([], NOW, 60_000)).toBe(60_000);
+    expect(requeueAfterMs([new Date(NOW.getTime() + HOUR)], NOW, 60_000)).toBe(60_000);
+  });
+
+  // A day of reconciles on the fake clock, deciding as the reconciler does: the previous key
+  // ends at its deadline, a due rotation acts, and the next reconcile comes at requeueAfterMs.
+  // A deadline that cannot act would requeue after 1 ms, 86.4 million times a day; the
+  // simulation stops counting at CAP.
+  describe('over a simulated day, the number of reconciles stays bounded', () => {
+    const DAY = 86_400_000;
+    const RESYNC_MS = 10 * 60_000;
+    const CAP = 10_000;
+    const RESYNCS_A_DAY = DAY / RESYNC_MS;
+
+    function reconcilesInADay(
+      spec: Partial<VirtualKey['spec']>,
+      options: { canWork: boolean; mintedAgoMs: number; expiresAt?: Date },
+    ): number {
+      const clock = new FakeClock(Date.parse('2027-02-01T00:00:00Z'));
+      const k = key(spec);
+      let state: { mintedAt: Date; previous?: PreviousKey } = {
+        mintedAt: new Date(clock.now() - options.mintedAgoMs),
+      };
+      let reconciles = 0;
+      const reconcile = () => {
+        if (++reconciles >= CAP) return;
+        const now = new Date(clock.now());
+        const expired = options.expiresAt !== undefined && now >= options.expiresAt;
+        const canWork = options.canWork && !expired;
+        if (state.previous && now >= state.previous.validUntil)
+          state = { ...state, previous: undefined };
+        if (rotationDue(k, state, canWork, now)) {
+          state = {
+            mintedAt: now,
+            previous: { hash: 'p', validUntil: new Date(now.getTime() + rotationGraceMs(k)) },
+          };
+        }
+        const deadlines = keyDeadlines(k, state, {
+          canWork,
+          expiresAt: options.expiresAt,
+          expired,
+        });
+        clock.setTimer(reconcile, requeueAfterMs(deadlines, now, RESYNC_MS));
+      };
+      clock.setTimer(reconcile, 0);
+      clock.advance(DAY);
+      return reconciles;
+    }
+
+    // examples/40-virtual-key.yaml: rotation every 30d, on day 90 and later.
+    const monthly = { rotation: { every: '30d', gracePeriod: '1h' } };
+    const longAgo = 91 * DAY;
+
+    it.each([
+      ['expired', { canWork: true, expiresAt: new Date('2027-01-01T00:00:00Z') }],
+      ['suspended', { canWork: false }],
+      ['denied (a user who left the team)', { canWork: false }],
+      ['waiting (a model not subscribed yet)', { canWork: false }],
+    ])('%s, with a rotation long past due', (_case, options) => {
+      expect(reconcilesInADay(monthly, { ...options, mintedAgoMs: longAgo })).toBeLessThanOrEqual(
+        RESYNCS_A_DAY + 1,
+      );
+    });
+
+    it('expiring during the day, with a rotation long past due', () => {
+      const expiresAt = new Date(Date.parse('2027-02-01T12:00:00Z'));
+      const count = reconcilesInADay(monthly, { canWork: true, mintedAgoMs: longAgo, expiresAt });
+      // The rotation once at the start, its grace end, the expiry, and the resyncs.
+      expect(count).toBeLessThanOrEqual(RESYNCS_A_DAY + 4);
+    });
+
+    it('rotating normally every hour: a rotation and a grace end an hour, besides the resyncs', () => {
+      const hourly = { rotation: { every: '1h', gracePeriod: '30m' } };
+      const count = reconcilesInADay(hourly, { canWork: true, mintedAgoMs: 0 });
+      expect(count).toBeGreaterThan(RESYNCS_A_DAY); // the deadlines do bring it back sooner
+      expect(count).toBeLessThanOrEqual(RESYNCS_A_DAY + 2 * 24 + 1);
+    });
   });
 });

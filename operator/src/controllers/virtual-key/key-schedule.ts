@@ -1,6 +1,8 @@
-// When a key expires and when it is rotated, from the spec and the Secret's record of when
-// the current key was minted. Pure: the reconciler passes the clock's time in.
+// When a key expires and when it is rotated, from the spec and status's record of when the
+// current key was minted, and when the reconciler must come back. Pure: the reconciler
+// passes the clock's time in.
 import type { VirtualKey } from '../../../../crds/api/index.ts';
+import type { PreviousKey } from './key-material.ts';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
@@ -29,6 +31,48 @@ export function nextRotationAt(
   const every = key.spec.rotation?.every;
   if (!every || !mintedAt) return undefined;
   return new Date(mintedAt.getTime() + apiDurationMs(every));
+}
+
+/**
+ * A rotation is due and can act: never while a previous key is still in its grace period
+ * (at most two keys work at once; its end comes first), and never for a key that must not
+ * work now (suspended, denied, waiting, expired): the new key could not be used either, and
+ * a deadline that cannot act would bring the reconcile back at once, forever.
+ */
+export function rotationDue(
+  key: Pick<VirtualKey, 'spec'>,
+  state: { mintedAt: Date; previous?: PreviousKey },
+  canWork: boolean,
+  now: Date,
+): boolean {
+  const due = nextRotationAt(key, state.mintedAt);
+  return canWork && !state.previous && due !== undefined && now >= due;
+}
+
+/**
+ * The deadlines a later reconcile acts on: the key's expiry (until it expired), the end of
+ * the previous key's grace period, and the next rotation when rotationDue would act on it.
+ */
+export function keyDeadlines(
+  key: Pick<VirtualKey, 'spec'>,
+  state: { mintedAt: Date; previous?: PreviousKey },
+  options: { canWork: boolean; expiresAt?: Date; expired: boolean },
+): Date[] {
+  const deadlines: Date[] = [];
+  if (options.expiresAt && !options.expired) deadlines.push(options.expiresAt);
+  if (state.previous) deadlines.push(state.previous.validUntil);
+  const rotation = nextRotationAt(key, state.mintedAt);
+  if (rotation && options.canWork && !state.previous) deadlines.push(rotation);
+  return deadlines;
+}
+
+/** Come back a little after a deadline, never before (a timer may fire a moment early). */
+export const DEADLINE_MARGIN_MS = 50;
+
+/** The requeue delay: the resync delay, or sooner for the first deadline. */
+export function requeueAfterMs(deadlines: readonly Date[], now: Date, resyncMs: number): number {
+  const untilDeadlines = deadlines.map((d) => d.getTime() - now.getTime() + DEADLINE_MARGIN_MS);
+  return Math.max(1, Math.min(resyncMs, ...untilDeadlines));
 }
 
 /** How long the previous key keeps working after a rotation. */

@@ -7,11 +7,10 @@ import type { KeyMaterial } from './key-material.ts';
 import {
   desiredSecret,
   isOwnedBy,
+  keyValueIn,
+  LEGACY_ANNOTATIONS,
+  legacyPreviousKey,
   MANAGED_BY_LABEL,
-  materialOf,
-  MINTED_AT,
-  PREVIOUS_KEY_HASH,
-  PREVIOUS_VALID_UNTIL,
   secretLayout,
   secretUpToDate,
   VIRTUAL_KEY_LABEL,
@@ -79,81 +78,82 @@ describe('secretLayout', () => {
   });
 });
 
-describe('materialOf', () => {
-  it('reads the key under apiKeyKey, with its hash and minted-at', () => {
-    const s = secret(
-      { OPENAI_API_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) },
-      { [MINTED_AT]: MINTED.toISOString() },
-    );
-    expect(materialOf(s, 'OPENAI_API_KEY')).toEqual({
-      value: VALUE,
-      hash: hashKey(VALUE),
-      mintedAt: MINTED,
+describe('keyValueIn', () => {
+  const recorded = (value: string, hash = hashKey(value)) => ({ kind: 'recorded', value, hash });
+
+  it('is the recorded key when the value under apiKeyKey hashes to the recorded hash', () => {
+    const s = secret({ OPENAI_API_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) });
+    expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(VALUE))).toEqual(recorded(VALUE));
+  });
+
+  it('finds the recorded key under another data key (apiKeyKey changed)', () => {
+    const s = secret({ OLD_KEY: b64(VALUE), NOTE: b64('hello'), SPARE: b64(OTHER) });
+    expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(VALUE))).toEqual(recorded(VALUE));
+    expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(OTHER))).toEqual(recorded(OTHER));
+    // Nothing under apiKeyKey, and no recorded value: nothing there.
+    expect(keyValueIn(s, 'OPENAI_API_KEY', undefined)).toEqual({ kind: 'none' });
+    expect(keyValueIn(s, 'OPENAI_API_KEY', 'a'.repeat(64))).toEqual({ kind: 'none' });
+  });
+
+  it('the recorded value wins over another value under apiKeyKey', () => {
+    const s = secret({ OPENAI_API_KEY: b64(OTHER), OLD_KEY: b64(VALUE) });
+    expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(VALUE))).toEqual(recorded(VALUE));
+  });
+
+  // Item: key values are always the operator's. A value nobody recorded is never the key,
+  // however key-like: a tenant can write a Secret, not status.
+  it('a value under apiKeyKey that status did not record is foreign, key-like or not', () => {
+    for (const written of [OTHER, 'sk-thirteenchars', 'not-a-key']) {
+      const s = secret({ OPENAI_API_KEY: b64(written) });
+      expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(VALUE))).toEqual({
+        kind: 'foreign',
+        hash: hashKey(written),
+      });
+      expect(keyValueIn(s, 'OPENAI_API_KEY', undefined).kind).toBe('foreign');
+    }
+  });
+
+  it('is none for an emptied Secret', () => {
+    expect(
+      keyValueIn(secret({ OPENAI_API_KEY: b64('') }), 'OPENAI_API_KEY', hashKey(VALUE)),
+    ).toEqual({ kind: 'none' });
+    expect(keyValueIn(secret({}), 'OPENAI_API_KEY', hashKey(VALUE))).toEqual({ kind: 'none' });
+    expect(keyValueIn({ metadata: { name: 'x' } }, 'OPENAI_API_KEY', undefined)).toEqual({
+      kind: 'none',
     });
   });
 
-  it('without a minted-at annotation, mintedAt is the epoch', () => {
-    const m = materialOf(secret({ OPENAI_API_KEY: b64(VALUE) }), 'OPENAI_API_KEY');
-    expect(m?.mintedAt.getTime()).toBe(0);
-  });
-
-  it('finds the key under another data key by knownHash (apiKeyKey changed)', () => {
-    const s = secret({ OLD_KEY: b64(VALUE), NOTE: b64('hello'), SPARE: b64(OTHER) });
-    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(VALUE))?.value).toBe(VALUE);
-    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(OTHER))?.value).toBe(OTHER);
-    // without the hash, or with one nothing matches, there is no key
-    expect(materialOf(s, 'OPENAI_API_KEY')).toBeUndefined();
-    expect(materialOf(s, 'OPENAI_API_KEY', 'a'.repeat(64))).toBeUndefined();
-  });
-
-  it('prefers the value under apiKeyKey over one matching knownHash', () => {
-    const s = secret({ OPENAI_API_KEY: b64(OTHER), OLD_KEY: b64(VALUE) });
-    expect(materialOf(s, 'OPENAI_API_KEY', hashKey(VALUE))?.value).toBe(OTHER);
-  });
-
-  it('is undefined for a Secret holding no usable key', () => {
-    expect(materialOf(secret({ OPENAI_API_KEY: b64('not-a-key') }), 'OPENAI_API_KEY')).toBe(
-      undefined,
-    );
-    expect(materialOf(secret({ OPENAI_API_KEY: b64('sk-short') }), 'OPENAI_API_KEY')).toBe(
-      undefined,
-    );
-    expect(materialOf(secret({ OPENAI_API_KEY: b64('') }), 'OPENAI_API_KEY')).toBeUndefined();
-    expect(materialOf(secret({}), 'OPENAI_API_KEY', hashKey(VALUE))).toBeUndefined();
-    expect(materialOf({ metadata: { name: 'x' } }, 'OPENAI_API_KEY')).toBeUndefined();
-  });
-
-  it('parses the previous key of a rotation from its annotations', () => {
-    const until = '2026-11-23T11:00:00.000Z';
+  it('ignores rotation annotations: they are not a record of anything', () => {
     const s = secret(
       { OPENAI_API_KEY: b64(VALUE) },
-      {
-        [MINTED_AT]: MINTED.toISOString(),
-        [PREVIOUS_KEY_HASH]: hashKey(OTHER),
-        [PREVIOUS_VALID_UNTIL]: until,
-      },
+      Object.fromEntries(LEGACY_ANNOTATIONS.map((a) => [a, hashKey(OTHER)])),
     );
-    expect(materialOf(s, 'OPENAI_API_KEY')?.previous).toEqual({
-      hash: hashKey(OTHER),
+    expect(keyValueIn(s, 'OPENAI_API_KEY', hashKey(OTHER))).toEqual({
+      kind: 'foreign',
+      hash: hashKey(VALUE),
+    });
+  });
+});
+
+describe('legacyPreviousKey', () => {
+  const [, HASH, UNTIL] = LEGACY_ANNOTATIONS;
+
+  it('reads the claim an earlier version wrote, and nothing incomplete', () => {
+    const until = '2026-11-23T11:00:00.000Z';
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h', [UNTIL]: until }))).toEqual({
+      hash: 'h',
       validUntil: new Date(until),
     });
-  });
-
-  it('ignores an incomplete or unparsable previous record', () => {
-    const onlyHash = secret({ OPENAI_API_KEY: b64(VALUE) }, { [PREVIOUS_KEY_HASH]: 'h' });
-    expect(materialOf(onlyHash, 'OPENAI_API_KEY')?.previous).toBeUndefined();
-    const badTime = secret(
-      { OPENAI_API_KEY: b64(VALUE) },
-      { [PREVIOUS_KEY_HASH]: 'h', [PREVIOUS_VALID_UNTIL]: 'soon' },
-    );
-    expect(materialOf(badTime, 'OPENAI_API_KEY')?.previous).toBeUndefined();
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h' }))).toBeUndefined();
+    expect(legacyPreviousKey(secret({}, { [HASH]: 'h', [UNTIL]: 'soon' }))).toBeUndefined();
+    expect(legacyPreviousKey(secret({}))).toBeUndefined();
   });
 });
 
 describe('desiredSecret', () => {
   const layout = secretLayout(key());
 
-  it('a new Secret: data, labels, minted-at, and the VirtualKey as controlling owner', () => {
+  it('a new Secret: data, labels, and the VirtualKey as controlling owner', () => {
     const s = desiredSecret(key(), layout, material(), BASE_URL);
     expect(s).toEqual({
       apiVersion: 'v1',
@@ -163,7 +163,7 @@ describe('desiredSecret', () => {
         name: 'chatbot',
         namespace: 'ml-research',
         labels: { [MANAGED_BY_LABEL]: 'llm-tenancy', [VIRTUAL_KEY_LABEL]: 'chatbot' },
-        annotations: { [MINTED_AT]: MINTED.toISOString() },
+        annotations: {},
         ownerReferences: [
           {
             apiVersion: API_VERSION,
@@ -177,7 +177,7 @@ describe('desiredSecret', () => {
       },
       data: { OPENAI_API_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) },
     });
-    expect(materialOf(s, layout.apiKeyKey)).toEqual(material());
+    expect(keyValueIn(s, layout.apiKeyKey, hashKey(VALUE)).kind).toBe('recorded');
   });
 
   it('uses spec.secret for the name and data keys', () => {
@@ -188,7 +188,7 @@ describe('desiredSecret', () => {
     expect(s.metadata?.labels?.[VIRTUAL_KEY_LABEL]).toBe('chatbot');
   });
 
-  it('records the previous key of a rotation', () => {
+  it('records no rotation state: that is in status, where tenants cannot write', () => {
     const validUntil = new Date('2026-11-23T11:00:00.000Z');
     const s = desiredSecret(
       key(),
@@ -196,11 +196,7 @@ describe('desiredSecret', () => {
       material({ hash: hashKey(OTHER), validUntil }),
       BASE_URL,
     );
-    expect(s.metadata?.annotations).toEqual({
-      [MINTED_AT]: MINTED.toISOString(),
-      [PREVIOUS_KEY_HASH]: hashKey(OTHER),
-      [PREVIOUS_VALID_UNTIL]: validUntil.toISOString(),
-    });
+    expect(s.metadata?.annotations).toEqual({});
   });
 
   it('keeps what others added: data, labels, annotations, owners, type, resourceVersion', () => {
@@ -229,10 +225,7 @@ describe('desiredSecret', () => {
       [MANAGED_BY_LABEL]: 'llm-tenancy',
       [VIRTUAL_KEY_LABEL]: 'chatbot',
     });
-    expect(s.metadata?.annotations).toEqual({
-      'example.com/note': 'keep',
-      [MINTED_AT]: MINTED.toISOString(),
-    });
+    expect(s.metadata?.annotations).toEqual({ 'example.com/note': 'keep' });
     expect(s.metadata?.ownerReferences?.map((r) => [r.uid, r.controller])).toEqual([
       ['uid-cm', false],
       ['uid-1', true],
@@ -262,18 +255,16 @@ describe('desiredSecret', () => {
     expect(s.data).toEqual({ NEW_KEY: b64(VALUE), OPENAI_BASE_URL: b64(BASE_URL) });
   });
 
-  it('removes the previous-key annotations when the material has no previous key', () => {
+  it('removes the rotation annotations earlier versions wrote', () => {
     const existing = secret(
       { OPENAI_API_KEY: b64(VALUE) },
       {
-        [MINTED_AT]: '2026-01-01T00:00:00.000Z',
-        [PREVIOUS_KEY_HASH]: hashKey(OTHER),
-        [PREVIOUS_VALID_UNTIL]: '2026-11-23T11:00:00.000Z',
+        'example.com/note': 'keep',
+        ...Object.fromEntries(LEGACY_ANNOTATIONS.map((a) => [a, '2026-01-01T00:00:00.000Z'])),
       },
     );
     const s = desiredSecret(key(), layout, material(), BASE_URL, existing);
-    expect(s.metadata?.annotations).toEqual({ [MINTED_AT]: MINTED.toISOString() });
-    expect(materialOf(s, layout.apiKeyKey)?.previous).toBeUndefined();
+    expect(s.metadata?.annotations).toEqual({ 'example.com/note': 'keep' });
   });
 });
 
@@ -299,7 +290,7 @@ describe('secretUpToDate', () => {
     };
     expect(changed((s) => (s.data!.OPENAI_API_KEY = b64(OTHER)))).toBe(false);
     expect(changed((s) => delete s.data!.OPENAI_BASE_URL)).toBe(false);
-    expect(changed((s) => (s.metadata!.annotations![MINTED_AT] = 'x'))).toBe(false);
+    expect(changed((s) => (s.metadata!.annotations!['example.com/x'] = 'x'))).toBe(false);
     expect(changed((s) => (s.metadata!.labels![VIRTUAL_KEY_LABEL] = 'x'))).toBe(false);
     expect(changed((s) => (s.metadata!.ownerReferences![0]!.controller = false))).toBe(false);
     expect(changed((s) => (s.metadata!.ownerReferences = []))).toBe(false);

@@ -1,28 +1,46 @@
-// The Secret a VirtualKey's key lives in: written BEFORE the key is registered in LiteLLM, so
-// the Secret is the durable record of the key value and its rotation state. A crash at any
-// point leaves either no Secret (nothing minted), or a Secret whose value LiteLLM does not
-// know yet (the next reconcile registers that same value): never a key nobody holds, never
-// a second key for one Secret.
+// The Secret a VirtualKey's key lives in: written BEFORE the key is registered in LiteLLM (and
+// after the key's hash is recorded in status), so a crash at any point leaves either no
+// Secret, or a Secret whose recorded value LiteLLM does not know yet (the next reconcile
+// registers that same value): never a key nobody holds, never a second key for one Secret.
 //
 //   data           <apiKeyKey>: the key, <baseUrlKey>: the gateway's URL
 //   labels         app.kubernetes.io/managed-by=llm-tenancy, llmtenancy.dev/virtual-key=<name>
-//   annotations    llmtenancy.dev/minted-at, and during a rotation's grace period
-//                  llmtenancy.dev/previous-key-hash + llmtenancy.dev/previous-key-valid-until
 //   ownerReference the VirtualKey (controller), so Kubernetes deletes the Secret with it
 //
-// Reads go to the API server, not the cache: the value and rotation state must be the latest
-// written, and a write carries the resourceVersion read, so a stale copy fails with 409.
+// The Secret is not a record of anything: whoever may edit the namespace may write it, so
+// its value counts only when it hashes to the key status recorded (keyValueIn), and rotation
+// state lives in status. The annotations older versions kept rotation state in are removed.
+//
+// Reads go to the API server, not the cache: the value must be the latest written, and a
+// write carries the resourceVersion read, so a stale copy fails with 409.
 import { isDeepStrictEqual } from 'node:util';
 import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type VirtualKey } from '../../../../crds/api/index.ts';
 import { hashKey } from '../../litellm/hash.ts';
-import { isKeyValue, type KeyMaterial } from './key-material.ts';
+import type { KeyMaterial, PreviousKey, SecretValue } from './key-material.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const VIRTUAL_KEY_LABEL = 'llmtenancy.dev/virtual-key';
-export const MINTED_AT = 'llmtenancy.dev/minted-at';
-export const PREVIOUS_KEY_HASH = 'llmtenancy.dev/previous-key-hash';
-export const PREVIOUS_VALID_UNTIL = 'llmtenancy.dev/previous-key-valid-until';
+const LEGACY_PREVIOUS_HASH = 'llmtenancy.dev/previous-key-hash';
+const LEGACY_PREVIOUS_VALID_UNTIL = 'llmtenancy.dev/previous-key-valid-until';
+/** Where earlier versions kept rotation state; removed from a Secret on its next write. */
+export const LEGACY_ANNOTATIONS = [
+  'llmtenancy.dev/minted-at',
+  LEGACY_PREVIOUS_HASH,
+  LEGACY_PREVIOUS_VALID_UNTIL,
+] as const;
+
+/**
+ * The previous key an earlier version named in the Secret's annotations, as a claim only:
+ * anyone who may edit the Secret may have written it, so the caller acts on it only when
+ * LiteLLM says the key is this VirtualKey's own, and for at most one grace period.
+ */
+export function legacyPreviousKey(secret: V1Secret): PreviousKey | undefined {
+  const annotations = secret.metadata?.annotations ?? {};
+  const hash = annotations[LEGACY_PREVIOUS_HASH];
+  const validUntil = Date.parse(annotations[LEGACY_PREVIOUS_VALID_UNTIL] ?? '');
+  return hash && !Number.isNaN(validUntil) ? { hash, validUntil: new Date(validUntil) } : undefined;
+}
 
 export interface SecretLayout {
   name: string;
@@ -49,52 +67,34 @@ const decode = (data: string | undefined) =>
 const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 /**
- * The key material a Secret holds: the value under `apiKeyKey` or, after apiKeyKey changed
- * in the spec, under any data key whose value hashes to `knownHash`. Undefined when the
- * Secret holds no usable key (emptied or edited by hand).
+ * What the Secret holds: the recorded key (under `apiKeyKey` or, after apiKeyKey changed in
+ * the spec, under any data key), else whatever is under `apiKeyKey`, which the operator did
+ * not make, else nothing.
  */
-export function materialOf(
+export function keyValueIn(
   secret: V1Secret,
   apiKeyKey: string,
-  knownHash?: string,
-): KeyMaterial | undefined {
-  let value = decode(secret.data?.[apiKeyKey]);
-  if (!isKeyValue(value) && knownHash) {
-    value = Object.values(secret.data ?? {})
-      .map(decode)
-      .find((v) => isKeyValue(v) && hashKey(v) === knownHash);
-  }
-  if (!isKeyValue(value)) return undefined;
-  const annotations = secret.metadata?.annotations ?? {};
-  const minted = Date.parse(annotations[MINTED_AT] ?? '');
-  const previousHash = annotations[PREVIOUS_KEY_HASH];
-  const validUntil = Date.parse(annotations[PREVIOUS_VALID_UNTIL] ?? '');
-  return {
-    value,
-    hash: hashKey(value),
-    mintedAt: new Date(Number.isNaN(minted) ? 0 : minted),
-    ...(previousHash && !Number.isNaN(validUntil)
-      ? { previous: { hash: previousHash, validUntil: new Date(validUntil) } }
-      : {}),
-  };
+  recordedHash: string | undefined,
+): SecretValue {
+  const values = [secret.data?.[apiKeyKey], ...Object.values(secret.data ?? {})]
+    .map(decode)
+    .filter((v): v is string => v !== undefined && v !== '');
+  const recorded = recordedHash && values.find((v) => hashKey(v) === recordedHash);
+  if (recorded) return { kind: 'recorded', value: recorded, hash: recordedHash };
+  const written = decode(secret.data?.[apiKeyKey]);
+  return written ? { kind: 'foreign', hash: hashKey(written) } : { kind: 'none' };
 }
 
 /** The Secret for `material`, keeping what others added to an existing one (labels, data). */
 export function desiredSecret(
   key: Pick<VirtualKey, 'metadata' | 'spec'>,
   layout: SecretLayout,
-  material: KeyMaterial,
+  material: Pick<KeyMaterial, 'value'>,
   baseUrl: string,
   existing?: V1Secret,
 ): V1Secret {
   const annotations: Record<string, string> = { ...existing?.metadata?.annotations };
-  annotations[MINTED_AT] = material.mintedAt.toISOString();
-  delete annotations[PREVIOUS_KEY_HASH];
-  delete annotations[PREVIOUS_VALID_UNTIL];
-  if (material.previous) {
-    annotations[PREVIOUS_KEY_HASH] = material.previous.hash;
-    annotations[PREVIOUS_VALID_UNTIL] = material.previous.validUntil.toISOString();
-  }
+  for (const legacy of LEGACY_ANNOTATIONS) delete annotations[legacy];
   // Our two data keys, minus a copy of this key under a former apiKeyKey; others' data stays.
   const data: Record<string, string> = {};
   for (const [name, value] of Object.entries(existing?.data ?? {})) {

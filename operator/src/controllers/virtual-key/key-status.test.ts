@@ -11,6 +11,8 @@ import {
   MODELS_AVAILABLE,
   notReadyStatus,
   READY,
+  recordedKeys,
+  recordKeys,
   type KeyOutcome,
 } from './key-status.ts';
 
@@ -229,5 +231,48 @@ describe('notReadyStatus', () => {
     expect(status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       [READY, 'False', 'NoTeam'],
     ]);
+  });
+});
+
+describe('recordedKeys / recordKeys', () => {
+  const HASH = 'a'.repeat(64);
+  const OLD = 'b'.repeat(64);
+
+  it('reads the current and previous key from status, where tenants cannot write', () => {
+    const k = key({
+      keyId: HASH,
+      lastRotatedAt: '2026-11-23T10:00:00Z',
+      previousKey: { keyId: OLD, validUntil: '2026-11-23T11:00:00Z' },
+    });
+    expect(recordedKeys(k.status)).toEqual({
+      current: { hash: HASH, mintedAt: T1 },
+      previous: { hash: OLD, validUntil: new Date('2026-11-23T11:00:00Z') },
+    });
+    expect(recordedKeys(undefined)).toEqual({});
+    expect(recordedKeys({ keyId: HASH }).current?.mintedAt.getTime()).toBe(0);
+  });
+
+  it('records new values, keeping the rest of status, and reads back what it wrote', () => {
+    const before = key({ team: 'ml', keyId: OLD, lastRotatedAt: '2026-01-01T00:00:00Z' });
+    const recorded = {
+      current: { hash: HASH, mintedAt: T2 },
+      previous: { hash: OLD, validUntil: EXPIRES },
+    };
+    const status = recordKeys(before, recorded);
+    expect(status.team).toBe('ml');
+    expect(VirtualKeyStatus.parse(status)).toEqual(status);
+    expect(recordedKeys(status)).toEqual(recorded);
+    // No current key: keyId and lastRotatedAt go, the previous stays.
+    const cleared = recordKeys(before, { previous: recorded.previous });
+    expect(cleared.keyId).toBeUndefined();
+    expect(cleared.lastRotatedAt).toBeUndefined();
+    expect(recordedKeys(cleared)).toEqual({ previous: recorded.previous });
+  });
+
+  it('keyStatus writes the previous key of the outcome, and drops it when there is none', () => {
+    const previous = { hash: OLD, validUntil: EXPIRES };
+    const withPrevious = keyStatus(key(), outcome({ previous }), T2);
+    expect(withPrevious.previousKey).toEqual({ keyId: OLD, validUntil: '2027-01-01T00:00:00Z' });
+    expect(keyStatus(key(withPrevious), outcome(), T2).previousKey).toBeUndefined();
   });
 });

@@ -4,6 +4,10 @@
 // team has a max budget, BudgetExceeded (what LiteLLM says; it leaves Ready alone, which is
 // about what the operator made, while a spent budget clears by itself when it resets). Other
 // fields and conditions (spend, written by another controller) are kept.
+//
+// Status is also the record of the key values (keyId, lastRotatedAt, previousKey): written
+// before a value goes into the Secret (recordKeys), read back by recordedKeys. Tenants
+// cannot write /status, so this is the state a tenant cannot forge.
 import type { VirtualKey, VirtualKeyStatus } from '../../../../crds/api/index.ts';
 import {
   metaTime,
@@ -11,7 +15,9 @@ import {
   setConditions,
   type ConditionUpdate,
 } from '../../runtime/conditions.ts';
+import type { KeyAccess } from './key-access.ts';
 import type { BudgetExceeded } from './key-budget.ts';
+import type { PreviousKey, RecordedKeys } from './key-material.ts';
 
 export const READY = 'Ready';
 export const MODELS_AVAILABLE = 'ModelsAvailable';
@@ -29,6 +35,8 @@ export interface KeyOutcome {
   expiresAt?: Date;
   mintedAt?: Date;
   nextRotationAt?: Date;
+  /** The superseded key still working. */
+  previous?: PreviousKey;
   /** Ready=False with this reason and message; undefined: Ready=True. */
   notReady?: { reason: string; message: string };
   expired: boolean;
@@ -93,8 +101,44 @@ export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): 
     expiresAt: time(outcome.expiresAt),
     lastRotatedAt: time(outcome.mintedAt),
     nextRotationAt: time(outcome.nextRotationAt),
+    previousKey: previousKeyStatus(outcome.previous),
     conditions,
   };
+}
+
+/** The key state status records; times are kept to the second (metav1.Time). */
+export function recordedKeys(status: VirtualKeyStatus | undefined): RecordedKeys {
+  const time = (text: string | undefined) => {
+    const ms = Date.parse(text ?? '');
+    return Number.isNaN(ms) ? undefined : new Date(ms);
+  };
+  const mintedAt = time(status?.lastRotatedAt);
+  const validUntil = time(status?.previousKey?.validUntil);
+  return {
+    ...(status?.keyId
+      ? { current: { hash: status.keyId, mintedAt: mintedAt ?? new Date(0) } }
+      : {}),
+    ...(status?.previousKey && validUntil
+      ? { previous: { hash: status.previousKey.keyId, validUntil } }
+      : {}),
+  };
+}
+
+/**
+ * Status naming `recorded` as the key's values, everything else kept: written before a new
+ * value goes into the Secret, so the Secret never holds a value status does not name.
+ */
+export function recordKeys(current: VirtualKey, recorded: RecordedKeys): VirtualKeyStatus {
+  return {
+    ...current.status,
+    keyId: recorded.current?.hash,
+    lastRotatedAt: recorded.current ? metaTime(recorded.current.mintedAt) : undefined,
+    previousKey: previousKeyStatus(recorded.previous),
+  };
+}
+
+function previousKeyStatus(previous: PreviousKey | undefined): VirtualKeyStatus['previousKey'] {
+  return previous ? { keyId: previous.hash, validUntil: metaTime(previous.validUntil) } : undefined;
 }
 
 /**
@@ -125,6 +169,31 @@ export function notReadyStatus(
       : {}),
     conditions: setConditions(previous.conditions, updates, now),
   };
+}
+
+/** Ready=False and why, for a key that is registered; undefined when it is Ready. */
+export function notReadyReason(
+  key: VirtualKey,
+  access: KeyAccess,
+  expired: boolean,
+  blockedReason: string | undefined,
+): KeyOutcome['notReady'] {
+  if (expired) return { reason: 'Expired', message: 'the key has expired' };
+  if (access.denial) return { reason: access.denial.reason, message: access.denial.message };
+  if (key.spec.suspended)
+    return { reason: 'Suspended', message: 'the key is suspended (spec.suspended)' };
+  if (blockedReason)
+    return { reason: blockedReason, message: `the key is blocked: ${blockedReason}` };
+  if (access.wait) return { reason: access.wait.reason, message: access.wait.message };
+  if (access.missing.length > 0 && key.spec.requireAllModels) {
+    return {
+      reason: 'ModelsNotSubscribed',
+      message: `no Active ModelSubscription for ${access.missing.join(', ')}; the key reaches only ${access.models.join(', ') || 'nothing'}`,
+    };
+  }
+  if (access.models.length === 0)
+    return { reason: 'NoSubscribedModels', message: 'the key reaches no model' };
+  return undefined;
 }
 
 const EXCEEDED_REASON: Record<BudgetExceeded['scope'], string> = {

@@ -47,6 +47,8 @@ const rowFor = (d: DesiredKey, extra: Partial<KeyRow> = {}): KeyRow => ({
   expires: d.expiresAt ? d.expiresAt.toISOString().replace('Z', '') : null,
   blocked: false,
   metadata: { ...ours },
+  key_type: 'llm_api',
+  allowed_routes: ['llm_api_routes'],
   ...extra,
 });
 
@@ -81,6 +83,8 @@ describe('generateRequest', () => {
       team_id: 'ml-id',
       models: ['granite', 'llama'],
       metadata: ours,
+      key_type: 'llm_api',
+      allowed_routes: ['llm_api_routes'],
     });
     expect(Object.values(request)).not.toContain(null);
     expect(GenerateKeyRequest.safeParse(request).success).toBe(true);
@@ -109,6 +113,8 @@ describe('generateRequest', () => {
       duration: `${90 * 86_400}s`,
       metadata: ours,
       blocked: true,
+      key_type: 'llm_api',
+      allowed_routes: ['llm_api_routes'],
     });
     expect(GenerateKeyRequest.safeParse(request).success).toBe(true);
   });
@@ -124,6 +130,35 @@ describe('generateRequest', () => {
       NOW,
     );
     expect(request.duration).toBe('2s');
+  });
+});
+
+describe('LLM API routes only', () => {
+  it('mints every key as key_type llm_api with allowed_routes llm_api_routes, service or personal', () => {
+    for (const d of [desired(), desired({ userId: 'u-1', blocked: true })]) {
+      const request = GenerateKeyRequest.parse(generateRequest(d, VALUE, NOW));
+      expect(request.key_type).toBe('llm_api');
+      expect(request.allowed_routes).toEqual(['llm_api_routes']);
+    }
+  });
+
+  it('limits a key LiteLLM has with other or no route limits (a key minted before this rule)', () => {
+    const d = desired();
+    for (const allowed_routes of [
+      [],
+      null,
+      undefined,
+      ['management_routes'],
+      ['llm_api_routes', 'info_routes'],
+    ]) {
+      const update = keyUpdates(d, rowFor(d, { key_type: 'default', allowed_routes }), NOW);
+      expect(update, JSON.stringify(allowed_routes)).toEqual({
+        allowed_routes: ['llm_api_routes'],
+      });
+      expect(UpdateKeyRequest.safeParse({ key: 'k', ...update }).success).toBe(true);
+    }
+    // key_type cannot be changed by /key/update, and need not be: allowed_routes decides.
+    expect(keyUpdates(d, rowFor(d, { key_type: 'default' }), NOW)).toBeUndefined();
   });
 });
 

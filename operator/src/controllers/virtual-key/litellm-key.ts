@@ -7,6 +7,10 @@
 // - Expiry is a `duration` from now (LiteLLM takes no timestamp); it is only resent when
 //   LiteLLM's expiry is more than EXPIRY_TOLERANCE_MS off ours.
 // - `metadata` is replaced wholesale by LiteLLM, so ours is merged into what is there.
+// - Every key may call the LLM API routes only (`key_type: llm_api`, whose preset is
+//   allowed_routes ["llm_api_routes"]): never /key/*, /user/*, /team/* or any other management
+//   route, whoever owns it. /key/update has no key_type, so a key minted before this rule
+//   converges through allowed_routes.
 import type { VirtualKey } from '../../../../crds/api/index.ts';
 import type { GenerateKeyRequest, KeyRow, UpdateKeyRequest } from '../../litellm/schemas.ts';
 import { NO_MODELS } from '../team/litellm-team.ts';
@@ -50,6 +54,9 @@ export function keyLimitFields(limits: VirtualKey['spec']['limits']): KeyLimitFi
   };
 }
 
+/** LiteLLM's route group of the inference routes (_types › LiteLLMRoutes.llm_api_routes). */
+export const LLM_API_ROUTES: readonly string[] = ['llm_api_routes'];
+
 export function litellmModels(models: readonly string[]): string[] {
   return models.length > 0 ? [...models] : [NO_MODELS];
 }
@@ -70,6 +77,8 @@ export function generateRequest(desired: DesiredKey, key: string, now: Date): Ge
     ...(desired.expiresAt ? { duration: litellmDuration(desired.expiresAt, now) } : {}),
     metadata: mergeOwnerMetadata({}, desired.owner),
     ...(desired.blocked ? { blocked: true } : {}),
+    key_type: 'llm_api',
+    allowed_routes: [...LLM_API_ROUTES],
   };
 }
 
@@ -94,6 +103,8 @@ export function keyUpdates(
   if (!sameExpiry(observed.expires, desired.expiresAt)) {
     update.duration = desired.expiresAt ? litellmDuration(desired.expiresAt, now) : null;
   }
+  const routes = (observed.allowed_routes ?? []).map(String);
+  if (!sameSet(routes, LLM_API_ROUTES)) update.allowed_routes = [...LLM_API_ROUTES];
   if (!hasOwnerMetadata(observed.metadata, desired.owner)) {
     update.metadata = mergeOwnerMetadata(observed.metadata, desired.owner);
   }

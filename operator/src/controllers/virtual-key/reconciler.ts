@@ -2,28 +2,37 @@
 // the key may reach now, and the gateway's record of it in Redis.
 //
 //   access    key-access.ts, from the caches: team, user, models, or why not (wait / deny)
-//   secret    read live; none yet and access allows → mint a value and write the Secret
-//             FIRST (key-secret.ts); rotation due → new value in the Secret, the old one
-//             kept for the grace period (previous-key annotations)
-//   litellm   /key/info by hash: unknown → /key/generate with the Secret's value; known →
-//             the smallest /key/update, /key/block or /key/unblock; deleted in LiteLLM (a
-//             member removed from the team, an admin) → a fresh value, written first
-//   previous  synced like the current key until its grace period ends, then deleted
-//   lost      a key status names but the Secret no longer holds (the Secret was deleted or
-//             emptied) is deleted in LiteLLM: nobody can be given its value again
+//   record    status is the record of the key values (keyId, lastRotatedAt, previousKey):
+//             tenants may write the Secret, never status, so only a Secret value whose hash
+//             status recorded is the key (key-material.ts); every new value is recorded
+//             BEFORE it is written to the Secret (upgrading: a previous key an earlier
+//             version named in the Secret is adopted only when LiteLLM says it is ours)
+//   secret    read live; none yet and access allows → mint a value, record it, write the
+//             Secret (key-secret.ts); a value the operator did not make → replaced, the
+//             recorded key kept for the grace period (supersede); rotation due → a new
+//             value, the old one kept for the grace period
+//   litellm   /key/info by hash: unknown → /key/generate with the Secret's value; known and
+//             ours → the smallest /key/update, /key/block or /key/unblock; deleted in
+//             LiteLLM (a member removed from the team, an admin) → a fresh value, recorded
+//             and written first. No key whose metadata names another object (or another
+//             uid) is ever updated, blocked or deleted (owned-keys.ts)
+//   previous  synced like the current key, with its grace period's end as its LiteLLM
+//             expiry, until then; then deleted
+//   lost      the recorded key when the Secret no longer holds it (deleted or emptied) is
+//             deleted in LiteLLM: nobody can be given its value again
 //   routing   the gateway's records for the current (and previous) key, with the budget
 //             LiteLLM says is spent (key-budget.ts: the key's from its /key/info row, the
 //             team's from Team.status.spend; no extra call)
-//   status    keyId (hash), models, missing models, expiry, rotation times, conditions
+//   status    keyId (hash), models, missing models, expiry, rotation state, conditions
 //
 // A converged key costs one Secret GET, one /key/info and nothing else (the routing
 // publisher and the status writer skip writes that change nothing). Deleting (finalizer):
-// every key of the object is deleted in LiteLLM and from the routing config before the
-// finalizer goes; Kubernetes deletes the Secret through its owner reference.
+// every key status records is deleted in LiteLLM and from the routing config before the
+// finalizer goes, from status alone (a namespace's deletion may have removed the Secret
+// first); Kubernetes deletes the Secret through its owner reference.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
-import { findLiteLLMError } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { KeyRow } from '../../litellm/schemas.ts';
 import { jittered } from '../../runtime/backoff.ts';
@@ -36,22 +45,29 @@ import type { Request } from '../../runtime/request.ts';
 import type { Result } from '../../runtime/result.ts';
 import { StatusWriter } from '../../runtime/status.ts';
 import { litellmFailure, reconcileErrorFor } from '../shared/litellm-failure.ts';
-import { ownershipOf, type OwnerRef } from '../shared/ownership.ts';
+import type { OwnerRef } from '../shared/ownership.ts';
+import { NO_ADMISSION_POLICY } from './admission-policy.ts';
 import { keyAccess, type KeyAccess } from './key-access.ts';
 import { budgetExceeded, type KeySpend } from './key-budget.ts';
-import { freshMaterial, type KeyMaterial } from './key-material.ts';
+import { freshMaterial, supersede, type KeyMaterial, type PreviousKey } from './key-material.ts';
 import { keyPolicy } from './key-policy.ts';
+import { legacyPreviousKey, secretLayout } from './key-secret.ts';
 import {
-  desiredSecret,
-  isOwnedBy,
-  KeySecrets,
-  materialOf,
-  secretLayout,
-  secretUpToDate,
-  type SecretLayout,
-} from './key-secret.ts';
-import { keyExpiresAt, nextRotationAt, rotationGraceMs } from './key-schedule.ts';
-import { keyStatus, notReadyStatus, READY, type KeyOutcome } from './key-status.ts';
+  keyDeadlines,
+  keyExpiresAt,
+  nextRotationAt,
+  requeueAfterMs,
+  rotationDue,
+  rotationGraceMs,
+} from './key-schedule.ts';
+import {
+  keyStatus,
+  notReadyReason,
+  notReadyStatus,
+  READY,
+  recordedKeys,
+  type KeyOutcome,
+} from './key-status.ts';
 import {
   generateRequest,
   keyAlias,
@@ -60,6 +76,8 @@ import {
   type DesiredKey,
 } from './litellm-key.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
+import { KeyValues } from './key-values.ts';
+import { isOwnKey, OwnedKeys } from './owned-keys.ts';
 import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 import type { VirtualKeyStores } from './watches.ts';
@@ -67,8 +85,6 @@ import type { VirtualKeyStores } from './watches.ts';
 export const VIRTUAL_KEY_FINALIZER = 'llmtenancy.dev/cleanup';
 export const VIRTUAL_KEY_FIELD_MANAGER = 'llm-tenancy-virtualkey';
 const RESYNC_JITTER = 0.1;
-/** Come back a little after a deadline (expiry, rotation, grace end), never before. */
-const DEADLINE_MARGIN_MS = 50;
 
 export interface VirtualKeyReconcilerOptions {
   kubeConfig: KubeConfig;
@@ -103,13 +119,13 @@ class Stop extends Error {
 
 export class VirtualKeyReconciler implements Reconciler {
   readonly #litellm: LiteLLMClient;
+  readonly #keys: OwnedKeys;
   readonly #stores: VirtualKeyStores;
   readonly #routing: KeyRouting;
   readonly #recorder: Pick<EventRecorder, 'record'>;
-  readonly #secrets: KeySecrets;
+  readonly #values: KeyValues;
   readonly #status: StatusWriter;
   readonly #finalizers: Finalizers;
-  readonly #gatewayUrl: string;
   readonly #resyncMs: number;
   readonly #installation: string;
   readonly #clock: Clock;
@@ -117,17 +133,20 @@ export class VirtualKeyReconciler implements Reconciler {
 
   constructor(options: VirtualKeyReconcilerOptions) {
     this.#litellm = options.litellm;
+    this.#keys = new OwnedKeys(options.litellm);
     this.#stores = options.stores;
     this.#routing = options.routing;
     this.#recorder = options.recorder;
-    this.#secrets = new KeySecrets(options.kubeConfig);
     this.#status = new StatusWriter(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
+    });
+    this.#values = new KeyValues(options.kubeConfig, {
+      status: this.#status,
+      gatewayUrl: options.gatewayUrl,
     });
     this.#finalizers = new Finalizers(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#gatewayUrl = options.gatewayUrl;
     this.#resyncMs = options.resyncIntervalMs;
     this.#installation = options.installationId;
     this.#clock = options.clock ?? systemClock;
@@ -146,7 +165,8 @@ export class VirtualKeyReconciler implements Reconciler {
 
   // ---- apply ---------------------------------------------------------------------------
 
-  async #apply(key: VirtualKey, context: ReconcileContext): Promise<Result> {
+  async #apply(observed: VirtualKey, context: ReconcileContext): Promise<Result> {
+    let key = observed;
     const now = new Date(this.#clock.now());
     const namespace = key.metadata.namespace!;
     const name = key.metadata.name!;
@@ -163,32 +183,57 @@ export class VirtualKeyReconciler implements Reconciler {
     const teams = this.#stores.teams.byIndex(TEAMS_BY_NAMESPACE, namespace);
     const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_BY_NAMESPACE, namespace);
     const user = key.spec.user ? this.#stores.users.getByName(key.spec.user) : undefined;
-    const access = keyAccess({ key, teams, user, subscriptions });
+    const access = keyAccess({
+      key,
+      teams,
+      user,
+      subscriptions,
+      admissionPolicy: this.#stores.admission?.state() ?? NO_ADMISSION_POLICY,
+    });
     const team = teams.length === 1 ? teams[0] : undefined;
     const expiresAt = keyExpiresAt(key);
     const expired = expiresAt !== undefined && now.getTime() >= expiresAt.getTime();
     const layout = secretLayout(key);
     const blockedReason = key.spec.suspended ? 'Suspended' : access.denial?.reason;
+    const canWork = !blockedReason && !access.wait && !expired;
 
-    // The Secret, and the key material in it.
-    let secret = await this.#secrets.read(namespace, layout.name);
-    if (secret && !isOwnedBy(secret, key)) {
-      throw new Stop(
-        'SecretConflict',
-        `Secret ${layout.name} exists and does not belong to this VirtualKey; choose another spec.secret.name or delete that Secret`,
-      );
-    }
-    let material = secret ? materialOf(secret, layout.apiKeyKey, key.status?.keyId) : undefined;
-    if (!material && !secret) {
-      const moved = await this.#carriedOver(key, layout);
-      if (moved) ({ material, secret } = moved);
-    }
-    const known = new Set<string>();
+    // What status recorded (the only key state trusted), and what the Secret holds.
+    let recorded = recordedKeys(key.status);
+    const read = await this.#values.read(key, layout, recorded);
+    if (read === 'unavailable')
+      throw new Stop('SecretConflict', secretNameUnavailable(layout.name));
+    const { found } = read;
+    let { secret } = read;
 
-    if (!material) {
+    if (found.kind === 'recorded' && !recorded.previous && secret) {
+      const legacy = await this.#legacyPrevious(secret, found.hash, owner, now, key, call);
+      if (legacy) recorded = { ...recorded, previous: legacy };
+    }
+
+    // The previous key: deleted once its grace period is over.
+    if (recorded.previous && now >= recorded.previous.validUntil) {
+      await this.#discard([recorded.previous.hash], owner, call, context);
+      recorded = { ...recorded, previous: undefined };
+      changes.push({
+        reason: 'PreviousKeyDeleted',
+        action: 'DeleteKey',
+        note: 'deleted the previous key: its grace period is over',
+      });
+    }
+
+    // The key value: the Secret's when status recorded it, else a fresh one, recorded in
+    // status, then written to the Secret. A value the operator did not make is never used.
+    let material: KeyMaterial;
+    if (found.kind === 'recorded') {
+      material = { ...found, mintedAt: recorded.current!.mintedAt, previous: recorded.previous };
+    } else {
       const reason = access.denial ?? access.wait;
       if (reason || expired) {
-        await this.#forgetLostKeys(key, known, call, changes);
+        if (recorded.current) {
+          await this.#discard([recorded.current.hash], owner, call, context);
+          key = await this.#values.record(key, { previous: recorded.previous });
+          changes.push(lostKeyDeleted());
+        }
         this.#record(key, changes);
         throw new Stop(
           reason?.reason ?? 'Expired',
@@ -196,47 +241,41 @@ export class VirtualKeyReconciler implements Reconciler {
           access,
         );
       }
-      material = freshMaterial(now);
-      secret = await this.#writeSecret(key, layout, material, secret);
-      changes.push({
-        reason: 'Minted',
-        action: 'MintKey',
-        note: `minted a key into Secret ${layout.name}`,
-      });
+      const next = supersede(recorded, found, now, rotationGraceMs(key));
+      await this.#discard(next.discard, owner, call, context);
+      material = freshMaterial(now, next.previous);
+      ({ key, secret } = await this.#values.mint(key, layout, material, secret));
+      if (found.kind === 'foreign') {
+        changes.push({
+          type: 'Warning',
+          reason: 'KeyValueReplaced',
+          action: 'MintKey',
+          note: `Secret ${layout.name} held a key value the operator did not mint; such a value is never registered. Minted a new key into the Secret${next.previous ? `; the previous key works until ${next.previous.validUntil.toISOString()}` : ''}`,
+        });
+      } else {
+        if (recorded.current) changes.push(lostKeyDeleted());
+        changes.push({
+          reason: 'Minted',
+          action: 'MintKey',
+          note: `minted a key into Secret ${layout.name}`,
+        });
+      }
     }
 
     // Rotation: a new value into the Secret first; the old one stays valid for the grace period.
-    const rotationDue = nextRotationAt(key, material.mintedAt);
-    if (rotationDue && now >= rotationDue && !material.previous && !blockedReason && !expired) {
-      material = freshMaterial(now, {
-        hash: material.hash,
-        validUntil: new Date(now.getTime() + rotationGraceMs(key)),
-      });
-      secret = await this.#writeSecret(key, layout, material, secret);
+    if (rotationDue(key, material, canWork, now)) {
+      const previous = { hash: material.hash, validUntil: addMs(now, rotationGraceMs(key)) };
+      material = freshMaterial(now, previous);
+      ({ key, secret } = await this.#values.mint(key, layout, material, secret));
       changes.push({
         reason: 'Rotated',
         action: 'RotateKey',
-        note: `rotated the key in Secret ${layout.name}; the previous key works until ${material.previous!.validUntil.toISOString()}`,
+        note: `rotated the key in Secret ${layout.name}; the previous key works until ${previous.validUntil.toISOString()}`,
       });
     }
+    secret = await this.#values.write(key, layout, material, secret);
 
-    // The previous key: deleted once its grace period is over.
-    if (material.previous && now >= material.previous.validUntil) {
-      await this.#deleteKey(material.previous.hash, call);
-      await this.#routing.removeKey(material.previous.hash);
-      material = { ...material, previous: undefined };
-      changes.push({
-        reason: 'PreviousKeyDeleted',
-        action: 'DeleteKey',
-        note: 'deleted the previous key: its rotation grace period is over',
-      });
-    }
-    secret = await this.#writeSecret(key, layout, material, secret);
-    known.add(material.hash);
-    if (material.previous) known.add(material.previous.hash);
-    await this.#forgetLostKeys(key, known, call, changes);
-
-    // LiteLLM, current key then previous.
+    // LiteLLM, previous key then current.
     const desired: DesiredKey = {
       alias: keyAlias(namespace, name),
       teamId: access.team?.teamId ?? team?.metadata.name ?? '',
@@ -249,16 +288,31 @@ export class VirtualKeyReconciler implements Reconciler {
     };
     let previousSpend: KeySpend | undefined;
     if (material.previous) {
-      previousSpend = await this.#syncExisting(
-        material.previous.hash,
-        { ...desired, alias: keyAlias(namespace, name, true) },
-        now,
-        call,
-        changes,
-      );
+      const previous = material.previous;
+      const row = await this.#keys.observe(previous.hash, call);
+      if (row && row.status !== 'deleted' && !isOwnKey(row, owner)) {
+        // Status names it, LiteLLM says it is someone else's: never touch it (nor its gateway
+        // record, which is its owner's), stop naming it.
+        material = { ...material, previous: undefined };
+        changes.push(notOurKey('the previous key'));
+      } else {
+        // Its LiteLLM expiry is the end of its grace period: it ends even without us.
+        previousSpend = await this.#syncExisting(
+          previous.hash,
+          {
+            ...desired,
+            alias: keyAlias(namespace, name, true),
+            expiresAt: earliest(expiresAt, previous.validUntil),
+          },
+          row,
+          now,
+          call,
+          changes,
+        );
+      }
     }
     const persist = async (next: KeyMaterial) => {
-      secret = await this.#writeSecret(key, layout, next, secret);
+      ({ key, secret } = await this.#values.mint(key, layout, next, secret));
       material = next;
     };
     const currentSpend = await this.#syncCurrent(
@@ -308,6 +362,7 @@ export class VirtualKeyReconciler implements Reconciler {
       expiresAt,
       mintedAt: material.mintedAt,
       nextRotationAt: nextRotation,
+      previous: material.previous,
       expired,
       notReady: notReadyReason(key, access, expired, blockedReason),
       budgeted: desired.limits.max_budget !== null || team?.spec.limits?.maxBudget !== undefined,
@@ -318,17 +373,15 @@ export class VirtualKeyReconciler implements Reconciler {
     );
     this.#record(key, changes);
 
-    const deadlines = [nextRotation, material.previous?.validUntil, expired ? undefined : expiresAt]
-      .filter((d): d is Date => d !== undefined)
-      .map((d) => d.getTime() - now.getTime() + DEADLINE_MARGIN_MS);
-    return { requeueAfter: Math.max(1, Math.min(this.#resyncDelay(), ...deadlines)) };
+    const deadlines = keyDeadlines(key, material, { canWork, expiresAt, expired });
+    return { requeueAfter: requeueAfterMs(deadlines, now, this.#resyncDelay()) };
   }
 
   /**
    * The current key in LiteLLM: registered when unknown, updated when it differs, replaced
-   * by a fresh value when LiteLLM deleted it (`persist` writes that value to the Secret
-   * before LiteLLM hears of it). Returns its spend and max budget in LiteLLM now; undefined
-   * when it is not there.
+   * by a fresh value when LiteLLM deleted it (`persist` records that value and writes it to
+   * the Secret before LiteLLM hears of it). Returns its spend and max budget in LiteLLM now;
+   * undefined when it is not there.
    */
   async #syncCurrent(
     material: KeyMaterial,
@@ -340,16 +393,15 @@ export class VirtualKeyReconciler implements Reconciler {
     changes: Change[],
     persist: (material: KeyMaterial) => Promise<void>,
   ): Promise<KeySpend | undefined> {
-    const observed = await this.#observe(material.hash, call);
+    const observed = await this.#keys.observe(material.hash, call);
     if (observed && observed.status !== 'deleted') {
-      const ownership = ownershipOf(observed.metadata, desired.owner);
-      if (ownership === 'other-owner' || ownership === 'unmanaged') {
+      if (!isOwnKey(observed, desired.owner)) {
         throw new Stop(
           'LiteLLMKeyConflict',
           'the key in the Secret is registered in LiteLLM for something else; delete the Secret to mint a new key',
         );
       }
-      return this.#syncExisting(material.hash, desired, now, call, changes, observed);
+      return this.#syncExisting(material.hash, desired, observed, now, call, changes);
     }
     // Unknown, or deleted in LiteLLM. A key that must not work is not (re)made.
     if ((desired.blocked && access.denial) || expired) return undefined;
@@ -381,18 +433,18 @@ export class VirtualKeyReconciler implements Reconciler {
   }
 
   /**
-   * The smallest update, then block / unblock, for a key LiteLLM has. Returns its spend and
-   * max budget after the update; undefined when LiteLLM does not have it.
+   * The smallest update, then block / unblock, for a key of ours LiteLLM has (`row`, as
+   * observed; the caller checked it is ours). Returns its spend and max budget after the
+   * update; undefined when LiteLLM does not have it.
    */
   async #syncExisting(
     hash: string,
     desired: DesiredKey,
+    row: KeyRow | undefined,
     now: Date,
     call: Call,
     changes: Change[],
-    observed?: KeyRow,
   ): Promise<KeySpend | undefined> {
-    const row = observed ?? (await this.#observe(hash, call));
     if (!row || row.status === 'deleted') return undefined;
     const spend: KeySpend = { spend: row.spend, maxBudget: row.max_budget };
     if (row.status === 'expired') return spend; // nothing to change on a dead key
@@ -422,86 +474,80 @@ export class VirtualKeyReconciler implements Reconciler {
   }
 
   /**
-   * A key whose Secret was renamed (spec.secret.name changed) moves to the new Secret with
-   * its value; the old Secret is deleted after the new one is written.
+   * Upgrading from a version that kept rotation state in the Secret: a previous key its
+   * annotations name is adopted when LiteLLM says it is this VirtualKey's own (so it is
+   * deleted when due instead of living on), for at most one grace period from now.
    */
-  async #carriedOver(
+  async #legacyPrevious(
+    secret: V1Secret,
+    currentHash: string,
+    owner: OwnerRef,
+    now: Date,
     key: VirtualKey,
-    layout: SecretLayout,
-  ): Promise<{ material: KeyMaterial; secret: V1Secret } | undefined> {
-    const former = key.status?.secretName;
-    if (!former || former === layout.name) return undefined;
-    const old = await this.#secrets.read(key.metadata.namespace!, former);
-    if (!old || !isOwnedBy(old, key)) return undefined;
-    const material = materialOf(old, layout.apiKeyKey, key.status?.keyId);
-    if (!material) return undefined;
-    // Called only when the Secret of the new name does not exist.
-    const secret = await this.#writeSecret(key, layout, material, undefined);
-    await this.#secrets.delete(key.metadata.namespace!, former, old.metadata!.uid!);
-    return { material, secret };
-  }
-
-  /** Keys status names that the Secret no longer holds: deleted in LiteLLM and the gateway. */
-  async #forgetLostKeys(
-    key: VirtualKey,
-    known: ReadonlySet<string>,
     call: Call,
-    changes: Change[],
-  ): Promise<void> {
-    const lost = key.status?.keyId;
-    if (!lost || known.has(lost)) return;
-    await this.#deleteKey(lost, call);
-    await this.#routing.removeKey(lost);
-    changes.push({
-      type: 'Warning',
-      reason: 'LostKeyDeleted',
-      action: 'DeleteKey',
-      note: 'the Secret no longer holds the key; deleted that key in LiteLLM',
-    });
+  ): Promise<PreviousKey | undefined> {
+    const claimed = legacyPreviousKey(secret);
+    if (!claimed || claimed.hash === currentHash) return undefined;
+    const row = await this.#keys.observe(claimed.hash, call);
+    if (!row || row.status === 'deleted' || !isOwnKey(row, owner)) return undefined;
+    const latest = addMs(now, rotationGraceMs(key));
+    return { hash: claimed.hash, validUntil: earliest(claimed.validUntil, latest)! };
   }
 
-  /**
-   * Writes the Secret for `material` unless it already says exactly that. `current` is the
-   * Secret as last read or written (undefined: there is none), so no write reads again.
-   */
-  async #writeSecret(
-    key: VirtualKey,
-    layout: SecretLayout,
-    material: KeyMaterial,
-    current: V1Secret | undefined,
-  ): Promise<V1Secret> {
-    const desired = desiredSecret(key, layout, material, this.#gatewayUrl, current);
-    if (!current) {
-      const { created, secret } = await this.#secrets.create(desired);
-      // Someone else wrote it meanwhile (a stale cache, another replica): start over.
-      if (!created) throw new Error(`Secret ${layout.name} appeared meanwhile; retrying`);
-      return secret;
+  /** Deletes these keys of ours in LiteLLM, and their gateway records. */
+  async #discard(
+    hashes: readonly string[],
+    owner: OwnerRef,
+    call: Call,
+    context: ReconcileContext,
+  ): Promise<void> {
+    for (const hash of hashes) {
+      const outcome = await this.#keys.delete(hash, owner, call);
+      if (outcome === 'not-ours') {
+        // Its gateway record, too, is its owner's.
+        context.log.warn(
+          { keyId: hash },
+          'not deleting a LiteLLM key that is not this VirtualKey’s',
+        );
+        continue;
+      }
+      await this.#routing.removeKey(hash);
     }
-    if (secretUpToDate(current, desired)) return current;
-    return this.#secrets.replace(desired);
   }
 
   // ---- cleanup -------------------------------------------------------------------------
 
+  /**
+   * Deletes every key status records, from status alone: when a namespace is deleted its
+   * Secrets may be gone before this runs. A key in LiteLLM that status does not name (an
+   * older version's crash window) is left to orphan collection.
+   */
   async #cleanup(key: VirtualKey, context: ReconcileContext): Promise<Result> {
     const namespace = key.metadata.namespace!;
-    const call: Call = {
-      object: `VirtualKey ${namespace}/${key.metadata.name!}`,
-      signal: context.signal,
+    const name = key.metadata.name!;
+    const call: Call = { object: `VirtualKey ${namespace}/${name}`, signal: context.signal };
+    const owner: OwnerRef = {
+      kind: 'VirtualKey',
+      namespace,
+      name,
+      uid: key.metadata.uid!,
+      installation: this.#installation,
     };
-    const hashes = new Set<string>();
-    if (key.status?.keyId) hashes.add(key.status.keyId);
-    const secret = await this.#secrets.read(namespace, secretLayout(key).name);
-    if (secret && isOwnedBy(secret, key)) {
-      const material = materialOf(secret, secretLayout(key).apiKeyKey, key.status?.keyId);
-      if (material) hashes.add(material.hash);
-      if (material?.previous) hashes.add(material.previous.hash);
-    }
+    const recorded = recordedKeys(key.status);
+    const hashes = [recorded.current?.hash, recorded.previous?.hash].filter(
+      (h): h is string => h !== undefined,
+    );
+    let deleted = 0;
     for (const hash of hashes) {
-      await this.#deleteKey(hash, call);
-      await this.#routing.removeKey(hash);
+      const outcome = await this.#keys.delete(hash, owner, call);
+      if (outcome === 'deleted') deleted++;
+      if (outcome === 'not-ours') {
+        this.#record(key, [notOurKey('a key status names')]);
+        continue; // its gateway record, too, is its owner's
+      }
+      await this.#removeRoute(hash, context);
     }
-    if (hashes.size > 0) {
+    if (deleted > 0) {
       this.#record(key, [
         { reason: 'Deleted', action: 'DeleteKey', note: 'deleted the key in LiteLLM' },
       ]);
@@ -509,24 +555,24 @@ export class VirtualKeyReconciler implements Reconciler {
     return {};
   }
 
+  /**
+   * Removes a gateway record where Redis being down must not block: the routing prune
+   * removes records whose VirtualKey is gone, and the publisher counts the failed write
+   * (llmtenancy_routing_write_errors_total).
+   */
+  async #removeRoute(hash: string, context: ReconcileContext): Promise<void> {
+    try {
+      await this.#routing.removeKey(hash);
+    } catch (err) {
+      if (!isRoutingUnavailable(err)) throw err;
+      context.log.warn(
+        { keyId: hash, err: (err as Error).message },
+        'Redis is unavailable: the gateway record of this key is left to the routing prune',
+      );
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------------------
-
-  async #observe(hash: string, call: Call): Promise<KeyRow | undefined> {
-    try {
-      return (await this.#litellm.keyInfo(hash, call)).info;
-    } catch (err) {
-      if (findLiteLLMError(err)?.kind === 'notFound') return undefined;
-      throw err;
-    }
-  }
-
-  async #deleteKey(hash: string, call: Call): Promise<void> {
-    try {
-      await this.#litellm.deleteKeys({ keys: [hash] }, call);
-    } catch (err) {
-      if (findLiteLLMError(err)?.kind !== 'notFound') throw err;
-    }
-  }
 
   /**
    * Early stops and failures become Ready=False with their reason: a Stop waits for a watch
@@ -594,33 +640,36 @@ export class VirtualKeyReconciler implements Reconciler {
   }
 }
 
-/** Ready=False and why, for a key that is registered; undefined when it is Ready. */
-function notReadyReason(
-  key: VirtualKey,
-  access: KeyAccess,
-  expired: boolean,
-  blockedReason: string | undefined,
-): KeyOutcome['notReady'] {
-  if (expired) return { reason: 'Expired', message: 'the key has expired' };
-  if (access.denial) return { reason: access.denial.reason, message: access.denial.message };
-  if (key.spec.suspended)
-    return { reason: 'Suspended', message: 'the key is suspended (spec.suspended)' };
-  if (blockedReason)
-    return { reason: blockedReason, message: `the key is blocked: ${blockedReason}` };
-  if (access.wait) return { reason: access.wait.reason, message: access.wait.message };
-  if (access.missing.length > 0 && key.spec.requireAllModels) {
-    return {
-      reason: 'ModelsNotSubscribed',
-      message: `no Active ModelSubscription for ${access.missing.join(', ')}; the key reaches only ${access.models.join(', ') || 'nothing'}`,
-    };
-  }
-  if (access.models.length === 0)
-    return { reason: 'NoSubscribedModels', message: 'the key reaches no model' };
-  return undefined;
-}
-
 function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
   if (!a) return b;
   if (!b) return a;
   return a.getTime() <= b.getTime() ? a : b;
+}
+
+const addMs = (date: Date, ms: number) => new Date(date.getTime() + ms);
+
+/**
+ * Worded so that it confirms nothing a tenant may not read: under the minimal tenant Role a
+ * tenant cannot read the namespace's other Secrets, so the message never says whether a
+ * Secret of that name exists or whose it is.
+ */
+function secretNameUnavailable(name: string): string {
+  return `Secret name ${name} is not available to this VirtualKey: the operator writes a key only into a Secret it created for this VirtualKey; choose another spec.secret.name`;
+}
+
+function lostKeyDeleted(): Change {
+  return {
+    type: 'Warning',
+    reason: 'LostKeyDeleted',
+    action: 'DeleteKey',
+    note: 'the Secret no longer holds the key; deleted that key in LiteLLM',
+  };
+}
+
+function notOurKey(which: string): Change {
+  return {
+    type: 'Warning',
+    reason: 'KeyNotOwned',
+    note: `${which} is registered in LiteLLM for something else; the operator leaves it alone and no longer names it`,
+  };
 }

@@ -3,7 +3,8 @@
 import { API_VERSION } from '../../../../crds/api/index.ts';
 import type { ResourceType } from '../../runtime/discovery.ts';
 import type { InformerTarget } from '../../runtime/informer-factory.ts';
-import { VIRTUAL_KEY_LABEL } from './key-secret.ts';
+import { MANAGED_BY_LABEL, VIRTUAL_KEY_LABEL } from './key-secret.ts';
+import { keySecretMetadata } from './watches.ts';
 
 export const VIRTUAL_KEY_TARGET: InformerTarget = { apiVersion: API_VERSION, kind: 'VirtualKey' };
 export const VIRTUAL_KEY_RESOURCE: ResourceType = {
@@ -11,9 +12,15 @@ export const VIRTUAL_KEY_RESOURCE: ResourceType = {
   plural: 'virtualkeys',
   namespaced: true,
 };
-/** Only the Secrets we write (they carry the virtual-key label): no cache of every Secret. */
+/**
+ * The Secrets we write carry both labels (key-secret.ts); selecting on them keeps every other
+ * Secret out of the cache. A tenant can copy the labels, so the cache holds metadata only
+ * (reconciles read Secrets live), cut down to identity and owner (watches.ts).
+ */
 export const KEY_SECRET_TARGET: InformerTarget = {
   apiVersion: 'v1',
   kind: 'Secret',
-  labelSelector: VIRTUAL_KEY_LABEL,
+  labelSelector: `${MANAGED_BY_LABEL}=llm-tenancy,${VIRTUAL_KEY_LABEL}`,
+  metadataOnly: true,
+  transform: keySecretMetadata,
 };

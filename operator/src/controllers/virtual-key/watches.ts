@@ -4,17 +4,25 @@
 //
 //   Team              → keys in its namespaces (old and new): LiteLLM id, members, models,
 //                       limits, budget spent or not (not every spend), Synced, deletion
-//   User              → keys naming it: Ready, LiteLLM id, deletion
+//   User              → keys naming it: Ready, LiteLLM id, role, deletion
+//   admission policy  → every personal key (admission-policy.ts)
 //   ModelSubscription → keys in its namespace: phase, team, limits
-//   Secret (ours)     → its owning key: deleted or changed by someone
+//   Secret (ours)     → its owning key: created, changed or deleted, by anyone
+//
+// The Secret informer holds metadata only (targets.ts › KEY_SECRET_TARGET): the reconciler
+// reads each Secret live from the API server, so a cache of Secret data would be memory any
+// tenant could fill (a label is all it takes to be selected). Without data in the cache no
+// predicate can tell our writes from a tenant's edit, so every write enqueues the owner:
+// our own writes (a mint, a rotation) cost one reconcile that changes nothing.
 import { isDeepStrictEqual } from 'node:util';
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import { getCondition } from '../../runtime/conditions.ts';
 import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
+import type { AdmissionPolicyCache } from './admission-policy.ts';
 import { teamBudgetExceeded } from './key-budget.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
 
@@ -25,6 +33,8 @@ export interface VirtualKeyStores {
   teams: ObjectStore<Team>;
   users: ObjectStore<User>;
   subscriptions: ObjectStore<ModelSubscription>;
+  /** Whether the API server checks spec.user; absent: it does not (personal keys refused). */
+  admission?: AdmissionPolicyCache;
 }
 
 export function addVirtualKeyIndexes(stores: VirtualKeyStores): void {
@@ -73,6 +83,7 @@ const conditionStatus = (
 export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
   !sameJson(before.spec?.namespaces, after.spec?.namespaces) ||
   !sameJson(before.spec?.limits, after.spec?.limits) ||
+  !sameJson(before.spec?.gateway, after.spec?.gateway) ||
   before.status?.teamId !== after.status?.teamId ||
   !sameJson(before.status?.models, after.status?.models) ||
   !sameJson(
@@ -86,6 +97,7 @@ export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
 export const userAccessChanged: UpdatePredicate<User> = (before, after) =>
   conditionStatus(before, 'Ready') !== conditionStatus(after, 'Ready') ||
   before.status?.userId !== after.status?.userId ||
+  before.spec?.role !== after.spec?.role ||
   isDeleting(before) !== isDeleting(after);
 
 export const subscriptionAccessChanged: UpdatePredicate<ModelSubscription> = (before, after) =>
@@ -93,7 +105,41 @@ export const subscriptionAccessChanged: UpdatePredicate<ModelSubscription> = (be
   before.status?.team !== after.status?.team ||
   !sameJson(before.spec?.limits, after.spec?.limits);
 
-/** Our own writes change data and annotations too; only a Secret that lost our data matters. */
+/** Every write (a new resourceVersion) may be an edit of the key: the cache cannot tell. */
 export const secretTampered: UpdatePredicate<V1Secret & KubeObject> = (before, after) =>
-  !sameJson(Object.keys(before.data ?? {}).sort(), Object.keys(after.data ?? {}).sort()) ||
-  !sameJson(before.metadata?.ownerReferences, after.metadata?.ownerReferences);
+  before.metadata?.resourceVersion !== after.metadata?.resourceVersion;
+
+/**
+ * What the Secret cache keeps of each Secret: its identity and the one owner reference
+ * keyForSecret reads. Labels, annotations and further owner references are a tenant's to
+ * fill (a Secret's metadata may hold up to 1.5 MiB); dropped, a tenant's labelled Secret
+ * costs a few hundred bytes of cache, whatever it holds.
+ */
+export function keySecretMetadata(object: KubeObject): KubeObject {
+  const m: V1ObjectMeta = (object as V1Secret).metadata ?? {};
+  const owner = m.ownerReferences?.find((r) => r.controller === true && r.kind === 'VirtualKey');
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      ...(owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: owner.apiVersion,
+                kind: owner.kind,
+                name: owner.name,
+                uid: owner.uid,
+                controller: true,
+              },
+            ],
+          }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// The route allowlist, first thing on every request (an onRequest hook registered before the
+// key is checked): the path is normalised (normalise-path.ts) and looked up in the route table
+// (route-table.ts). A refused path gets 400, a route the gateway does not serve 404, both before
+// the key is looked at or a byte of the body is read, and neither is ever forwarded. A served
+// request goes on with its normalised path as its URL (so it is forwarded on that path) and its
+// route on `request.gatewayRoute`.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normalisePath } from './normalise-path.ts';
+import { invalidPath, unknownRoute } from './route-errors.ts';
+import { RouteTable, type RouteMatch } from './route-table.ts';
+
+export interface GatewayRoute extends RouteMatch {
+  /** The query string as received, with its "?" (or ""). */
+  query: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The served route this request is (set by the route guard before anything else reads it). */
+    gatewayRoute: GatewayRoute | undefined;
+  }
+}
+
+export function addRouteGuard(app: FastifyInstance, table = new RouteTable()): void {
+  app.decorateRequest('gatewayRoute', undefined);
+  // Callback style, like the gateway's other hooks: no promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const url = request.raw.url ?? '/';
+    const normalised = normalisePath(url);
+    if (!normalised.ok) return done(invalidPath(normalised.problem));
+    const match = table.match(request.method, normalised.path);
+    if (match === undefined) return done(unknownRoute(request.method, normalised.path));
+    const { path, query } = normalised;
+    request.gatewayRoute = { ...match, query };
+    // From here on request.url is the normalised path: forwarded, logged and routed as checked.
+    const checked = path + query;
+    if (checked !== url) request.raw.url = checked;
+    done();
+  });
+}
+
+/**
+ * fastify's `frameworkErrors`: the refusals fastify makes before any hook runs (a path its
+ * router cannot decode, "%zz") in OpenAI's shape, like the guard's own.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const refusal =
+    error.code === 'FST_ERR_BAD_URL'
+      ? invalidPath('the path has a malformed percent-encoding')
+      : invalidPath(error.message);
+  void reply.code(refusal.statusCode).send(refusal.toBody());
+}
