@@ -172,13 +172,7 @@ export class VirtualKeyReconciler implements Reconciler {
     const name = key.metadata.name!;
     const call: Call = { object: `VirtualKey ${namespace}/${name}`, signal: context.signal };
     const changes: Change[] = [];
-    const owner: OwnerRef = {
-      kind: 'VirtualKey',
-      namespace,
-      name,
-      uid: key.metadata.uid!,
-      installation: this.#installation,
-    };
+    const owner = this.#ownerOf(key);
 
     const teams = this.#stores.teams.byIndex(TEAMS_BY_NAMESPACE, namespace);
     const subscriptions = this.#stores.subscriptions.byIndex(SUBSCRIPTIONS_BY_NAMESPACE, namespace);
@@ -526,13 +520,7 @@ export class VirtualKeyReconciler implements Reconciler {
     const namespace = key.metadata.namespace!;
     const name = key.metadata.name!;
     const call: Call = { object: `VirtualKey ${namespace}/${name}`, signal: context.signal };
-    const owner: OwnerRef = {
-      kind: 'VirtualKey',
-      namespace,
-      name,
-      uid: key.metadata.uid!,
-      installation: this.#installation,
-    };
+    const owner = this.#ownerOf(key);
     const recorded = recordedKeys(key.status);
     const hashes = [recorded.current?.hash, recorded.previous?.hash].filter(
       (h): h is string => h !== undefined,
@@ -573,6 +561,17 @@ export class VirtualKeyReconciler implements Reconciler {
   }
 
   // ---- helpers -------------------------------------------------------------------------
+
+  /** What LiteLLM's metadata names as this key's owner: the object, its uid, this installation. */
+  #ownerOf(key: VirtualKey): OwnerRef {
+    return {
+      kind: 'VirtualKey',
+      namespace: key.metadata.namespace!,
+      name: key.metadata.name!,
+      uid: key.metadata.uid!,
+      installation: this.#installation,
+    };
+  }
 
   /**
    * Early stops and failures become Ready=False with their reason: a Stop waits for a watch
