@@ -1136,7 +1136,7 @@ function baselineTable(a: Measurement[], baseline: BaselineBuild): Table {
       ...CONNECTIONS.map((c) => {
         const r = baselineRatios(a, c).rps;
         const cost = (1 - r) * 100;
-        return `  ${c} connection${c > 1 ? 's' : ''}: ${verdict(r >= BASELINE_BUDGET)} (${times2(r)}, ${Number.isFinite(cost) ? `${cost >= 0 ? '' : '−'}${Math.abs(cost).toFixed(1)} % ${cost >= 0 ? 'less' : 'more'} throughput` : '–'})`;
+        return `  ${c} connection${c > 1 ? 's' : ''}: ${verdict(r >= BASELINE_BUDGET)} (${times2(r)}, ${Number.isFinite(cost) ? `${Math.abs(cost).toFixed(1)} % ${cost >= 0 ? 'less' : 'more'} throughput` : '–'})`;
       }),
     ],
   };
