@@ -19,6 +19,16 @@
 //       requests spread over all 10,000 keys (each connection cycles through its share; every
 //       key was asked once before, so the gateway's policy cache holds them all): latency and
 //       req/s against the 1-key gateway, at 1 and 16 connections, in (a)'s rounds.
+//   (a, baseline) with a second gateway build (BENCH_GATEWAY_BASELINE=<git ref>, or
+//       BENCH_GATEWAY_BASELINE_MODULE=<another checkout>/gateway/src/server.ts): a server
+//       "gateway-baseline" joins (a)'s rotation with the same upstream, Redis, key and limits
+//       (the same KeyPolicy, written by this build's RoutingPublisher as the operator writes
+//       it, under a prefix of its own so the two never share counters; records are additive,
+//       so an older gateway reads them and drops the fields it does not know). Reports this
+//       build / the baseline, paired round by round: req/s, p50, p99, the overhead header and
+//       proxy CPU per request, with the issue's budget (≥ 0.95× the baseline's req/s).
+//       A git ref is exported with `git archive` to ~/.cache/llm-tenancy/bench-baseline/<commit>
+//       and gets its own `npm ci` there, once per commit (support/baseline.ts).
 //
 // Every measurement is preceded by a warm-up at the same concurrency; the cases are
 // interleaved (their order rotates every round) and repeated BENCH_ROUNDS times; figures are
@@ -36,6 +46,15 @@
 //   BENCH_KEYS=10000
 //   LLM_TENANCY_SKIP_REAL_LITELLM=1                              (leave out (b))
 //   BENCH_GATEWAY_MODULE=/other/checkout/gateway/src/server.ts    (bench another build)
+//   BENCH_GATEWAY_BASELINE=main npm run bench -- gateway           (and main beside it)
+//   BENCH_GATEWAY_BASELINE_MODULE=/tmp/gw-old/gateway/src/server.ts (a checkout of your own)
+//
+// Quick mode, what a change's budget asks (needs a baseline): this build and the baseline
+// only, at 16 connections, 5 rounds (no direct, bare, 10,000 keys or LiteLLM); about two
+// minutes on a quiet machine, more when busy-retries run; the first run with a new ref adds
+// its npm ci (about a minute):
+//
+//   BENCH_GATEWAY_BASELINE=main npm run bench -- gateway --quick    (or BENCH_QUICK=1)
 //
 // CPU profile of a server under load (instead of the measurements above):
 //
@@ -60,6 +79,7 @@ import { createRoutingRedis } from '../../operator/src/routing/routing-redis.ts'
 import { silentLogger } from '../../operator/src/runtime/logger.ts';
 import { LiteLLMNotInstalledError } from '../harness/litellm-proxy.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
+import { prepareBaseline } from './support/baseline.ts';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.ts';
 import { probe, runLoad, type LoadResult, type Target } from './support/load.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
@@ -78,10 +98,14 @@ import { ratio } from './support/stats.ts';
 
 const NAME = 'gateway';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** --quick / BENCH_QUICK=1: the gateway against the baseline build at 16 connections, nothing else. */
+const QUICK =
+  process.argv.slice(2).includes('--quick') ||
+  ['1', 'true'].includes(process.env.BENCH_QUICK ?? '');
 const DURATION = numberFromEnv('BENCH_DURATION', 5);
 const WARMUP = numberFromEnv('BENCH_WARMUP', 1);
-const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
-const CONNECTIONS = listFromEnv('BENCH_CONNECTIONS', [1, 16, 64]);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', QUICK ? 5 : 3);
+const CONNECTIONS = listFromEnv('BENCH_CONNECTIONS', QUICK ? [16] : [1, 16, 64]);
 const KEYS_CONNECTIONS = listFromEnv('BENCH_KEYS_CONNECTIONS', [1, 16]);
 const LITELLM_CONNECTIONS = listFromEnv('BENCH_LITELLM_CONNECTIONS', [1, 16]);
 const KEYS = intFromEnv('BENCH_KEYS', 10_000);
@@ -101,7 +125,10 @@ const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
 const NEVER = { rpm: 1_000_000_000, tpm: 1_000_000_000_000 };
 const PREFIX_ONE = 'bench1:';
 const PREFIX_MANY = 'benchmany:';
+const PREFIX_BASELINE = 'benchbase:';
 const gatewayModule = process.env.BENCH_GATEWAY_MODULE ?? join(ROOT, 'gateway/src/server.ts');
+/** The issue's budget: the new build keeps at least this share of the baseline's req/s. */
+const BASELINE_BUDGET = 0.95;
 
 function numberFromEnv(name: string, fallback: number): number {
   const value = process.env[name];
@@ -156,7 +183,12 @@ function policy(key: string, i: number, team: string): KeyPolicy {
     owner: { namespace: `bench-${team}`, name: `key-${i}`, uid: randomUUID() },
     team,
     models: [MODEL],
-    limits: { key: NEVER, team: NEVER, subscriptions: { [MODEL]: NEVER } },
+    // The subscription's uid names its counters (a build that predates it drops the field).
+    limits: {
+      key: NEVER,
+      team: NEVER,
+      subscriptions: { [MODEL]: { ...NEVER, uid: randomUUID() } },
+    },
     suspended: false,
   };
 }
@@ -438,6 +470,64 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
 
+// ---- the baseline build -------------------------------------------------------------
+
+interface BaselineBuild {
+  module: string;
+  ref?: string;
+  commit?: string;
+  /** For the tables' titles: the ref and commit, or the module path. */
+  describe: string;
+}
+
+/**
+ * The second gateway build, if asked for: BENCH_GATEWAY_BASELINE_MODULE (a gateway/src/server.ts
+ * of another checkout, with its own node_modules) or BENCH_GATEWAY_BASELINE (a git ref of this
+ * repository, exported and installed by support/baseline.ts).
+ */
+async function baselineBuild(): Promise<BaselineBuild | undefined> {
+  const module = process.env.BENCH_GATEWAY_BASELINE_MODULE;
+  const ref = process.env.BENCH_GATEWAY_BASELINE;
+  if (module && ref) {
+    throw new Error('set BENCH_GATEWAY_BASELINE or BENCH_GATEWAY_BASELINE_MODULE, not both');
+  }
+  if (module) {
+    try {
+      await access(module);
+    } catch {
+      throw new Error(`BENCH_GATEWAY_BASELINE_MODULE: ${module} does not exist`);
+    }
+    return { module, describe: module };
+  }
+  if (!ref) return undefined;
+  const b = await prepareBaseline(ROOT, ref);
+  return { ...b, describe: `${b.ref} (${b.commit.slice(0, 12)})` };
+}
+
+/** This build against the baseline at one concurrency, each ratio paired round by round. */
+function baselineRatios(a: Measurement[], c: number) {
+  const pick = (f: (m: Measurement) => number) =>
+    pairedRatio(a, 'gateway', 'gateway-baseline', c, f);
+  return {
+    rps: pick((m) => m.rps),
+    p50: pick((m) => m.p50),
+    p99: pick((m) => m.p99),
+    headerP50: pick((m) => m.header?.p50 ?? Number.NaN),
+    headerP99: pick((m) => m.header?.p99 ?? Number.NaN),
+    proxyCpu: pick((m) => m.cpuPerRequestUs.proxy ?? Number.NaN),
+    allCpu: pick((m) => m.cpuPerRequestUs.all ?? Number.NaN),
+    /** req/s over only the rounds in which neither build was disturbed (othersCores ≤ BUSY_LIMIT). */
+    rpsQuiet: median(
+      pairs(a, 'gateway', 'gateway-baseline', c)
+        .filter(([x, y]) => x.othersCores <= BUSY_LIMIT && y.othersCores <= BUSY_LIMIT)
+        .map(([x, y]) => ratio(x.rps, y.rps)),
+    ),
+    quietRounds: pairs(a, 'gateway', 'gateway-baseline', c).filter(
+      ([x, y]) => x.othersCores <= BUSY_LIMIT && y.othersCores <= BUSY_LIMIT,
+    ).length,
+  };
+}
+
 // ---- the run ------------------------------------------------------------------------
 
 interface Bed {
@@ -539,6 +629,19 @@ async function main(): Promise<number> {
     return 1;
   }
   if (PROFILE.length > 0) return profileMain(machine, startedAt);
+  let baseline: BaselineBuild | undefined;
+  try {
+    baseline = await baselineBuild();
+  } catch (err) {
+    console.error(`${NAME}: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  if (QUICK && !baseline) {
+    console.error(
+      `${NAME} --quick measures this build against a baseline build: set BENCH_GATEWAY_BASELINE=<git ref> (e.g. main) or BENCH_GATEWAY_BASELINE_MODULE=<its gateway/src/server.ts>`,
+    );
+    return 2;
+  }
 
   const idle = await othersBusy();
   if (idle >= 0.25) {
@@ -547,92 +650,139 @@ async function main(): Promise<number> {
     );
   }
   console.log(
-    `${NAME}: ${ROUNDS} rounds; (a) at ${CONNECTIONS.join('/')} connections, (c) at ${KEYS_CONNECTIONS.join('/')}, (b) at ${LITELLM_CONNECTIONS.join('/')}; ${DURATION} s per measurement after ${WARMUP} s warm-up`,
+    QUICK
+      ? `${NAME} --quick: ${ROUNDS} rounds; the gateway against the baseline build at ${CONNECTIONS.join('/')} connections; ${DURATION} s per measurement after ${WARMUP} s warm-up`
+      : `${NAME}: ${ROUNDS} rounds; (a) at ${CONNECTIONS.join('/')} connections, (c) at ${KEYS_CONNECTIONS.join('/')}, (b) at ${LITELLM_CONNECTIONS.join('/')}; ${DURATION} s per measurement after ${WARMUP} s warm-up`,
   );
+  if (baseline) console.log(`baseline build: ${baseline.describe}`);
   const bed = await startBed();
   let failed = true;
   try {
     const one = await publish(bed.publishRedis, PREFIX_ONE, bed.key, 1);
-    const many = await publish(bed.publishRedis, PREFIX_MANY, bed.key, KEYS);
+    // The baseline gets the same key and limits, written by this build's RoutingPublisher as
+    // the operator writes them, under a prefix of its own so the two never share counters.
+    if (baseline) await publish(bed.publishRedis, PREFIX_BASELINE, bed.key, 1);
+    const many = QUICK ? undefined : await publish(bed.publishRedis, PREFIX_MANY, bed.key, KEYS);
     console.log(
-      `routing config: ${count(one.records)} key under ${PREFIX_ONE}, ${count(many.records)} keys under ${PREFIX_MANY} (RoutingPublisher, one put each: ${ms(many.ms)})`,
+      `routing config: ${count(one.records)} key under ${PREFIX_ONE}${baseline ? ` and ${PREFIX_BASELINE} (the baseline's)` : ''}` +
+        (many
+          ? `, ${count(many.records)} keys under ${PREFIX_MANY} (RoutingPublisher, one put each: ${ms(many.ms)})`
+          : ''),
     );
-    const bare = await startNodeServer({
-      name: 'bare',
-      kind: 'bare',
-      dir: bed.dir,
-      env: { UPSTREAM_URL: bed.procs.upstream.url },
-    });
-    bed.stops.push(() => bare.stop());
-    const gwStarted = performance.now();
-    const gateway = await startNodeServer({
-      name: 'gateway',
-      kind: 'gateway',
-      dir: bed.dir,
-      env: { ...gatewayEnv(bed, PREFIX_ONE), BENCH_GATEWAY_MODULE: gatewayModule },
-    });
-    const gatewayStartMs = performance.now() - gwStarted;
-    bed.stops.push(() => gateway.stop());
-    const gwManyStarted = performance.now();
-    const gatewayMany = await startNodeServer({
-      name: 'gateway-many',
-      kind: 'gateway',
-      dir: bed.dir,
-      env: { ...gatewayEnv(bed, PREFIX_MANY), BENCH_GATEWAY_MODULE: gatewayModule },
-    });
-    const gatewayManyStartMs = performance.now() - gwManyStarted;
-    bed.stops.push(() => gatewayMany.stop());
+    const bare = QUICK
+      ? undefined
+      : await startNodeServer({
+          name: 'bare',
+          kind: 'bare',
+          dir: bed.dir,
+          env: { UPSTREAM_URL: bed.procs.upstream.url },
+        });
+    if (bare) bed.stops.push(() => bare.stop());
+    const startGatewayServer = async (name: string, prefix: string, module: string) => {
+      const started = performance.now();
+      const server = await startNodeServer({
+        name,
+        kind: 'gateway',
+        dir: bed.dir,
+        env: { ...gatewayEnv(bed, prefix), BENCH_GATEWAY_MODULE: module },
+      });
+      bed.stops.push(() => server.stop());
+      return { server, ms: performance.now() - started };
+    };
+    const gw = await startGatewayServer('gateway', PREFIX_ONE, gatewayModule);
+    const gateway = gw.server;
+    const gatewayStartMs = gw.ms;
+    const gwMany = QUICK
+      ? undefined
+      : await startGatewayServer('gateway-many', PREFIX_MANY, gatewayModule);
+    const gwBaseline = baseline
+      ? await startGatewayServer('gateway-baseline', PREFIX_BASELINE, baseline.module)
+      : undefined;
     console.log(
-      `own processes: upstream ${bed.procs.upstream.url}, bare ${bare.url}, gateway ${gateway.url} (ready in ${ms(gatewayStartMs)}), gateway with ${count(KEYS)} keys ${gatewayMany.url} (ready in ${ms(gatewayManyStartMs)}); logs in ${bed.dir}`,
+      [
+        `own processes: upstream ${bed.procs.upstream.url}`,
+        bare ? `bare ${bare.url}` : '',
+        `gateway ${gateway.url} (ready in ${ms(gatewayStartMs)})`,
+        gwMany
+          ? `gateway with ${count(KEYS)} keys ${gwMany.server.url} (ready in ${ms(gwMany.ms)})`
+          : '',
+        gwBaseline
+          ? `baseline gateway ${gwBaseline.server.url} (ready in ${ms(gwBaseline.ms)})`
+          : '',
+      ]
+        .filter(Boolean)
+        .join(', ') + `; logs in ${bed.dir}`,
     );
 
-    const cases: Case[] = [
-      {
+    const cases: Case[] = [];
+    if (!QUICK) {
+      cases.push({
         id: 'direct',
         label: 'direct to upstream',
         target: target('direct', bed.procs.upstream.url, bed.key),
-      },
-      {
+      });
+    }
+    if (bare) {
+      cases.push({
         id: 'bare',
         label: 'bare pass-through',
         target: target('bare', bare.url, bed.key),
         server: bare,
-      },
-      {
-        id: 'gateway',
-        label: 'gateway',
-        target: target('gateway', gateway.url, bed.key, true),
-        server: gateway,
-      },
-      {
-        id: 'gateway-many',
-        label: `gateway, ${count(KEYS)} keys, same key`,
-        target: target('gateway-many', gatewayMany.url, bed.key, true),
-        server: gatewayMany,
-      },
-      {
-        id: 'gateway-spread',
-        label: `gateway, ${count(KEYS)} keys, all asked`,
-        target: { ...target('gateway-spread', gatewayMany.url, bed.key, true), keys: many.keys },
-        server: gatewayMany,
-      },
-    ];
-    const inA = (c: Case) => ['direct', 'bare', 'gateway'].includes(c.id);
+      });
+    }
+    cases.push({
+      id: 'gateway',
+      label: 'gateway',
+      target: target('gateway', gateway.url, bed.key, true),
+      server: gateway,
+    });
+    if (gwBaseline) {
+      cases.push({
+        id: 'gateway-baseline',
+        label: 'gateway, baseline build',
+        target: target('gateway-baseline', gwBaseline.server.url, bed.key, true),
+        server: gwBaseline.server,
+      });
+    }
+    if (gwMany && many) {
+      cases.push(
+        {
+          id: 'gateway-many',
+          label: `gateway, ${count(KEYS)} keys, same key`,
+          target: target('gateway-many', gwMany.server.url, bed.key, true),
+          server: gwMany.server,
+        },
+        {
+          id: 'gateway-spread',
+          label: `gateway, ${count(KEYS)} keys, all asked`,
+          target: {
+            ...target('gateway-spread', gwMany.server.url, bed.key, true),
+            keys: many.keys,
+          },
+          server: gwMany.server,
+        },
+      );
+    }
+    const inA = (c: Case) => ['direct', 'bare', 'gateway', 'gateway-baseline'].includes(c.id);
     const inC = (c: Case) => ['gateway', 'gateway-many', 'gateway-spread'].includes(c.id);
     await smoke(cases);
+    const spread = cases.find((c) => c.id === 'gateway-spread');
     console.log(
-      `smoke: every case answers 200 with the upstream's answer; warming up (each of the ${count(KEYS)} keys asked once)…`,
+      `smoke: every case answers 200 with the upstream's answer; warming up${spread ? ` (each of the ${count(KEYS)} keys asked once)` : ''}…`,
     );
-    const spread = cases.find((c) => c.id === 'gateway-spread')!;
-    await runLoad(spread.target, { connections: 16, durationSeconds: 600, amount: KEYS });
+    if (spread) {
+      await runLoad(spread.target, { connections: 16, durationSeconds: 600, amount: KEYS });
+    }
     // Long enough for V8 to optimise the hot paths of every server (measured in round 1, a
     // 2 s warm-up left the gateway's p50 at 1 connection ~20 % above its later rounds').
     for (const c of cases) {
       await runLoad(c.target, { connections: 16, durationSeconds: Math.max(5, 2 * WARMUP) });
     }
 
-    console.log('(a) and (c)');
-    const connectionsAC = [...new Set([...CONNECTIONS, ...KEYS_CONNECTIONS])].sort((x, y) => x - y);
+    console.log(QUICK ? '(a)' : '(a) and (c)');
+    const connectionsAC = [...new Set([...CONNECTIONS, ...(QUICK ? [] : KEYS_CONNECTIONS)])].sort(
+      (x, y) => x - y,
+    );
     const a = await rounds(
       cases,
       connectionsAC,
@@ -644,7 +794,9 @@ async function main(): Promise<number> {
     let b: Measurement[] = [];
     let litellm: LiteLLMServer | undefined;
     let litellmMissing: string | undefined;
-    if (SKIP_LITELLM) {
+    if (QUICK) {
+      litellmMissing = 'skipped: --quick';
+    } else if (SKIP_LITELLM) {
       litellmMissing = 'skipped: LLM_TENANCY_SKIP_REAL_LITELLM is set';
     } else {
       try {
@@ -660,7 +812,7 @@ async function main(): Promise<number> {
         litellmMissing = `NOT INSTALLED: run bash test/harness/bin/install-litellm.sh (${err.message})`;
       }
     }
-    if (litellmMissing) {
+    if (litellmMissing && !QUICK) {
       console.log(`\n!!! (b) gateway vs the real LiteLLM proxy: ${litellmMissing}\n`);
     }
     if (litellm) {
@@ -683,7 +835,7 @@ async function main(): Promise<number> {
       );
     }
 
-    const tables = report(a, b, litellm, litellmMissing);
+    const tables = report(a, b, litellm, litellmMissing, baseline);
     console.log(
       `\n${NAME} — ${startedAt} — ${describeMachine(machine)}; ${idle.toFixed(2)} cores busy just before the start\n`,
     );
@@ -711,15 +863,20 @@ async function main(): Promise<number> {
         connections: CONNECTIONS,
         keysConnections: KEYS_CONNECTIONS,
         litellmConnections: LITELLM_CONNECTIONS,
-        keys: KEYS,
+        keys: QUICK ? undefined : KEYS,
+        quick: QUICK,
         gatewayModule,
+        baseline: baseline
+          ? { module: baseline.module, ref: baseline.ref, commit: baseline.commit }
+          : undefined,
         request: JSON.parse(BODY) as unknown,
         limits: NEVER,
       },
       startup: {
         gatewayMs: gatewayStartMs,
-        gatewayManyKeysMs: gatewayManyStartMs,
-        publishManyKeysMs: many.ms,
+        gatewayManyKeysMs: gwMany?.ms,
+        gatewayBaselineMs: gwBaseline?.ms,
+        publishManyKeysMs: many?.ms,
       },
       results: {
         latency: summary(
@@ -739,6 +896,9 @@ async function main(): Promise<number> {
             },
           ]),
         ),
+        baseline: baseline
+          ? Object.fromEntries(CONNECTIONS.map((c) => [String(c), baselineRatios(a, c)] as const))
+          : undefined,
         litellm: litellm
           ? {
               version: litellm.version,
@@ -763,6 +923,7 @@ function report(
   b: Measurement[],
   litellm: LiteLLMServer | undefined,
   litellmMissing: string | undefined,
+  baseline: BaselineBuild | undefined,
 ): Table[] {
   const perCase = (list: Measurement[], id: string, label: string, c: number) => {
     const f = figures(list, id, c);
@@ -794,9 +955,16 @@ function report(
     header,
     rows: CONNECTIONS.flatMap((c) => [
       [plural(c)],
-      perCase(a, 'direct', 'direct to upstream', c),
-      perCase(a, 'bare', 'bare pass-through (fastify + undici)', c),
-      perCase(a, 'gateway', 'gateway (key policy + limits in Redis)', c),
+      ...(
+        [
+          ['direct', 'direct to upstream'],
+          ['bare', 'bare pass-through (fastify + undici)'],
+          ['gateway', 'gateway (key policy + limits in Redis)'],
+          ['gateway-baseline', 'gateway, baseline build (the same)'],
+        ] as const
+      )
+        .filter(([id]) => a.some((m) => m.case === id && m.connections === c))
+        .map(([id, label]) => perCase(a, id, label, c)),
     ]),
     notes: [
       `${cpus} CPUs, shared and pinned nowhere, by the load generator (autocannon, this process), the proxy under test, the upstream and redis-server,`,
@@ -890,7 +1058,10 @@ function report(
     ],
   };
 
-  const tables = [tableA, tableA2, tableC];
+  const tables = [tableA];
+  if (baseline) tables.push(baselineTable(a, baseline));
+  if (QUICK) return tables;
+  tables.push(tableA2, tableC);
   if (!litellm) {
     tables.push({
       title: '(b) gateway vs the real LiteLLM proxy: NOT MEASURED',
@@ -922,6 +1093,53 @@ function report(
     ],
   });
   return tables;
+}
+
+/** This build against the baseline build: the issue's budget is on req/s at 16 connections. */
+function baselineTable(a: Measurement[], baseline: BaselineBuild): Table {
+  return {
+    title: `(a, baseline) this build / the baseline build ${baseline.describe}; paired round by round, median over rounds`,
+    header: [
+      'connections',
+      'req/s new',
+      'req/s base',
+      'req/s new / base',
+      'quiet rounds only',
+      'p50 new / base',
+      'p99 new / base',
+      'header p50 new / base',
+      'header p99 new / base',
+      'proxy CPU/req new / base',
+      'all CPU/req new / base',
+    ],
+    rows: CONNECTIONS.map((c) => {
+      const r = baselineRatios(a, c);
+      return [
+        String(c),
+        count(figures(a, 'gateway', c).rps),
+        count(figures(a, 'gateway-baseline', c).rps),
+        times2(r.rps),
+        `${times2(r.rpsQuiet)} (${r.quietRounds} of ${ROUNDS})`,
+        times2(r.p50),
+        times2(r.p99),
+        times2(r.headerP50),
+        times2(r.headerP99),
+        times2(r.proxyCpu),
+        times2(r.allCpu),
+      ];
+    }),
+    notes: [
+      `Both gateways run side by side on the same upstream and Redis, with the same key and limits (prefixes ${PREFIX_ONE}, ${PREFIX_BASELINE}), measured in the same rounds;`,
+      `baseline: ${baseline.module}. quiet rounds only: the req/s ratio over the rounds in which other processes used ≤ ${BUSY_LIMIT} cores during both builds' runs.`,
+      `header: each build's own ${OVERHEAD_HEADER}. CPU/req (as in (a)) moves less than req/s when neighbours take cores: on a busy machine, read it beside req/s.`,
+      `Budget: the new build keeps ≥ ${BASELINE_BUDGET.toFixed(2)}× the baseline's req/s:`,
+      ...CONNECTIONS.map((c) => {
+        const r = baselineRatios(a, c).rps;
+        const cost = (1 - r) * 100;
+        return `  ${c} connection${c > 1 ? 's' : ''}: ${verdict(r >= BASELINE_BUDGET)} (${times2(r)}, ${Number.isFinite(cost) ? `${Math.abs(cost).toFixed(1)} % ${cost >= 0 ? 'less' : 'more'} throughput` : '–'})`;
+      }),
+    ],
+  };
 }
 
 function times2(value: number): string {
