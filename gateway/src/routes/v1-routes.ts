@@ -12,6 +12,7 @@ import type {
 } from 'fastify';
 import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
 import {
+  invalidBody,
   limitsUnavailable,
   missingModel,
   modelNotAllowed,
@@ -228,7 +229,12 @@ function otherBodyModels(body: unknown): string[] {
 function modelOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const model = (body as { model?: unknown }).model;
-  return typeof model === 'string' && model !== '' ? model : undefined;
+  // A list is LiteLLM's batch completion (one call per model in it), a number or an object
+  // some other reading: none of them is one model name this check could pass, so none passes.
+  if (model !== undefined && model !== null && typeof model !== 'string') {
+    throw invalidBody('The body\'s "model" must be a model name (a string).');
+  }
+  return model !== undefined && model !== null && model !== '' ? model : undefined;
 }
 
 function modelEntry(id: string, routes: ModelRoutes | undefined) {
