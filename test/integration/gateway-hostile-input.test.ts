@@ -740,4 +740,60 @@ describe('what the hostile-input property found', () => {
     });
     expect(answer.status).toBe(400);
   });
+
+  it('refuses a JSON object sent under another content type where the body streams on', async () => {
+    const cases: [string, string, string, Buffer[]][] = [
+      [
+        'DELETE',
+        '/v1/files/file-1',
+        'application/vnd.api+json',
+        [Buffer.from('{"model":"model-c"}')],
+      ],
+      [
+        'POST',
+        '/v1/threads/thread-1/runs',
+        'application/octet-stream',
+        [Buffer.from(' \n'), Buffer.from('{"model":"model-b"}')],
+      ],
+      [
+        'POST',
+        '/v1/files',
+        'text/csv',
+        [Buffer.from('{"target_model_names":"model-b","purpose":"batch"}')],
+      ],
+    ];
+    for (const [method, target, type, body] of cases) {
+      const answer = await refusedUnforwarded({
+        method,
+        target,
+        headers: [
+          ['authorization', `Bearer ${keys.a.key}`],
+          ['content-type', type],
+        ],
+        body,
+      });
+      expect(answer.status, target).toBe(415);
+    }
+  });
+
+  it('streams any other body on unchanged, bytes read to look at it included', async () => {
+    const id = `found-${++caseNumber}`;
+    const body = [Buffer.from('  '), Buffer.from('\r\n'), Buffer.from('plain bytes, {not json}')];
+    const { hostname, port } = new URL(gateway.url);
+    const answer = await rawExchange(hostname, Number(port), {
+      method: 'POST',
+      target: '/v1/files',
+      headers: [
+        ['authorization', `Bearer ${keys.a.key}`],
+        ['content-type', 'application/octet-stream'],
+        ['x-request-id', id],
+      ],
+      body,
+      framing: 'chunked',
+      pauseMs: 5,
+    });
+    expect(answer.status).toBe(200);
+    const sent = upstream.requests.filter((r) => r.headers['x-request-id'] === id);
+    expect(sent.map((r) => r.body.toString())).toEqual([Buffer.concat(body).toString()]);
+  });
 });

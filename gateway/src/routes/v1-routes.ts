@@ -21,6 +21,7 @@ import {
 } from '../errors/openai-error.ts';
 import { batchRequestOf, checkBatchInput } from '../body/batch-input-models.ts';
 import { bodyGate } from '../body/body-gate.ts';
+import { sniffJsonObject } from '../body/json-object-sniff.ts';
 import { isFormContentType, readFormModel } from '../body/multipart-model.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
@@ -148,6 +149,11 @@ async function checkedModel(
   } else if (typeof request.body === 'string') {
     // A text/plain body (fastify's own parser read it): LiteLLM would read it as JSON, unseen.
     throw unsupportedBody(spec.path, 'application/json');
+  } else if (request.method !== 'GET' && request.method !== 'HEAD') {
+    // A body that streams on: LiteLLM reads it as JSON too when it is one, so it must not be.
+    const sniffed = await sniffJsonObject(request.raw);
+    if (sniffed === 'json-object') throw unsupportedBody(spec.path, 'application/json');
+    if (sniffed === 'blank') throw invalidBody('The request body holds whitespace only.');
   }
   if (route.query.length > 1) {
     const query = new URLSearchParams(route.query.slice(1));
