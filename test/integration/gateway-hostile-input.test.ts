@@ -796,4 +796,51 @@ describe('what the hostile-input property found', () => {
     const sent = upstream.requests.filter((r) => r.headers['x-request-id'] === id);
     expect(sent.map((r) => r.body.toString())).toEqual([Buffer.concat(body).toString()]);
   });
+
+  it('reads a form wherever it is sent, and refuses other forms LiteLLM would read', async () => {
+    const form = multipart([field('name="model"', 'model-b'), field('name="assistant_id"', 'a')]);
+    const cases: [string, string, Buffer][] = [
+      ['/v1/threads/thread-1/runs', form.type!, form.bytes],
+      [
+        '/v1/threads/thread-1/runs',
+        'application/x-www-form-urlencoded',
+        Buffer.from('model=model-b'),
+      ],
+      [
+        '/v1/files/file-1',
+        'application/x-www-form-urlencoded; charset=utf-8',
+        Buffer.from('model=model-b'),
+      ],
+      ['/v1/files', 'text/x-form', Buffer.from('model=model-b')],
+    ];
+    const allowed = multipart([field('name="model"', 'model-a'), field('name="x"', 'y')]);
+    const id = `found-${++caseNumber}`;
+    const { hostname, port } = new URL(gateway.url);
+    const answer = await rawExchange(hostname, Number(port), {
+      method: 'POST',
+      target: '/v1/threads/thread-1/runs',
+      headers: [
+        ['authorization', `Bearer ${keys.a.key}`],
+        ['content-type', allowed.type!],
+        ['x-request-id', id],
+      ],
+      body: [allowed.bytes],
+      framing: 'chunked',
+      pauseMs: 0,
+    });
+    expect(answer.status).toBe(200);
+    const sent = upstream.requests.filter((r) => r.headers['x-request-id'] === id);
+    expect(sent.map((r) => r.body.toString('latin1'))).toEqual([allowed.bytes.toString('latin1')]);
+    for (const [target, type, body] of cases) {
+      await refusedUnforwarded({
+        method: 'POST',
+        target,
+        headers: [
+          ['authorization', `Bearer ${keys.a.key}`],
+          ['content-type', type],
+        ],
+        body: [body],
+      });
+    }
+  });
 });

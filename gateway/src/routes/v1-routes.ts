@@ -124,8 +124,19 @@ async function checkedModel(
   const spec = route.route;
   const named: string[] = [];
   if (route.pathModel !== undefined) named.push(route.pathModel);
-  const upload = spec.model === 'upload' && isFormContentType(request.headers['content-type']);
-  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || upload;
+  const contentType = request.headers['content-type'];
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  // LiteLLM reads a body as a form whenever its content type contains "form"
+  // (_read_request_body): a multipart form is read here on every route that does not want
+  // JSON, any other form is refused.
+  if (hasBody && !isFormContentType(contentType) && /form/i.test(contentType ?? '')) {
+    throw unsupportedBody(spec.path, 'application/json');
+  }
+  const anyForm =
+    hasBody &&
+    (spec.model === 'upload' || spec.model === 'none' || spec.model === 'optional') &&
+    isFormContentType(contentType);
+  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || anyForm;
   if (form) {
     if (request.rawBody !== undefined || !isFormContentType(request.headers['content-type'])) {
       throw unsupportedBody(spec.path, 'multipart/form-data');
