@@ -501,6 +501,13 @@ function segments(path: string): string[] | undefined {
   }
 }
 
+/** A comma-separated list of model names as LiteLLM splits one (an empty name is none). */
+const names = (list: string) =>
+  list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
 /** Every model the forwarded request names where LiteLLM reads one. */
 function modelsNamed(sent: RecordedRequest, pathModel: string | undefined, why: string): string[] {
   const named: string[] = [];
@@ -509,8 +516,7 @@ function modelsNamed(sent: RecordedRequest, pathModel: string | undefined, why: 
   if (q !== -1) {
     const params = new URLSearchParams(sent.url.slice(q + 1));
     named.push(...params.getAll('model'));
-    for (const t of params.getAll('target_model_names'))
-      named.push(...t.split(',').map((s) => s.trim()));
+    for (const t of params.getAll('target_model_names')) named.push(...names(t));
   }
   const type = String(sent.headers['content-type'] ?? '').toLowerCase();
   if (sent.body.length === 0) return named;
@@ -527,7 +533,7 @@ function modelsNamed(sent: RecordedRequest, pathModel: string | undefined, why: 
         ?.trim()
         .toLowerCase();
       if (name === 'model') named.push(Buffer.from(value, 'latin1').toString('utf8'));
-      if (name === 'target_model_names') named.push(...value.split(',').map((s) => s.trim()));
+      if (name === 'target_model_names') named.push(...names(value));
     }
     return named;
   }
@@ -535,7 +541,7 @@ function modelsNamed(sent: RecordedRequest, pathModel: string | undefined, why: 
     // LiteLLM reads any content type holding "form" as a form: urlencoded here.
     const params = new URLSearchParams(sent.body.toString('utf8'));
     named.push(...params.getAll('model'));
-    for (const t of params.getAll('target_model_names')) named.push(...t.split(','));
+    for (const t of params.getAll('target_model_names')) named.push(...names(t));
     return named;
   }
   // LiteLLM reads any other body as JSON, whatever its content type, and as nothing when
