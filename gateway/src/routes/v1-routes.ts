@@ -160,7 +160,7 @@ async function checkedModel(
   } else if (typeof request.body === 'string') {
     // A text/plain body (fastify's own parser read it): LiteLLM would read it as JSON, unseen.
     throw unsupportedBody(spec.path, 'application/json');
-  } else if (request.method !== 'GET' && request.method !== 'HEAD') {
+  } else if (hasBody) {
     // A body that streams on: LiteLLM reads it as JSON too when it is one, so it must not be.
     const sniffed = await sniffJsonObject(request.raw);
     if (sniffed === 'json-object') throw unsupportedBody(spec.path, 'application/json');
