@@ -12,6 +12,7 @@ import type {
 } from 'fastify';
 import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
 import {
+  invalidBody,
   limitsUnavailable,
   missingModel,
   modelNotAllowed,
@@ -20,6 +21,7 @@ import {
 } from '../errors/openai-error.ts';
 import { batchRequestOf, checkBatchInput } from '../body/batch-input-models.ts';
 import { bodyGate } from '../body/body-gate.ts';
+import { sniffJsonObject } from '../body/json-object-sniff.ts';
 import { isFormContentType, readFormModel } from '../body/multipart-model.ts';
 import { rateLimitHeaders, refusalMessage } from '../limits/limit-headers.ts';
 import { limitScopes } from '../limits/limits-from-policy.ts';
@@ -129,8 +131,19 @@ async function checkedModel(
   const spec = route.route;
   const named: string[] = [];
   if (route.pathModel !== undefined) named.push(route.pathModel);
-  const upload = spec.model === 'upload' && isFormContentType(request.headers['content-type']);
-  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || upload;
+  const contentType = request.headers['content-type'];
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  // LiteLLM reads a body as a form whenever its content type contains "form"
+  // (_read_request_body): a multipart form is read here on every route that does not want
+  // JSON, any other form is refused.
+  if (hasBody && !isFormContentType(contentType) && /form/i.test(contentType ?? '')) {
+    throw unsupportedBody(spec.path, 'application/json');
+  }
+  const anyForm =
+    hasBody &&
+    (spec.model === 'upload' || spec.model === 'none' || spec.model === 'optional') &&
+    isFormContentType(contentType);
+  const form = spec.model === 'form' || (spec.model === 'path' && spec.body === 'form') || anyForm;
   if (form) {
     if (request.rawBody !== undefined || !isFormContentType(request.headers['content-type'])) {
       throw unsupportedBody(spec.path, 'multipart/form-data');
@@ -154,6 +167,11 @@ async function checkedModel(
   } else if (typeof request.body === 'string') {
     // A text/plain body (fastify's own parser read it): LiteLLM would read it as JSON, unseen.
     throw unsupportedBody(spec.path, 'application/json');
+  } else if (hasBody) {
+    // A body that streams on: LiteLLM reads it as JSON too when it is one, so it must not be.
+    const sniffed = await sniffJsonObject(request.raw);
+    if (sniffed === 'json-object') throw unsupportedBody(spec.path, 'application/json');
+    if (sniffed === 'blank') throw invalidBody('The request body holds whitespace only.');
   }
   if (route.query.length > 1) {
     const query = new URLSearchParams(route.query.slice(1));
@@ -249,7 +267,12 @@ function otherBodyModels(body: unknown): string[] {
 function modelOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const model = (body as { model?: unknown }).model;
-  return typeof model === 'string' && model !== '' ? model : undefined;
+  // A list is LiteLLM's batch completion (one call per model in it), a number or an object
+  // some other reading: none of them is one model name this check could pass, so none passes.
+  if (model !== undefined && model !== null && typeof model !== 'string') {
+    throw invalidBody('The body\'s "model" must be a model name (a string).');
+  }
+  return model !== undefined && model !== null && model !== '' ? model : undefined;
 }
 
 function modelEntry(id: string, routes: ModelRoutes | undefined) {
