@@ -34,34 +34,26 @@ describe('RouteTable', () => {
     expect(table.match('POST', '/engines/m')).toBeUndefined();
   });
 
-  it('marks every chat and completions route, and only those, as asking for stream usage', () => {
-    const marked = ROUTES.filter((r) => r.usageInStream).map((r) => r.path);
-    expect(marked.sort()).toEqual(
-      [
-        '/engines/{model+}/chat/completions',
-        '/engines/{model+}/completions',
-        '/openai/deployments/{model+}/chat/completions',
-        '/openai/deployments/{model+}/completions',
-        '/v1/chat/completions',
-        '/v1/completions',
-      ].sort(),
-    );
-  });
+  /** Every chat and completions route, wherever its model is named. */
+  const CHAT_AND_COMPLETIONS = [
+    '/engines/{model+}/chat/completions',
+    '/engines/{model+}/completions',
+    '/openai/deployments/{model+}/chat/completions',
+    '/openai/deployments/{model+}/completions',
+    '/v1/chat/completions',
+    '/v1/completions',
+  ];
 
-  it('marks the routes that generate text, and only those, as reserving output tokens', () => {
-    const marked = ROUTES.filter((r) => r.generatesOutput).map((r) => r.path);
-    expect(marked.sort()).toEqual(
-      [
-        '/engines/{model+}/chat/completions',
-        '/engines/{model+}/completions',
-        '/openai/deployments/{model+}/chat/completions',
-        '/openai/deployments/{model+}/completions',
-        '/v1/chat/completions',
-        '/v1/completions',
-        '/v1/messages',
-        '/v1/responses',
-      ].sort(),
-    );
+  it.each([
+    ['asking for stream usage', 'usageInStream', CHAT_AND_COMPLETIONS],
+    [
+      'reserving output tokens (they generate text)',
+      'generatesOutput',
+      [...CHAT_AND_COMPLETIONS, '/v1/messages', '/v1/responses'],
+    ],
+  ] as const)('marks exactly the routes %s', (_what, flag, paths) => {
+    const marked = ROUTES.filter((r) => r[flag]).map((r) => r.path);
+    expect(marked.sort()).toEqual([...paths].sort());
   });
 
   it('knows nothing it does not list: other paths, other methods, prefixes and extensions', () => {
