@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
+import { errorOf } from './support/openai-error.ts';
 import { chat, startGatewayBed, type GatewayBed, type TestKey } from './support/gateway-bed.ts';
 import {
   startRecordingUpstream,
@@ -31,15 +32,6 @@ afterAll(async () => {
   await upstream?.stop();
 });
 beforeEach(() => upstream.answer({}));
-
-async function errorOf(response: Response) {
-  const body = (await response.json()) as {
-    error: { message: string; type: string; param: string | null; code: string };
-  };
-  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-  expect(body.error.code).toBe(String(response.status));
-  return body.error;
-}
 
 /** The requests the upstream received since `before`. */
 function sentSince(before: number): RecordedRequest[] {

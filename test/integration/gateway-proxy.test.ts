@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { countTokens, echoReply } from '../fake-openai/server.ts';
+import { errorOf } from './support/openai-error.ts';
 import { chat, startGatewayBed, type GatewayBed } from './support/gateway-bed.ts';
 
 let bed: GatewayBed;
@@ -21,15 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bed?.stop();
 });
-
-async function errorOf(response: Response) {
-  const body = (await response.json()) as {
-    error: { message: string; type: string; param: string | null; code: string };
-  };
-  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-  expect(body.error.code).toBe(String(response.status));
-  return body.error;
-}
 
 describe('who gets through', () => {
   it('forwards a subscribed model with the caller key and the body unchanged', async () => {

@@ -6,6 +6,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
+import { openAIErrorIn } from './support/openai-error.ts';
 import { startGatewayBed, type GatewayBed, type TestKey } from './support/gateway-bed.ts';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.ts';
 
@@ -85,10 +86,7 @@ const chatBody = (model = 'fake-model') => ({
 /** An OpenAI-shaped error with `status`. */
 function expectError(answer: Answer, status: number) {
   expect(answer.status, answer.body).toBe(status);
-  const body = JSON.parse(answer.body) as { error: Record<string, unknown> };
-  expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
-  expect(body.error.code).toBe(String(status));
-  return body.error as { message: string; type: string; param: string | null };
+  return openAIErrorIn(answer.body, status);
 }
 
 /** Runs `act` and asserts that nothing reached the upstream meanwhile. */

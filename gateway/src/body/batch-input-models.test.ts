@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { refusal } from '../../../test/fixtures/refusal.ts';
 import { describe, expect, it } from 'vitest';
 import { OpenAIError } from '../errors/openai-error.ts';
 import type { Upstream } from '../proxy/upstream.ts';
@@ -30,15 +31,6 @@ function upstreamWith(content: string, size: number, status = 200) {
 }
 
 const batch = { inputFileId: 'file/1', endpoint: '/v1/chat/completions' };
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(OpenAIError);
-  return error as OpenAIError;
-}
 
 describe('checkBatchInput', () => {
   it("reads the file with the caller's key and accepts lines split anywhere, CRLF and blank lines", async () => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
+import { refusal } from '../../../test/fixtures/refusal.ts';
 import { describe, expect, it } from 'vitest';
-import { OpenAIError } from '../errors/openai-error.ts';
 import { isFormContentType, readFormModel } from './multipart-model.ts';
 
 const BOUNDARY = 'xyz';
@@ -24,15 +24,6 @@ const chunked = (body: Buffer, size: number) =>
       body.subarray(i * size, (i + 1) * size),
     ),
   );
-
-async function refusal(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(OpenAIError);
-  return error as OpenAIError;
-}
 
 describe('readFormModel', () => {
   it('finds the model before or after the file, in chunks of any size, and keeps every byte', async () => {
