@@ -104,7 +104,10 @@ export class TeamReconciler implements Reconciler {
     this.#stores = options.stores;
     this.#recorder = options.recorder;
     this.#status = new StatusWriter(options.kubeConfig, { fieldManager: TEAM_FIELD_MANAGER });
-    this.#finalizers = new Finalizers(options.kubeConfig, { fieldManager: TEAM_FIELD_MANAGER });
+    this.#finalizers = new Finalizers(options.kubeConfig, {
+      fieldManager: TEAM_FIELD_MANAGER,
+      recorder: options.recorder,
+    });
     this.#resyncMs = options.resyncIntervalMs;
     this.#graceMs = options.groupGracePeriodMs;
     this.#installation = options.installationId;

@@ -59,7 +59,10 @@ export function userController(deps: UserControllerDeps): ManagedControllerOptio
       fieldManager: USER_FIELD_MANAGER,
       logger: deps.logger,
     }),
-    finalizers: new Finalizers(deps.kubeConfig, { fieldManager: USER_FIELD_MANAGER }),
+    finalizers: new Finalizers(deps.kubeConfig, {
+      fieldManager: USER_FIELD_MANAGER,
+      recorder: deps.recorder,
+    }),
     events: deps.recorder,
     userResource: USER_RESOURCE,
     resyncIntervalMs: deps.resyncIntervalMs,

@@ -146,6 +146,7 @@ export class VirtualKeyReconciler implements Reconciler {
     });
     this.#finalizers = new Finalizers(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
+      recorder: options.recorder,
     });
     this.#resyncMs = options.resyncIntervalMs;
     this.#installation = options.installationId;
