@@ -92,12 +92,11 @@ describe('Teams naming a group', () => {
     await expect
       .poll(() => litellmMembers(litellm, name), poll)
       .toEqual([`${alice}:user`, `${bob}:admin`, `${carol}:user`].sort());
+    // Status is written after LiteLLM's members (team reconciler): polled, not read once.
+    await expect
+      .poll(async () => (await objects.team(name))?.status?.members, poll)
+      .toContainEqual({ user: bob, role: 'admin', source: `spec, group:${group}` });
     const team = (await objects.team(name))!;
-    expect(team.status?.members).toContainEqual({
-      user: bob,
-      role: 'admin',
-      source: `spec, group:${group}`,
-    });
     expect(team.status?.groups).toEqual([{ name: group, state: 'Found', users: 3 }]);
 
     await objects.setGroupUsers(group, [carolLogin]);
