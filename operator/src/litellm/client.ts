@@ -133,9 +133,8 @@ export class LiteLLMClient {
 
   /**
    * Every user row, through GET /user/list `pageSize` (default 100) a page, deduplicated by
-   * user_id. Newest first: a user created meanwhile pushes the others to later pages, so one
-   * may be listed twice (kept once). Pages are offsets: a user deleted meanwhile can hide a
-   * row of a later page from this listing, so a user missing here is not proof that it is gone.
+   * user_id. Newest first, by offset: as with listAllKeys, a user created or deleted while
+   * the pages are read can make a row missing, so a user missing here is no proof it is gone.
    */
   async listAllUsers(options: ListAllOptions<s.ListUsersQuery> = {}): Promise<s.UserRow[]> {
     const { filter, pageSize = maxPageSize, ...call } = options;
@@ -260,13 +259,14 @@ export class LiteLLMClient {
 
   /**
    * Every key row (full rows, `token` the hash), through GET /key/list `pageSize` (default
-   * 100) a page: 10,000 keys take 100 requests. `filter` narrows as in listKeys. Rows are
-   * deduplicated by hash: the list is newest first, so a key created meanwhile pushes the
-   * others to later pages and one may be listed twice (kept once, as last seen). Pages are
-   * offsets: a key deleted meanwhile can hide a row of a later page from this listing, so a
-   * key missing here is not proof that LiteLLM lacks it (observe it with keyInfo before
-   * acting on its absence). Which keys are this installation's is for the caller to judge
-   * from their metadata.
+   * 100) a page: 10,000 keys take 100 requests. `filter` narrows as in listKeys. The list is
+   * newest first and pages are offsets, so changes made while it is read shift rows between
+   * pages: a key created meanwhile may be missing (it lands on a page already read) and pushes
+   * one row onto the next page again (kept once, by hash); a key deleted meanwhile can pull
+   * one row of a later page onto a page already read, so that row is missing. A key missing
+   * here is therefore no proof that LiteLLM lacks it: observe it with keyInfo before acting
+   * on its absence. Which keys are this installation's is for the caller to judge from
+   * their metadata.
    */
   async listAllKeys(options: ListAllOptions<s.ListKeysQuery> = {}): Promise<s.KeyRow[]> {
     const { filter, pageSize = maxPageSize, ...call } = options;
