@@ -10,6 +10,7 @@ import {
   dict,
   int,
   num,
+  newestFirst,
   paginate,
   queryBool,
   queryInt,
@@ -413,7 +414,7 @@ export function registerKeyRoutes(app: FastifyInstance, ctx: ServerContext): voi
     if (query.team_id) keys = keys.filter((k) => k.team_id === query.team_id);
     if (query.key_alias) keys = keys.filter((k) => k.key_alias === query.key_alias);
     if (query.key_hash) keys = keys.filter((k) => k.token === query.key_hash);
-    keys.sort((a, b) => b.created_at.localeCompare(a.created_at));
+    keys.sort(newestFirst);
     const { items, total, totalPages } = paginate(keys, page, size);
     const full = queryBool(query, 'return_full_object') || query.expand === 'user';
     return {

@@ -9,6 +9,7 @@ import {
   dict,
   int,
   num,
+  newestFirst,
   paginate,
   queryInt,
   queryOf,
@@ -257,7 +258,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ServerContext): vo
       users = users.filter((u) => u.user_email?.toLowerCase().includes(wanted));
     }
     if (query.team) users = users.filter((u) => u.teams.includes(query.team!));
-    users.sort((a, b) => b.created_at.localeCompare(a.created_at));
+    users.sort(newestFirst);
     const { items, total, totalPages } = paginate(users, page, pageSize);
     return {
       users: items.map((u) => ({

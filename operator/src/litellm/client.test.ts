@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../../../test/litellm-server/server.ts';
 import { LiteLLMClient, type LiteLLMClientOptions } from './client.ts';
 import { litellmConfigFromEnv, masterKeyFromFile } from './config.ts';
+import { endpoints, type EndpointName } from './endpoints.ts';
 import { LiteLLMError } from './errors.ts';
 import { hashKey } from './hash.ts';
 
@@ -376,5 +377,184 @@ describe('configuration', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the table of endpoints behind one call path', () => {
+  it('refuses a body that breaks its schema before sending anything, naming the endpoint and the field', async () => {
+    const { client: c } = client();
+    const key = 'sk-0123456789abcdef';
+    const cases: [Promise<unknown>, string][] = [
+      [c.blockTeam('', { object: 'Team t' }), 'Team t: POST /team/block: request not sent'],
+      [c.unblockKey(''), 'POST /key/unblock: request not sent'],
+      [c.keyInfo(''), 'GET /key/info: request not sent'],
+      [c.generateKey({ key, tpm_limit: 1.5 }), 'POST /key/generate: request not sent'],
+      [c.listKeys({ size: 101 }), 'GET /key/list: request not sent'],
+    ];
+    const fields = ['team_id', 'key', 'key', 'tpm_limit', 'size'];
+    for (const [i, [call, prefix]] of cases.entries()) {
+      const err = await failure(call);
+      expect(err.kind).toBe('invalid');
+      expect(err.message.startsWith(prefix), err.message).toBe(true);
+      expect(err.message).toContain(`it does not match the LiteLLM contract: ${fields[i]}: `);
+      expect(err.message).not.toContain(key);
+    }
+    expect(server.calls.snapshot().total).toBe(0);
+  });
+
+  it('refuses a response that breaks its schema (server), naming the field', async () => {
+    server.faults.add({ route: '/key/list', status: 200, body: { keys: [42] } });
+    server.faults.add({ route: '/team/block', status: 200, body: { blocked: true } });
+    const { client: c } = client();
+    const list = await failure(c.listKeys());
+    expect(list.kind).toBe('server');
+    expect(list.message).toContain(
+      'GET /key/list: 200 response does not match the LiteLLM contract: keys.0',
+    );
+    const block = await failure(c.blockTeam('t'));
+    expect(block.kind).toBe('server');
+    expect(block.message).toContain('response does not match the LiteLLM contract: team_id');
+  });
+
+  // One valid call per entry of the table; a new entry without one fails to compile.
+  const key = 'sk-0123456789abcdef';
+  const samples: Record<EndpointName, (c: LiteLLMClient) => Promise<unknown>> = {
+    newUser: (c) => c.newUser({ user_id: 'u' }),
+    userInfo: (c) => c.userInfo('u'),
+    updateUser: (c) => c.updateUser({ user_id: 'u', max_budget: 1 }),
+    deleteUsers: (c) => c.deleteUsers(['u']),
+    listUsers: (c) => c.listUsers(),
+    newTeam: (c) => c.newTeam({ team_id: 't' }),
+    teamInfo: (c) => c.teamInfo('t'),
+    updateTeam: (c) => c.updateTeam({ team_id: 't', max_budget: 1 }),
+    deleteTeams: (c) => c.deleteTeams(['t']),
+    listTeams: (c) => c.listTeams(),
+    addTeamMembers: (c) =>
+      c.addTeamMembers({ team_id: 't', member: { role: 'user', user_id: 'u' } }),
+    deleteTeamMember: (c) => c.deleteTeamMember({ team_id: 't', user_id: 'u' }),
+    updateTeamMember: (c) => c.updateTeamMember({ team_id: 't', user_id: 'u', role: 'user' }),
+    blockTeam: (c) => c.blockTeam('t'),
+    unblockTeam: (c) => c.unblockTeam('t'),
+    generateKey: (c) => c.generateKey({ key }),
+    keyInfo: (c) => c.keyInfo(key),
+    updateKey: (c) => c.updateKey({ key, max_budget: 1 }), // without duration: idempotent
+    deleteKeys: (c) => c.deleteKeys({ keys: [key] }),
+    listKeys: (c) => c.listKeys(),
+    blockKey: (c) => c.blockKey(key),
+    unblockKey: (c) => c.unblockKey(key),
+    listModels: (c) => c.listModels(),
+    modelInfo: (c) => c.modelInfo(),
+    readiness: (c) => c.readiness(),
+  };
+
+  it.each(Object.keys(samples) as EndpointName[])(
+    '%s is retried after 503 exactly when the table marks it idempotent',
+    async (name) => {
+      const entry = endpoints[name];
+      server.faults.add({ route: entry.path, method: entry.method, status: 503 });
+      const { client: c, sleeps } = client({ retry: { maxAttempts: 3 } });
+      const err = await failure(samples[name](c));
+      expect(err.kind).toBe('unavailable');
+      const retried = entry.idempotent !== false;
+      expect(server.calls.count(entry.method, entry.path)).toBe(retried ? 3 : 1);
+      expect(sleeps).toHaveLength(retried ? 2 : 0);
+    },
+  );
+});
+
+describe('listAllKeys and listAllUsers: every row, page by page', () => {
+  /** Keys straight into the test server's store, as if made long ago. */
+  function seedKeys(count: number, fields: { team_id?: string } = {}): string[] {
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const token = hashKey(`sk-seeded-${fields.team_id ?? ''}-${i}-0123456789`);
+      server.store.newKey({ token, key_name: 'sk-...seed', ...fields });
+      tokens.push(token);
+    }
+    return tokens;
+  }
+
+  it('reads 10,000 keys in 100 requests, full rows', async () => {
+    const tokens = seedKeys(10_000);
+    const { client: c } = client({ timeoutMs: 10_000 });
+    const rows = await c.listAllKeys();
+    expect(server.calls.count('GET', '/key/list')).toBe(100);
+    expect(rows).toHaveLength(10_000);
+    expect(new Set(rows.map((r) => r.token))).toEqual(new Set(tokens));
+    expect(rows[0]).toMatchObject({ key_name: 'sk-...seed', metadata: {} });
+  }, 30_000);
+
+  it('lists once a key that a creation shifted onto the next page (newest first)', async () => {
+    const tokens = seedKeys(5);
+    const late = hashKey('sk-created-while-listing-0123');
+    let attempts = 0;
+    const { client: c } = client({
+      // Called before each request is sent: a key appears between page 1 and page 2.
+      masterKey: () => {
+        if (++attempts === 2) {
+          server.store.newKey({
+            token: late,
+            key_name: 'sk-...late',
+            created_at: '2999-01-01T00:00:00.000Z',
+          });
+        }
+        return masterKey;
+      },
+    });
+    const rows = await c.listAllKeys({ pageSize: 2 });
+    expect(server.calls.count('GET', '/key/list')).toBe(3);
+    // Page 2 starts with the last row of page 1 again; the new key went to page 1, read before.
+    expect(rows).toHaveLength(5);
+    expect(rows.map((r) => r.token).sort()).toEqual([...tokens].sort());
+  });
+
+  it('passes the filter through and keeps the page size', async () => {
+    const mine = seedKeys(3, { team_id: 'mine' });
+    seedKeys(4, { team_id: 'theirs' });
+    const { client: c } = client();
+    const rows = await c.listAllKeys({ filter: { team_id: 'mine' }, pageSize: 2 });
+    expect(rows.map((r) => r.token).sort()).toEqual([...mine].sort());
+    expect(server.calls.count('GET', '/key/list')).toBe(2);
+  });
+
+  it('an empty LiteLLM is one request', async () => {
+    const { client: c } = client();
+    expect(await c.listAllKeys()).toEqual([]);
+    expect(server.calls.count('GET', '/key/list')).toBe(1);
+  });
+
+  it('hashes where full rows were asked for → server, never "no keys"', async () => {
+    server.faults.add({
+      route: '/key/list',
+      status: 200,
+      body: {
+        keys: [hashKey('sk-0123456789abcdef')],
+        total_count: 1,
+        current_page: 1,
+        total_pages: 1,
+      },
+    });
+    const { client: c } = client();
+    const err = await failure(c.listAllKeys({ object: 'resync' }));
+    expect(err.kind).toBe('server');
+    expect(err.message).toBe(
+      'resync: GET /key/list: response holds key hashes, not the full rows asked for (return_full_object)',
+    );
+  });
+
+  it('a page size LiteLLM refuses is refused before sending', async () => {
+    const { client: c } = client();
+    expect((await failure(c.listAllKeys({ pageSize: 101 }))).kind).toBe('invalid');
+    expect(server.calls.snapshot().total).toBe(0);
+  });
+
+  it('reads every user in pages of 100', async () => {
+    for (let i = 0; i < 150; i++) server.store.newUser({ user_id: `user-${i}` });
+    const { client: c } = client();
+    const users = await c.listAllUsers();
+    expect(users.map((u) => u.user_id).sort()).toEqual(
+      Array.from({ length: 150 }, (_, i) => `user-${i}`).sort(),
+    );
+    expect(server.calls.count('GET', '/user/list')).toBe(2);
   });
 });

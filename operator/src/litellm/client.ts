@@ -1,29 +1,17 @@
-// The LiteLLM admin client: one typed method per endpoint the operator uses, following
-// CONTRACT-VERIFIED.md (schemas.ts is its record). Every call has a timeout; failures come
-// out as LiteLLMError (errors.ts) naming the call and the Kubernetes object; a circuit
-// breaker fails calls fast while LiteLLM is down; metrics count every request.
+// The LiteLLM admin client: one typed method per endpoint the operator uses, each a line over
+// the table of endpoints (endpoints.ts: method, path, request and response schema, whether a
+// repeat is safe) and one call path. Every request is validated before it is sent and every
+// response after; every call has a timeout; failures come out as LiteLLMError (errors.ts)
+// naming the call and the Kubernetes object; a circuit breaker fails calls fast while LiteLLM
+// is down; metrics count every request, by the table's path.
 //
-// Retries. The client retries by itself only calls that are safe to send twice, and only
-// for failures that a second attempt can fix (retry.ts). Safe: every GET, and the POSTs
-// marked `idempotent` below (updates that set absolute values, block/unblock). NOT safe,
-// never retried here (the reconciler's next run observes and converges instead):
+// Retries. The client retries by itself only endpoints the table marks idempotent, and only
+// for failures that a second attempt can fix (retry.ts). After a timeout on any other call,
+// the request may or may not have taken effect: observe (userInfo / teamInfo / keyInfo)
+// before trying again. Why each endpoint is or is not idempotent: endpoints.ts.
 //
-//   /user/new, /team/new        a repeat after a lost response answers 409 / 400 "already exists"
-//   /key/generate               a repeated `key` value answers 200 and CHANGES NOTHING (even
-//                               if the first request's settings differed); a repeated alias
-//                               answers 400. A 200 is no proof: verify with keyInfo(hash).
-//   /team/member_add            a repeat answers 400 team_member_already_in_team
-//   /team/member_delete         a repeat answers 400 "User not found in team" (and the first
-//                               one also deleted the member's keys in that team)
-//   /user|team|key/delete       a repeat answers 404 (callers treat notFound as "gone")
-//   /key/update with `duration` the expiry is "now + duration", so every repeat moves it
-//
-// After a timeout on any of these, the request may or may not have taken effect: observe
-// (userInfo / teamInfo / keyInfo) before trying again.
-//
-// Key material: plaintext keys are sent only to /key/generate. Everywhere LiteLLM accepts the
-// hash, the client converts a plaintext key to its hash first, so no key value travels in a
-// URL or appears in LiteLLM's error messages; messages are redacted besides (errors.ts).
+// Key material: plaintext keys are sent only to /key/generate; everywhere else the table
+// sends the hash, and error messages are redacted besides (errors.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -32,8 +20,8 @@ import { silentLogger } from '../runtime/logger.ts';
 import { parseRetryAfter } from '../runtime/result.ts';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import type { MasterKeySource } from './config.ts';
+import { endpoints, isIdempotent, type Endpoint } from './endpoints.ts';
 import { classifyResponse, LiteLLMError, normaliseErrorBody, redact } from './errors.ts';
-import { keyToken } from './hash.ts';
 import { circuitStateValue, clientMetrics, type ClientMetrics } from './metrics.ts';
 import { defaultRetryPolicy, retryDelay, type RetryPolicy } from './retry.ts';
 import * as s from './schemas.ts';
@@ -63,21 +51,10 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type Method = 'GET' | 'POST';
-type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
-
-interface Call<T> {
-  method: Method;
-  endpoint: string;
-  query?: Query;
-  body?: unknown;
-  response: z.ZodType<T>;
-  /** Safe to send twice (see the top of this file). GETs always are. */
-  idempotent: boolean;
-  /** Send no Authorization header (the unauthenticated health routes). */
-  anonymous?: boolean;
-  /** Values to redact from error messages besides the master key (a plaintext key). */
-  secrets?: readonly string[];
+/** For the list-everything calls: the list's filters, and the page size (≤ 100, default 100). */
+export interface ListAllOptions<Query> extends CallOptions {
+  filter?: Omit<Query, 'page' | 'size' | 'page_size' | 'return_full_object'>;
+  pageSize?: number;
 }
 
 export class LiteLLMClient {
@@ -125,37 +102,12 @@ export class LiteLLMClient {
 
   /** POST /user/new. Sends auto_create_key=false unless the request says otherwise. Not retried. */
   async newUser(request: s.NewUserRequest, options?: CallOptions): Promise<s.NewUserResponse> {
-    const body = this.#validate(
-      s.NewUserRequest,
-      { auto_create_key: false, ...request },
-      'POST',
-      '/user/new',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/user/new',
-        body,
-        response: s.NewUserResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.newUser, request, options);
   }
 
   /** GET /user/info. Unknown user → LiteLLMError notFound. */
   async userInfo(userId: string, options?: CallOptions): Promise<s.UserInfoResponse> {
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/user/info',
-        query: { user_id: userId },
-        response: s.UserInfoResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.userInfo, { user_id: userId }, options);
   }
 
   /** POST /user/update. UPSERTS an unknown user. Retried (sets absolute values). */
@@ -163,87 +115,48 @@ export class LiteLLMClient {
     request: s.UpdateUserRequest,
     options?: CallOptions,
   ): Promise<s.UpdateUserResponse> {
-    const body = this.#validate(s.UpdateUserRequest, request, 'POST', '/user/update', options);
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/user/update',
-        body,
-        response: s.UpdateUserResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.updateUser, request, options);
   }
 
   /** POST /user/delete. Also deletes their keys. One unknown id → notFound, nothing deleted. Not retried. */
   async deleteUsers(userIds: readonly string[], options?: CallOptions): Promise<unknown> {
-    const body = this.#validate(
-      s.DeleteUsersRequest,
-      { user_ids: [...userIds] },
-      'POST',
-      '/user/delete',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/user/delete',
-        body,
-        response: s.DeleteUsersResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.deleteUsers, { user_ids: [...userIds] }, options);
   }
 
-  /** GET /user/list (page_size ≤ 100). */
+  /** GET /user/list: one page (page_size ≤ 100). listAllUsers reads them all. */
   async listUsers(
     query: s.ListUsersQuery = {},
     options?: CallOptions,
   ): Promise<s.ListUsersResponse> {
-    const q = this.#validate(s.ListUsersQuery, query, 'GET', '/user/list', options);
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/user/list',
-        query: q,
-        response: s.ListUsersResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.listUsers, query, options);
+  }
+
+  /**
+   * Every user row, through GET /user/list `pageSize` (default 100) a page, deduplicated by
+   * user_id. Newest first, by offset: as with listAllKeys, a user created or deleted while
+   * the pages are read can make a row missing, so a user missing here is no proof it is gone.
+   */
+  async listAllUsers(options: ListAllOptions<s.ListUsersQuery> = {}): Promise<s.UserRow[]> {
+    const { filter, pageSize = maxPageSize, ...call } = options;
+    const users = new Map<string, s.UserRow>();
+    await everyPage(pageSize, async (page) => {
+      const answer = await this.listUsers({ ...filter, page, page_size: pageSize }, call);
+      for (const user of answer.users) users.set(user.user_id, user);
+      return { rows: answer.users.length, totalPages: answer.total_pages };
+    });
+    return [...users.values()];
   }
 
   // ---- teams ---------------------------------------------------------------------------
 
   /** POST /team/new. Existing id → conflict. Not retried. */
   async newTeam(request: s.NewTeamRequest, options?: CallOptions): Promise<s.TeamRow> {
-    const body = this.#validate(s.NewTeamRequest, request, 'POST', '/team/new', options);
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/new',
-        body,
-        response: s.NewTeamResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.newTeam, request, options);
   }
 
   /** GET /team/info. Unknown team → notFound. */
   async teamInfo(teamId: string, options?: CallOptions): Promise<s.TeamInfoResponse> {
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/team/info',
-        query: { team_id: teamId },
-        response: s.TeamInfoResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.teamInfo, { team_id: teamId }, options);
   }
 
   /** POST /team/update (never changes members). Retried. */
@@ -251,17 +164,7 @@ export class LiteLLMClient {
     request: s.UpdateTeamRequest,
     options?: CallOptions,
   ): Promise<s.UpdateTeamResponse> {
-    const body = this.#validate(s.UpdateTeamRequest, request, 'POST', '/team/update', options);
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/update',
-        body,
-        response: s.UpdateTeamResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.updateTeam, request, options);
   }
 
   /** POST /team/delete. Also deletes the teams' keys. Not retried. */
@@ -269,38 +172,12 @@ export class LiteLLMClient {
     teamIds: readonly string[],
     options?: CallOptions,
   ): Promise<z.infer<typeof s.DeleteTeamsResponse>> {
-    const body = this.#validate(
-      s.DeleteTeamsRequest,
-      { team_ids: [...teamIds] },
-      'POST',
-      '/team/delete',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/delete',
-        body,
-        response: s.DeleteTeamsResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.deleteTeams, { team_ids: [...teamIds] }, options);
   }
 
-  /** GET /team/list: every team (or a user's). */
+  /** GET /team/list: every team (or a user's) at once; LiteLLM does not page it. */
   async listTeams(query: s.ListTeamsQuery = {}, options?: CallOptions): Promise<s.TeamRow[]> {
-    const q = this.#validate(s.ListTeamsQuery, query, 'GET', '/team/list', options);
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/team/list',
-        query: q,
-        response: s.ListTeamsResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.listTeams, query, options);
   }
 
   /** POST /team/member_add. role admin → enterpriseOnly without a licence. Not retried. */
@@ -308,23 +185,7 @@ export class LiteLLMClient {
     request: s.AddTeamMembersRequest,
     options?: CallOptions,
   ): Promise<z.infer<typeof s.AddTeamMembersResponse>> {
-    const body = this.#validate(
-      s.AddTeamMembersRequest,
-      request,
-      'POST',
-      '/team/member_add',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/member_add',
-        body,
-        response: s.AddTeamMembersResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.addTeamMembers, request, options);
   }
 
   /** POST /team/member_delete. ALSO DELETES the member's keys in the team. Not retried. */
@@ -332,23 +193,7 @@ export class LiteLLMClient {
     request: s.DeleteTeamMemberRequest,
     options?: CallOptions,
   ): Promise<z.infer<typeof s.DeleteTeamMemberResponse>> {
-    const body = this.#validate(
-      s.DeleteTeamMemberRequest,
-      request,
-      'POST',
-      '/team/member_delete',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/member_delete',
-        body,
-        response: s.DeleteTeamMemberResponse,
-        idempotent: false,
-      },
-      options,
-    );
+    return this.#call(endpoints.deleteTeamMember, request, options);
   }
 
   /** POST /team/member_update. role admin → enterpriseOnly without a licence. Retried. */
@@ -356,51 +201,17 @@ export class LiteLLMClient {
     request: s.UpdateTeamMemberRequest,
     options?: CallOptions,
   ): Promise<z.infer<typeof s.UpdateTeamMemberResponse>> {
-    const body = this.#validate(
-      s.UpdateTeamMemberRequest,
-      request,
-      'POST',
-      '/team/member_update',
-      options,
-    );
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/member_update',
-        body,
-        response: s.UpdateTeamMemberResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.updateTeamMember, request, options);
   }
 
   /** POST /team/block: the team's keys get 401 at request time. Retried. */
   async blockTeam(teamId: string, options?: CallOptions): Promise<s.TeamRow> {
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/block',
-        body: { team_id: teamId },
-        response: s.BlockTeamResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.blockTeam, { team_id: teamId }, options);
   }
 
   /** POST /team/unblock. Retried. */
   async unblockTeam(teamId: string, options?: CallOptions): Promise<s.TeamRow> {
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/team/unblock',
-        body: { team_id: teamId },
-        response: s.BlockTeamResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.unblockTeam, { team_id: teamId }, options);
   }
 
   // ---- keys ----------------------------------------------------------------------------
@@ -414,18 +225,7 @@ export class LiteLLMClient {
     request: s.GenerateKeyRequest,
     options?: CallOptions,
   ): Promise<s.GenerateKeyResponse> {
-    const body = this.#validate(s.GenerateKeyRequest, request, 'POST', '/key/generate', options);
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/key/generate',
-        body,
-        response: s.GenerateKeyResponse,
-        idempotent: false,
-        secrets: [request.key],
-      },
-      options,
-    );
+    return this.#call(endpoints.generateKey, request, options);
   }
 
   /**
@@ -433,17 +233,7 @@ export class LiteLLMClient {
    * info.status "deleted"; a key that never existed → notFound.
    */
   async keyInfo(keyOrHash: string, options?: CallOptions): Promise<s.KeyInfoResponse> {
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/key/info',
-        query: { key: keyToken(keyOrHash) },
-        response: s.KeyInfoResponse,
-        idempotent: true,
-        secrets: [keyOrHash],
-      },
-      options,
-    );
+    return this.#call(endpoints.keyInfo, { key: keyOrHash }, options);
   }
 
   /** POST /key/update (merge-patch; null clears). Retried unless it carries `duration`. */
@@ -451,19 +241,7 @@ export class LiteLLMClient {
     request: s.UpdateKeyRequest,
     options?: CallOptions,
   ): Promise<s.UpdateKeyResponse> {
-    const parsed = this.#validate(s.UpdateKeyRequest, request, 'POST', '/key/update', options);
-    const body = { ...parsed, key: keyToken(parsed.key) };
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/key/update',
-        body,
-        response: s.UpdateKeyResponse,
-        idempotent: request.duration === undefined,
-        secrets: [request.key],
-      },
-      options,
-    );
+    return this.#call(endpoints.updateKey, request, options);
   }
 
   /** POST /key/delete by hashes (plaintext keys are hashed) or aliases. None found → notFound. Not retried. */
@@ -471,134 +249,102 @@ export class LiteLLMClient {
     request: s.DeleteKeysRequest,
     options?: CallOptions,
   ): Promise<z.infer<typeof s.DeleteKeysResponse>> {
-    const parsed = this.#validate(s.DeleteKeysRequest, request, 'POST', '/key/delete', options);
-    const body = parsed.keys ? { ...parsed, keys: parsed.keys.map(keyToken) } : parsed;
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/key/delete',
-        body,
-        response: s.DeleteKeysResponse,
-        idempotent: false,
-        secrets: request.keys ?? [],
-      },
-      options,
-    );
+    return this.#call(endpoints.deleteKeys, request, options);
   }
 
-  /** GET /key/list (`size` ≤ 100; `keys` are hashes unless return_full_object). */
+  /** GET /key/list: one page (`size` ≤ 100; `keys` are hashes unless return_full_object). */
   async listKeys(query: s.ListKeysQuery = {}, options?: CallOptions): Promise<s.ListKeysResponse> {
-    const q = this.#validate(s.ListKeysQuery, query, 'GET', '/key/list', options);
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/key/list',
-        query: q,
-        response: s.ListKeysResponse,
-        idempotent: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.listKeys, query, options);
+  }
+
+  /**
+   * Every key row (full rows, `token` the hash), through GET /key/list `pageSize` (default
+   * 100) a page: 10,000 keys take 100 requests. `filter` narrows as in listKeys. The list is
+   * newest first and pages are offsets, so changes made while it is read shift rows between
+   * pages: a key created meanwhile may be missing (it lands on a page already read) and pushes
+   * one row onto the next page again (kept once, by hash); a key deleted meanwhile can pull
+   * one row of a later page onto a page already read, so that row is missing. A key missing
+   * here is therefore no proof that LiteLLM lacks it: observe it with keyInfo before acting
+   * on its absence. Which keys are this installation's is for the caller to judge from
+   * their metadata.
+   */
+  async listAllKeys(options: ListAllOptions<s.ListKeysQuery> = {}): Promise<s.KeyRow[]> {
+    const { filter, pageSize = maxPageSize, ...call } = options;
+    const keys = new Map<string, s.KeyRow>();
+    await everyPage(pageSize, async (page) => {
+      const query = { ...filter, page, size: pageSize, return_full_object: true };
+      const answer = await this.listKeys(query, call);
+      for (const row of answer.keys) {
+        if (typeof row === 'string') {
+          // Only hashes: the rows cannot be judged, and missing rows must not read as "gone".
+          throw new LiteLLMError({
+            kind: 'server',
+            method: endpoints.listKeys.method,
+            endpoint: endpoints.listKeys.path,
+            detail: 'response holds key hashes, not the full rows asked for (return_full_object)',
+            object: call.object,
+          });
+        }
+        if (row.token) keys.set(row.token, row);
+      }
+      return { rows: answer.keys.length, totalPages: answer.total_pages };
+    });
+    return [...keys.values()];
   }
 
   /** POST /key/block (by hash): the key gets 401 at request time. Retried. */
   async blockKey(keyOrHash: string, options?: CallOptions): Promise<s.KeyRow> {
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/key/block',
-        body: { key: keyToken(keyOrHash) },
-        response: s.BlockKeyResponse,
-        idempotent: true,
-        secrets: [keyOrHash],
-      },
-      options,
-    );
+    return this.#call(endpoints.blockKey, { key: keyOrHash }, options);
   }
 
   /** POST /key/unblock (by hash). Retried. */
   async unblockKey(keyOrHash: string, options?: CallOptions): Promise<s.KeyRow> {
-    return this.#request(
-      {
-        method: 'POST',
-        endpoint: '/key/unblock',
-        body: { key: keyToken(keyOrHash) },
-        response: s.BlockKeyResponse,
-        idempotent: true,
-        secrets: [keyOrHash],
-      },
-      options,
-    );
+    return this.#call(endpoints.unblockKey, { key: keyOrHash }, options);
   }
 
   // ---- models and health ---------------------------------------------------------------
 
   /** GET /v1/models: every model the proxy serves (the master key sees all). */
   async listModels(options?: CallOptions): Promise<s.ModelListResponse> {
-    return this.#request(
-      { method: 'GET', endpoint: '/v1/models', response: s.ModelListResponse, idempotent: true },
-      options,
-    );
+    return this.#call(endpoints.listModels, {}, options);
   }
 
   /** GET /model/info: deployments with their litellm_params and model_info. */
   async modelInfo(options?: CallOptions): Promise<s.ModelInfoResponse> {
-    return this.#request(
-      { method: 'GET', endpoint: '/model/info', response: s.ModelInfoResponse, idempotent: true },
-      options,
-    );
+    return this.#call(endpoints.modelInfo, {}, options);
   }
 
   /** GET /health/readiness (unauthenticated). 503 → unavailable. */
   async readiness(options?: CallOptions): Promise<s.ReadinessResponse> {
-    return this.#request(
-      {
-        method: 'GET',
-        endpoint: '/health/readiness',
-        response: s.ReadinessResponse,
-        idempotent: true,
-        anonymous: true,
-      },
-      options,
-    );
+    return this.#call(endpoints.readiness, {}, options);
   }
 
   // ---- the machinery -------------------------------------------------------------------
 
-  /** Parses a request with its schema; a mismatch is `invalid` and nothing is sent. */
-  #validate<S extends z.ZodType>(
-    schema: S,
-    value: unknown,
-    method: Method,
-    endpoint: string,
-    options?: CallOptions,
-  ): z.output<S> {
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    const issues = result.error.issues.map((i) =>
-      i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
-    );
-    throw new LiteLLMError({
-      kind: 'invalid',
-      method,
-      endpoint,
-      detail: `request not sent, it does not match the LiteLLM contract: ${issues.join('; ')}`,
-      object: options?.object,
-    });
-  }
-
-  async #request<T>(call: Call<T>, options: CallOptions = {}): Promise<T> {
+  /**
+   * The one call path: validates the request against the entry's schema (nothing is sent
+   * when it does not match), then sends it, retrying only an idempotent entry.
+   */
+  async #call<Req extends z.ZodType, Res extends z.ZodType>(
+    endpoint: Endpoint<Req, Res>,
+    request: z.input<Req>,
+    options: CallOptions = {},
+  ): Promise<z.output<Res>> {
+    const valid = this.#validate(endpoint, request, options);
+    const idempotent = isIdempotent(endpoint, valid);
+    const wire = endpoint.wire ? endpoint.wire(valid) : valid;
+    const secrets = endpoint.secrets?.(valid) ?? [];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#attempt(call, options);
+        return await this.#attempt(endpoint, wire, secrets, options);
       } catch (err) {
         if (!(err instanceof LiteLLMError)) throw err;
-        const delay = retryDelay(this.#retry, attempt, err, call.idempotent, this.#random);
+        const delay = retryDelay(this.#retry, attempt, err, idempotent, this.#random);
         if (delay === undefined) throw err;
         this.#logger.debug(
           {
-            endpoint: call.endpoint,
-            method: call.method,
+            endpoint: endpoint.path,
+            method: endpoint.method,
             attempt,
             delayMs: delay,
             kind: err.kind,
@@ -611,12 +357,37 @@ export class LiteLLMClient {
     }
   }
 
-  async #attempt<T>(call: Call<T>, options: CallOptions): Promise<T> {
-    const { method, endpoint } = call;
-    const labels = { endpoint, method };
+  /** Parses a request with its entry's schema; a mismatch is `invalid` and nothing is sent. */
+  #validate<Req extends z.ZodType>(
+    endpoint: Endpoint<Req>,
+    request: unknown,
+    options: CallOptions,
+  ): z.output<Req> {
+    const result = endpoint.request.safeParse(request);
+    if (result.success) return result.data;
+    const issues = result.error.issues.map((i) =>
+      i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
+    );
+    throw new LiteLLMError({
+      kind: 'invalid',
+      method: endpoint.method,
+      endpoint: endpoint.path,
+      detail: `request not sent, it does not match the LiteLLM contract: ${redact(issues.join('; '))}`,
+      object: options.object,
+    });
+  }
+
+  async #attempt<Res extends z.ZodType>(
+    endpoint: Endpoint<z.ZodType, Res>,
+    wire: unknown,
+    requestSecrets: readonly string[],
+    options: CallOptions,
+  ): Promise<z.output<Res>> {
+    const { method, path } = endpoint;
+    const labels = { endpoint: path, method };
     const fail = (
       init: Omit<ConstructorParameters<typeof LiteLLMError>[0], 'method' | 'endpoint' | 'object'>,
-    ) => new LiteLLMError({ ...init, method, endpoint, object: options.object });
+    ) => new LiteLLMError({ ...init, method, endpoint: path, object: options.object });
 
     options.signal?.throwIfAborted();
     const permit = this.breaker.acquire();
@@ -632,10 +403,11 @@ export class LiteLLMClient {
 
     const masterKey =
       typeof this.#masterKey === 'string' ? this.#masterKey : await this.#masterKey();
-    const secrets = [masterKey, ...(call.secrets ?? [])];
+    const secrets = [masterKey, ...requestSecrets];
+    const requestBody = method === 'GET' ? undefined : JSON.stringify(wire);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (!call.anonymous) headers.authorization = `Bearer ${masterKey}`;
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (!endpoint.anonymous) headers.authorization = `Bearer ${masterKey}`;
+    if (requestBody !== undefined) headers['content-type'] = 'application/json';
 
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -643,12 +415,8 @@ export class LiteLLMClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(this.#url(endpoint, call.query), {
-        method,
-        headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal,
-      });
+      const url = this.#url(path, method === 'GET' ? (wire as Query) : undefined);
+      response = await fetch(url, { method, headers, body: requestBody, signal });
       text = await response.text();
     } catch (err) {
       this.#metrics?.duration.observe(labels, (performance.now() - started) / 1000);
@@ -705,7 +473,7 @@ export class LiteLLMClient {
         detail: `response is not JSON: ${redact(text.slice(0, 200), secrets)}`,
       });
     }
-    const parsed = call.response.safeParse(json);
+    const parsed = endpoint.response.safeParse(json);
     if (!parsed.success) {
       const issues = parsed.error.issues
         .slice(0, 5)
@@ -725,14 +493,35 @@ export class LiteLLMClient {
     this.breaker.recordFailure();
   }
 
-  #url(endpoint: string, query: Query | undefined): string {
+  /** The URL with a GET's validated query: lists comma-joined, as LiteLLM reads them. */
+  #url(path: string, query: Query | undefined): string {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value === undefined) continue;
       params.set(name, Array.isArray(value) ? value.join(',') : String(value));
     }
     const qs = params.toString();
-    return `${this.baseUrl}${endpoint}${qs ? `?${qs}` : ''}`;
+    return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+  }
+}
+
+/** A GET's validated query: strings, numbers, booleans and lists of strings. */
+type Query = Record<string, unknown>;
+
+/** LiteLLM's largest page (`size` / `page_size` ≤ 100). */
+const maxPageSize = 100;
+
+/**
+ * Reads pages 1, 2, … until one is empty or is the last the latest answer announces. Without
+ * an announced total, a short page is the last.
+ */
+async function everyPage(
+  pageSize: number,
+  read: (page: number) => Promise<{ rows: number; totalPages: number | null | undefined }>,
+): Promise<void> {
+  for (let page = 1; ; page++) {
+    const { rows, totalPages } = await read(page);
+    if (rows === 0 || page >= (totalPages ?? (rows < pageSize ? page : page + 1))) return;
   }
 }
 

@@ -1,5 +1,5 @@
 // When the client retries a failed call itself, and after how long. Only calls that are safe
-// to send twice are retried (GETs, and POSTs the client marks idempotent: see client.ts),
+// to send twice are retried (GETs, and POSTs the table marks idempotent: see endpoints.ts),
 // and only for failures a second attempt can fix: LiteLLM unreachable, timing out, or
 // answering 502/503/504. A 429 is retried here only when LiteLLM asks for a short wait;
 // a longer Retry-After goes back to the caller as `retryAfterMs`, so a controller worker is

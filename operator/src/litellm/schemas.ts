@@ -25,6 +25,9 @@ export type UserRole = z.infer<typeof UserRole>;
 export const TeamMemberRole = z.enum(['admin', 'user']);
 export type TeamMemberRole = z.infer<typeof TeamMemberRole>;
 
+/** The query of a GET that takes none: anything passed is refused, not silently dropped. */
+export const NoQuery = z.strictObject({});
+
 /** A duration as LiteLLM parses it: `<n>s|m|h|d|w|mo`. litellm_core_utils/duration_parser.py. */
 export const Duration = z.string().regex(/^\d+(s|m|h|d|w|mo)$/, 'a duration like 30d, 12h or 1mo');
 
@@ -122,8 +125,8 @@ export type KeyRow = z.infer<typeof KeyRow>;
 
 /**
  * POST /user/new — IUE › new_user; litellm/types/proxy/management_endpoints/user_requests.py ›
- * NewUserRequest. `auto_create_key` defaults to true in LiteLLM (it mints a key): the client
- * sends false unless told otherwise. An existing user_id or user_email → 409.
+ * NewUserRequest. `auto_create_key` defaults to true in LiteLLM (it mints a key): this schema
+ * makes it false unless the request says otherwise. An existing user_id or user_email → 409.
  * `teams`: failures to join are swallowed; the response lists only the teams joined.
  */
 export const NewUserRequest = z.object({
@@ -139,7 +142,7 @@ export const NewUserRequest = z.object({
   rpm_limit: z.number().int().optional(),
   max_parallel_requests: z.number().int().optional(),
   metadata: Metadata.optional(),
-  auto_create_key: z.boolean().optional(),
+  auto_create_key: z.boolean().default(false),
 });
 export type NewUserRequest = z.input<typeof NewUserRequest>;
 
@@ -156,7 +159,11 @@ export const NewUserResponse = z.looseObject({
 });
 export type NewUserResponse = z.infer<typeof NewUserResponse>;
 
-/** GET /user/info?user_id= — IUE › user_info; _types › UserInfoResponse. Unknown → 404. */
+/**
+ * GET /user/info?user_id= — IUE › user_info; _types › UserInfoResponse. Unknown → 404. An
+ * empty id is refused: without one, LiteLLM answers about the caller instead.
+ */
+export const UserInfoQuery = z.object({ user_id: z.string().min(1) });
 export const UserInfoResponse = z.looseObject({
   user_id: nullableString,
   user_info: UserRow.nullish(),
@@ -249,6 +256,7 @@ export type NewTeamRequest = z.input<typeof NewTeamRequest>;
 export const NewTeamResponse = TeamRow;
 
 /** GET /team/info?team_id= — TE › team_info. Unknown → 404 (type auth_error). */
+export const TeamInfoQuery = z.object({ team_id: z.string().min(1) });
 export const TeamInfoResponse = z.looseObject({
   team_id: z.string(),
   team_info: TeamRow,
@@ -394,8 +402,10 @@ export type GenerateKeyResponse = z.infer<typeof GenerateKeyResponse>;
 /**
  * GET /key/info?key= — KME › info_key_fn. `key` plaintext or hash (the client always sends the
  * hash); the response `key` echoes what was passed. Deleted keys answer 200 with
- * info.status "deleted"; only a key that never existed → 404 not_found_error.
+ * info.status "deleted"; only a key that never existed → 404 not_found_error. An empty `key`
+ * is refused: without one, LiteLLM describes the calling key (the master key).
  */
+export const KeyInfoQuery = z.object({ key: z.string().min(1) });
 export const KeyInfoResponse = z.looseObject({
   key: z.string(),
   info: KeyRow,
