@@ -40,6 +40,7 @@ import {
 import type { RateLimiter } from './rate-limiter.ts';
 import { parseRequestKey, requestKey, type Request } from './request.ts';
 import type { Result } from './result.ts';
+import { aborted, stopsAtOnce } from './runnable.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ReconcileContext {
@@ -137,10 +138,24 @@ export class Controller {
   }
 
   /** Starts the workers. Events may be enqueued before: they wait in the queue. */
-  start(): void {
-    if (this.started || this.#stopping) return;
-    this.#log.info({ workers: this.workers }, 'starting workers');
-    this.#workerLoops = Array.from({ length: this.workers }, () => this.#worker());
+  start(): void;
+  /**
+   * As a Runnable (runnable.ts): starts the workers and runs until `signal` aborts, then
+   * stops, at once when the lease is lost (abort), else gracefully (stop); resolves after.
+   */
+  start(signal: AbortSignal): Promise<void>;
+  start(signal?: AbortSignal): Promise<void> | void {
+    if (!this.started && !this.#stopping) {
+      this.#log.info({ workers: this.workers }, 'starting workers');
+      this.#workerLoops = Array.from({ length: this.workers }, () => this.#worker());
+    }
+    if (signal) return this.#runUntil(signal);
+  }
+
+  async #runUntil(signal: AbortSignal): Promise<void> {
+    await aborted(signal);
+    if (stopsAtOnce(signal)) await this.abort(signal.reason as Error);
+    else await this.stop();
   }
 
   /**
