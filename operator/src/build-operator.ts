@@ -43,12 +43,7 @@ import { SingletonLoop } from './runtime/singleton-loop.ts';
 export const OPERATOR_NAME = 'llm-tenancy-operator';
 
 export type OperatorPart =
-  | 'users'
-  | 'teams'
-  | 'group-sync'
-  | 'subscriptions'
-  | 'virtual-keys'
-  | 'orphans';
+  'users' | 'teams' | 'group-sync' | 'subscriptions' | 'virtual-keys' | 'orphans';
 
 export const ALL_PARTS: readonly OperatorPart[] = [
   'users',
@@ -285,6 +280,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
 }
 
 function requiredMasterKey(deps: OperatorDeps): MasterKeySource {
-  if (deps.masterKey === undefined) throw new Error('buildOperator: masterKey or litellm is needed');
+  if (deps.masterKey === undefined)
+    throw new Error('buildOperator: masterKey or litellm is needed');
   return deps.masterKey;
 }

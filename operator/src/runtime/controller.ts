@@ -40,7 +40,7 @@ import {
 import type { RateLimiter } from './rate-limiter.ts';
 import { parseRequestKey, requestKey, type Request } from './request.ts';
 import type { Result } from './result.ts';
-import { aborted, stopsAtOnce } from './runnable.ts';
+import { stopsAtOnce } from './runnable.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ReconcileContext {
@@ -152,10 +152,16 @@ export class Controller {
     if (signal) return this.#runUntil(signal);
   }
 
-  async #runUntil(signal: AbortSignal): Promise<void> {
-    await aborted(signal);
-    if (stopsAtOnce(signal)) await this.abort(signal.reason as Error);
-    else await this.stop();
+  /** Stops as the signal aborts, in the same tick: after a lost lease no reconcile may start. */
+  #runUntil(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        const stopped = stopsAtOnce(signal) ? this.abort(signal.reason as Error) : this.stop();
+        void stopped.then(resolve);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /**

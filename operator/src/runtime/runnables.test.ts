@@ -15,8 +15,15 @@ import { Runnables } from './runnables.ts';
 import { SingletonLoop } from './singleton-loop.ts';
 
 /** A runnable that records its life: started, and why it was stopped. */
-function probe(name: string, extra: Partial<Runnable> & { needLeaderElection?: () => boolean } = {}) {
-  const life = { started: 0, stoppedBy: undefined as unknown, atOnce: undefined as boolean | undefined };
+function probe(
+  name: string,
+  extra: Partial<Runnable> & { needLeaderElection?: () => boolean } = {},
+) {
+  const life = {
+    started: 0,
+    stoppedBy: undefined as unknown,
+    atOnce: undefined as boolean | undefined,
+  };
   const runnable = {
     name,
     async start(signal: AbortSignal) {

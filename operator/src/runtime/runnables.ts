@@ -40,7 +40,9 @@ export class Runnables {
       throw new Error(`a runnable named ${runnable.name} already exists`);
     }
     const leaderOnly =
-      options.leaderOnly ?? (runnable as Partial<LeaderElectionRunnable>).needLeaderElection?.() ?? true;
+      options.leaderOnly ??
+      (runnable as Partial<LeaderElectionRunnable>).needLeaderElection?.() ??
+      true;
     this.#entries.push({ runnable, leaderOnly });
   }
 

@@ -16,8 +16,10 @@ import type { Runnable } from './runnable.ts';
 /** Listens for something that should run a pass now; returns how to stop listening. */
 export type LoopTrigger = (runNow: () => void) => () => void;
 
-export interface SingletonLoopOptions
-  extends Omit<ControllerOptions, 'reconciler' | 'logger' | 'metrics'> {
+export interface SingletonLoopOptions extends Omit<
+  ControllerOptions,
+  'reconciler' | 'logger' | 'metrics'
+> {
   /**
    * One pass; resolves with the time until the next one (ms; 0: none until a trigger fires).
    * A throw backs off.

@@ -35,7 +35,10 @@ export function resourceOf(kind: KindDefinition): ResourceType {
 
 export const TEAM_TARGET: InformerTarget = targetOf(teamKind, TEAM_INDEXES);
 export const USER_TARGET: InformerTarget = targetOf(userKind);
-export const MODEL_SUBSCRIPTION_TARGET: InformerTarget = targetOf(modelSubscriptionKind, SUBSCRIPTION_INDEXES);
+export const MODEL_SUBSCRIPTION_TARGET: InformerTarget = targetOf(
+  modelSubscriptionKind,
+  SUBSCRIPTION_INDEXES,
+);
 export const VIRTUAL_KEY_TARGET: InformerTarget = targetOf(virtualKeyKind, KEY_INDEXES);
 /** OpenShift's built-in Group; optional: not served on plain Kubernetes. */
 export const OPENSHIFT_GROUP_TARGET: InformerTarget = {
@@ -50,7 +53,9 @@ export const MODEL_SUBSCRIPTION_RESOURCE = resourceOf(modelSubscriptionKind);
 export const VIRTUAL_KEY_RESOURCE = resourceOf(virtualKeyKind);
 
 /** The label selector an installation (or a test) limits each of our kinds to; unset: all. */
-export type KindSelectors = { readonly [kind in 'Team' | 'User' | 'ModelSubscription' | 'VirtualKey']?: string };
+export type KindSelectors = {
+  readonly [kind in 'Team' | 'User' | 'ModelSubscription' | 'VirtualKey']?: string;
+};
 
 /** `target` limited to `selector`, when there is one. */
 export function selecting(target: InformerTarget, selector: string | undefined): InformerTarget {

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSubscription, Team, User } from '../../../../crds/api/index.ts';
 import { ObjectStore } from '../../runtime/cache.ts';
-import {
-  GROUP_INDEXES,
-  SUBSCRIPTION_INDEXES,
-  TEAM_INDEXES,
-} from '../shared/indexes.ts';
+import { GROUP_INDEXES, SUBSCRIPTION_INDEXES, TEAM_INDEXES } from '../shared/indexes.ts';
 import {
   conflictingTeams,
   groupUsersChanged,
