@@ -15,8 +15,8 @@ import {
 interface Entry {
   runnable: Runnable;
   leaderOnly: boolean;
-  stop?: AbortController;
-  done?: Promise<void>;
+  /** Set once started: how to stop it, and its start()'s outcome. */
+  run?: { stop: AbortController; done: Promise<void> };
 }
 
 export interface RunnablesOptions {
@@ -54,18 +54,17 @@ export class Runnables {
   /** Starts the group's runnables that have not run yet. */
   start(leaderOnly: boolean): void {
     for (const entry of this.#group(leaderOnly)) {
-      if (entry.stop) continue;
+      if (entry.run) continue;
       const stop = new AbortController();
-      entry.stop = stop;
-      entry.done = this.#run(entry.runnable, stop.signal);
+      entry.run = { stop, done: this.#run(entry.runnable, stop.signal) };
     }
   }
 
   /** Aborts the group's signals with `reason`; resolves once its runnables have returned. */
   async stop(leaderOnly: boolean, reason: Error): Promise<void> {
-    const group = this.#group(leaderOnly).filter((e) => e.stop);
-    for (const entry of group) entry.stop!.abort(reason);
-    await Promise.all(group.map((e) => e.done));
+    const runs = this.#group(leaderOnly).flatMap((e) => (e.run ? [e.run] : []));
+    for (const run of runs) run.stop.abort(reason);
+    await Promise.all(runs.map((run) => run.done));
   }
 
   #group(leaderOnly: boolean): Entry[] {
