@@ -15,11 +15,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, VERSION, type VirtualKey } from '../../crds/api/index.ts';
-import { orphanCollector } from '../../operator/src/controllers/orphans/controller.ts';
+import { orphanCollection } from '../../operator/src/controllers/orphans/controller.ts';
 import { ownerMetadata } from '../../operator/src/controllers/shared/ownership.ts';
-import { VIRTUAL_KEY_TARGET } from '../../operator/src/controllers/virtual-key/targets.ts';
+import { VIRTUAL_KEY_TARGET } from '../../operator/src/controllers/shared/kinds.ts';
 import { Finalizers, RELEASE_FINALIZER_ANNOTATION } from '../../operator/src/runtime/finalizers.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
+import { SingletonLoop } from '../../operator/src/runtime/singleton-loop.ts';
 import { ExponentialFailureRateLimiter } from '../../operator/src/runtime/rate-limiter.ts';
 import { TerminalError } from '../../operator/src/runtime/result.ts';
 import { aVirtualKey } from '../fixtures/builders.ts';
@@ -91,14 +92,15 @@ describe('finalizer release', () => {
         });
       },
     });
-    orphanCollector({
+    const orphans = orphanCollection({
       manager,
       litellm: fastLiteLLMClient(litellm),
       mode: 'on',
       installationId: TEST_INSTALLATION_ID,
       intervalMs: 1_000,
-      labelSelector: selector,
+      labelSelectors: { Team: selector, User: selector, VirtualKey: selector },
     });
+    manager.add(new SingletonLoop(manager, orphans), { leaderOnly: true });
     manager.start().catch(() => {});
     await expect.poll(() => manager!.readiness().ready, poll).toBe(true);
     return counts;

@@ -16,13 +16,14 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VirtualKey } from '../../crds/api/index.ts';
-import { orphanCollector } from '../../operator/src/controllers/orphans/controller.ts';
-import { VIRTUAL_KEY_TARGET } from '../../operator/src/controllers/virtual-key/targets.ts';
+import { orphanCollection } from '../../operator/src/controllers/orphans/controller.ts';
+import { VIRTUAL_KEY_TARGET } from '../../operator/src/controllers/shared/kinds.ts';
 import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.ts';
 import { createRoutingRedis } from '../../operator/src/routing/routing-redis.ts';
 import { routingSync } from '../../operator/src/routing/routing-sync.ts';
 import type { Controller } from '../../operator/src/runtime/controller.ts';
 import { LeadershipLostError, Manager } from '../../operator/src/runtime/manager.ts';
+import { SingletonLoop } from '../../operator/src/runtime/singleton-loop.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import { fastLiteLLMClient, poll, suffix, TEST_RUN_LABEL } from './support/user-operator.ts';
@@ -126,18 +127,20 @@ describe('lease loss', () => {
       },
     });
     const selector = `${TEST_RUN_LABEL}=${suffix()}`;
-    orphanCollector({
+    const owners = { Team: selector, User: selector, VirtualKey: selector };
+    const orphans = orphanCollection({
       manager,
       litellm: fastLiteLLMClient(litellm),
       mode: 'on',
       installationId: TEST_INSTALLATION_ID,
       intervalMs: 1_000,
-      labelSelector: selector,
+      labelSelectors: owners,
     });
+    manager.add(new SingletonLoop(manager, orphans), { leaderOnly: true });
     const redis = createRoutingRedis(inject('redisUrl'), logger);
     self.stopRedis = () => redis.disconnect();
-    routingSync({
-      manager,
+    const sync = routingSync({
+      informers: manager.informers,
       publisher: new RoutingPublisher({
         redis,
         prefix: `lease-loss-${suffix()}:`,
@@ -151,6 +154,7 @@ describe('lease loss', () => {
       }).store,
       checkIntervalMs: 500,
     });
+    manager.add(new SingletonLoop(manager, sync), { leaderOnly: true });
     self.running = manager.start();
     self.running.catch(() => {});
     replicas.push(self);

@@ -23,6 +23,7 @@ import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.t
 import { createRoutingRedis } from '../../operator/src/routing/routing-redis.ts';
 import { routingSync } from '../../operator/src/routing/routing-sync.ts';
 import { Manager } from '../../operator/src/runtime/manager.ts';
+import { SingletonLoop } from '../../operator/src/runtime/singleton-loop.ts';
 import { aVirtualKey } from '../fixtures/builders.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
@@ -371,7 +372,6 @@ describe('routingSync in the Manager', () => {
   let dir: string;
   let server: RedisServer;
   let manager: Manager;
-  let sync: ReturnType<typeof routingSync>;
   let t: Setup;
   let namespace: string;
   let kept: KeyPolicy;
@@ -408,18 +408,18 @@ describe('routingSync in the Manager', () => {
       labelSelector: `llm-tenancy.dev/test-run=${namespace}`,
     }).store;
     // Intervals far beyond the test's polls: only the first pass and `ready` can act in time.
-    sync = routingSync({
-      manager,
+    const sync = routingSync({
+      informers: manager.informers,
       publisher: t.publisher,
       redis: t.redis,
       virtualKeys,
       checkIntervalMs: 600_000,
       pruneIntervalMs: 600_000,
     });
+    manager.add(new SingletonLoop(manager, sync), { leaderOnly: true });
     manager.start().catch(() => {});
   });
   afterAll(async () => {
-    sync?.detach();
     await manager?.stop();
     await t?.close();
     await server?.stop();

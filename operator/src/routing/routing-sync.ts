@@ -1,10 +1,13 @@
-// Keeps Redis's routing config there, in the Manager: a controller with a single request
-// that checks every few seconds that Redis still holds it (ensurePublished: refills a Redis
-// that restarted empty), puts the model routes (model-routes.ts) and, less often, prunes
-// records whose VirtualKey is gone. Controllers run only on the leader, so only one replica
-// writes. A failed pass (Redis down) is retried with a backoff capped low enough to notice
-// Redis's return soon; Redis's `ready` after a reconnect, and a change of the model routes,
-// also run a pass at once.
+// Keeps Redis's routing config there, a singleton loop (runtime/singleton-loop.ts):
+//
+//   manager.add(new SingletonLoop(manager, routingSync({ informers, publisher, … })), { leaderOnly: true })
+//
+// Each pass checks that Redis still holds the config (ensurePublished: refills a Redis that
+// restarted empty), puts the model routes (model-routes.ts) and, less often, prunes records
+// whose VirtualKey is gone; the next pass runs a few seconds later. It is leader-only, so only
+// one replica writes. A failed pass (Redis down) is retried with a backoff capped low enough
+// to notice Redis's return soon; Redis's `ready` after a reconnect, a change of the model
+// routes and the key inventory turning complete also run a pass at once.
 //
 // The models are put on every pass, not only when they change: the publisher sends nothing
 // when they equal its last write, and a put that failed (Redis down) or a refill that could
@@ -15,18 +18,18 @@ import type { KeyPolicy } from '../../../crds/routing/schema.ts';
 import { jittered } from '../runtime/backoff.ts';
 import type { ObjectStore } from '../runtime/cache.ts';
 import { systemClock, type Clock } from '../runtime/clock.ts';
-import type { Controller } from '../runtime/controller.ts';
-import type { Manager } from '../runtime/manager.ts';
+import type { InformerFactory } from '../runtime/informer-factory.ts';
 import { ExponentialFailureRateLimiter } from '../runtime/rate-limiter.ts';
+import type { LoopTrigger, SingletonLoopOptions } from '../runtime/singleton-loop.ts';
 import type { KeyInventory } from './key-inventory.ts';
 import type { ModelRoutesSource } from './model-routes.ts';
 import type { RoutingPublisher } from './routing-publisher.ts';
 
 export const ROUTING_SYNC = 'routing-sync';
-const REQUEST = { name: 'routing' };
 
 export interface RoutingSyncDeps {
-  manager: Manager;
+  /** The manager's informers: prunes wait until every cache has synced. */
+  informers: Pick<InformerFactory, 'hasSynced'>;
   publisher: RoutingPublisher;
   /** The publisher's client: its `ready` events trigger a pass. */
   redis: Redis;
@@ -48,14 +51,8 @@ export interface RoutingSyncDeps {
   clock?: Clock;
 }
 
-export interface RoutingSync {
-  controller: Controller;
-  /** Stops listening to the client and the models (the controller stops with the manager). */
-  detach(): void;
-}
-
-export function routingSync(deps: RoutingSyncDeps): RoutingSync {
-  const { manager, publisher, redis } = deps;
+export function routingSync(deps: RoutingSyncDeps): SingletonLoopOptions {
+  const { publisher, redis } = deps;
   const checkIntervalMs = deps.checkIntervalMs ?? 5_000;
   const pruneIntervalMs = deps.pruneIntervalMs ?? 60_000;
   const clock = deps.clock ?? systemClock;
@@ -63,7 +60,17 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
   // The first pass after the caches synced prunes; then at most once per interval.
   let nextPruneAt = 0;
 
-  const controller = manager.addController({
+  const triggers: LoopTrigger[] = [
+    (runNow) => {
+      redis.on('ready', runNow);
+      return () => redis.off('ready', runNow);
+    },
+  ];
+  const { models, inventory } = deps;
+  if (models) triggers.push((runNow) => models.onChange(runNow));
+  if (inventory) triggers.push((runNow) => inventory.onComplete(runNow));
+
+  return {
     name: ROUTING_SYNC,
     // ROUTING_CHECK_INTERVAL may be set below the runtime's 1 s requeue floor on purpose.
     minRequeueAfterMs: Math.min(checkIntervalMs, 1_000),
@@ -72,33 +79,21 @@ export function routingSync(deps: RoutingSyncDeps): RoutingSync {
       maxDelayMs: deps.maxBackoffMs ?? 30_000,
       jitter: 0.1,
     }),
+    triggers,
     // Between steps: a lost lease aborts the signal, and a former leader writes no more.
-    reconciler: async (_request, { log, signal }) => {
+    pass: async ({ log, signal }) => {
       signal.throwIfAborted();
       await publisher.ensurePublished();
       signal.throwIfAborted();
-      const routes = deps.models?.current();
+      const routes = models?.current();
       if (routes) await publisher.putModels(routes);
       signal.throwIfAborted();
-      if (clock.now() >= nextPruneAt && manager.informers.hasSynced()) {
+      if (clock.now() >= nextPruneAt && deps.informers.hasSynced()) {
         const pruned = await publisher.prune(isLive);
         nextPruneAt = clock.now() + pruneIntervalMs;
         log.debug({ pruned }, 'pruned routing records');
       }
-      return { requeueAfter: jittered(checkIntervalMs, 0.1) };
-    },
-  });
-  const onReady = () => controller.enqueue(REQUEST);
-  redis.on('ready', onReady);
-  const stopModels = deps.models?.onChange(() => controller.enqueue(REQUEST));
-  const stopInventory = deps.inventory?.onComplete(() => controller.enqueue(REQUEST));
-  controller.enqueue(REQUEST);
-  return {
-    controller,
-    detach: () => {
-      redis.off('ready', onReady);
-      stopModels?.();
-      stopInventory?.();
+      return jittered(checkIntervalMs, 0.1);
     },
   };
 }

@@ -6,6 +6,15 @@ import { deepFreeze, objectKey, type KubeObject } from './object.ts';
 
 export type IndexFunction<T> = (object: T) => readonly string[];
 
+/**
+ * A secondary index: its name and the values it files an object under. Defined once, as a
+ * constant (controllers/shared/indexes.ts): a store holds one definition per name.
+ */
+export interface StoreIndex<T> {
+  readonly name: string;
+  readonly values: IndexFunction<T>;
+}
+
 export interface StoreDelta<T> {
   added: T[];
   updated: { old: T; new: T }[];
@@ -14,9 +23,14 @@ export interface StoreDelta<T> {
 
 export class ObjectStore<T extends KubeObject> {
   readonly #objects = new Map<string, T>();
-  readonly #indexers = new Map<string, IndexFunction<T>>();
+  readonly #indexers = new Map<string, StoreIndex<T>>();
   /** index name → value → keys. */
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
+
+  /** `indexes`: added at once (addIndex). */
+  constructor(indexes: readonly StoreIndex<T>[] = []) {
+    for (const index of indexes) this.addIndex(index);
+  }
 
   get size(): number {
     return this.#objects.size;
@@ -40,27 +54,24 @@ export class ObjectStore<T extends KubeObject> {
     return [...this.#objects.keys()];
   }
 
-  /** Adds an index; existing objects are indexed at once. */
-  addIndex(name: string, index: IndexFunction<T>): void {
-    if (this.#indexers.has(name)) throw new Error(`index ${name} already exists`);
-    this.#indexers.set(name, index);
-    this.#indexes.set(name, new Map());
-    for (const [key, object] of this.#objects) this.#index(name, key, object);
-  }
-
   /**
-   * Adds the index unless one of that name exists: stores are shared, and several
-   * controllers index them the same way (the first one's function is kept).
+   * Adds an index; existing objects are indexed at once. Adding the same definition again
+   * does nothing (stores are shared); another definition under a taken name is refused.
    */
-  ensureIndex(name: string, index: IndexFunction<T>): void {
-    if (!this.#indexers.has(name)) this.addIndex(name, index);
+  addIndex(index: StoreIndex<T>): void {
+    const existing = this.#indexers.get(index.name);
+    if (existing === index) return;
+    if (existing) throw new Error(`index ${index.name} already exists with another definition`);
+    this.#indexers.set(index.name, index);
+    this.#indexes.set(index.name, new Map());
+    for (const [key, object] of this.#objects) this.#index(index.name, key, object);
   }
 
-  /** Objects whose index `name` yields `value`. */
-  byIndex(name: string, value: string): T[] {
-    const index = this.#indexes.get(name);
-    if (!index) throw new Error(`no index ${name}`);
-    return [...(index.get(value) ?? [])].map((key) => this.#objects.get(key)!);
+  /** Objects that `index` files under `value`. */
+  byIndex(index: StoreIndex<T>, value: string): T[] {
+    if (this.#indexers.get(index.name) !== index) throw new Error(`no index ${index.name}`);
+    const keys = this.#indexes.get(index.name)!.get(value);
+    return [...(keys ?? [])].map((key) => this.#objects.get(key)!);
   }
 
   /** Stores `object`; returns the version it replaced. */
@@ -106,7 +117,7 @@ export class ObjectStore<T extends KubeObject> {
 
   #index(name: string, key: string, object: T): void {
     const index = this.#indexes.get(name)!;
-    for (const value of this.#indexers.get(name)!(object)) {
+    for (const value of this.#indexers.get(name)!.values(object)) {
       let keys = index.get(value);
       if (!keys) index.set(value, (keys = new Set()));
       keys.add(key);
@@ -116,7 +127,7 @@ export class ObjectStore<T extends KubeObject> {
   #unindex(key: string, object: T): void {
     for (const [name, indexer] of this.#indexers) {
       const index = this.#indexes.get(name)!;
-      for (const value of indexer(object)) {
+      for (const value of indexer.values(object)) {
         const keys = index.get(value);
         keys?.delete(key);
         if (keys?.size === 0) index.delete(value);

@@ -40,6 +40,7 @@ import {
 import type { RateLimiter } from './rate-limiter.ts';
 import { parseRequestKey, requestKey, type Request } from './request.ts';
 import type { Result } from './result.ts';
+import { stopsAtOnce } from './runnable.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ReconcileContext {
@@ -137,10 +138,30 @@ export class Controller {
   }
 
   /** Starts the workers. Events may be enqueued before: they wait in the queue. */
-  start(): void {
-    if (this.started || this.#stopping) return;
-    this.#log.info({ workers: this.workers }, 'starting workers');
-    this.#workerLoops = Array.from({ length: this.workers }, () => this.#worker());
+  start(): void;
+  /**
+   * As a Runnable (runnable.ts): starts the workers and runs until `signal` aborts, then
+   * stops, at once when the lease is lost (abort), else gracefully (stop); resolves after.
+   */
+  start(signal: AbortSignal): Promise<void>;
+  start(signal?: AbortSignal): Promise<void> | void {
+    if (!this.started && !this.#stopping) {
+      this.#log.info({ workers: this.workers }, 'starting workers');
+      this.#workerLoops = Array.from({ length: this.workers }, () => this.#worker());
+    }
+    if (signal) return this.#runUntil(signal);
+  }
+
+  /** Stops as the signal aborts, in the same tick: after a lost lease no reconcile may start. */
+  #runUntil(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        const stopped = stopsAtOnce(signal) ? this.abort(signal.reason as Error) : this.stop();
+        void stopped.then(resolve);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from './informer.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { KubeObject } from './object.ts';
+import type { StoreIndex } from './cache.ts';
 
 export type InformerDefaults = Omit<
   InformerOptions<KubeObject>,
@@ -24,6 +25,11 @@ export interface InformerTarget extends GroupVersionKind, KubeListWatcherOptions
    * identity by its function name: every target asking for this informer passes the same one.
    */
   transform?: (object: KubeObject) => KubeObject;
+  /**
+   * Indexes the informer's store carries (cache.ts), added by the factory, each once, whichever
+   * target of the informer names it first. Not part of the informer's identity.
+   */
+  indexes?: readonly StoreIndex<never>[];
 }
 
 export class InformerFactory {
@@ -76,6 +82,8 @@ export class InformerFactory {
       this.#informers.set(key, entry);
       if (this.#started) informer.start();
     }
+    for (const index of target.indexes ?? [])
+      entry.informer.store.addIndex(index as StoreIndex<KubeObject>);
     return entry.informer as unknown as Informer<T>;
   }
 

@@ -6,15 +6,19 @@
 //   3. preflight: every watched type must be served (a missing CRD fails start-up with a
 //      message naming it, instead of informers retrying 404s forever);
 //   4. start the shared informers on every replica, and wait for their caches (ready);
-//   5. run the controllers only while leader (Lease election), or at once when election is
-//      off;
-//   6. a replica that loses its lease (renew deadline passed, or another holder seen) stops
+//   5. start the runnables that need no lease (runnable.ts), on every replica;
+//   6. run the leader-only runnables, the controllers and singleton loops among them, only
+//      while leader (Lease election), or at once when election is off;
+//   7. a replica that loses its lease (renew deadline passed, or another holder seen) stops
 //      writing at once, before anyone else can hold the lease: writes through `kubeConfig`
-//      are refused from then on (write-fence.ts), every in-flight reconcile's signal is
-//      aborted, no reconcile starts, and start() rejects with LeadershipLostError without
-//      waiting for reconciles to return (controller-runtime drops its graceful shutdown here
-//      too), so the process exits non-zero and restarts clean;
-//   7. on stop() or SIGTERM/SIGINT: stop controllers (in-flight reconciles finish), release
+//      are refused from then on (write-fence.ts), every runnable's signal is aborted with
+//      LeadershipLostError (in-flight reconciles' signals with it), no reconcile starts, and
+//      start() rejects with LeadershipLostError without waiting for them to return
+//      (controller-runtime drops its graceful shutdown here too), so the process exits
+//      non-zero and restarts clean;
+//   8. a runnable that fails (runnables.ts) is logged and stops the manager: start() rejects
+//      with RunnableFailedError after the graceful stop below;
+//   9. on stop() or SIGTERM/SIGINT: stop runnables (in-flight reconciles finish), release
 //      the lease, stop informers, close the server.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -30,11 +34,17 @@ import { runtimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { WriteFence } from './write-fence.ts';
 import type { KubeObject } from './object.ts';
 import type { Request } from './request.ts';
+import {
+  LeadershipLostError,
+  RunnableFailedError,
+  aborted,
+  type AddOptions,
+  type Runnable,
+} from './runnable.ts';
+import { Runnables } from './runnables.ts';
 
-/** The lease was lost while leading: exit and restart clean. */
-export class LeadershipLostError extends Error {
-  override readonly name = 'LeadershipLostError';
-}
+// Where the manager's callers have always found them.
+export { LeadershipLostError, RunnableFailedError };
 
 export interface LeaderElectionConfig {
   leaseName: string;
@@ -115,6 +125,7 @@ export class Manager {
   readonly informers: InformerFactory;
   readonly #options: ManagerOptions;
   readonly #controllers: Controller[] = [];
+  readonly #runnables: Runnables;
   readonly #stop = new AbortController();
   readonly #fence = new WriteFence();
   readonly #kubeConfig: KubeConfig;
@@ -122,6 +133,7 @@ export class Manager {
   #running: Promise<void> | undefined;
   #leading = false;
   #lost: LeadershipLostError | undefined;
+  #failure: RunnableFailedError | undefined;
 
   constructor(options: ManagerOptions) {
     this.#options = options;
@@ -133,6 +145,13 @@ export class Manager {
       collectDefaultMetrics({ register: registry });
     }
     this.metrics = runtimeMetrics(registry);
+    this.#runnables = new Runnables({
+      logger: this.log,
+      onFailure: (failure) => {
+        this.#failure ??= failure;
+        this.#stop.abort(failure);
+      },
+    });
     this.#kubeConfig = this.#fence.guard(options.kubeConfig);
     this.informers = new InformerFactory(options.kubeConfig, {
       logger: this.log,
@@ -162,21 +181,49 @@ export class Manager {
     return this.#lost;
   }
 
+  /** Every controller it runs, the singleton loops' (singleton-loop.ts) included. */
   get controllers(): readonly Controller[] {
     return this.#controllers;
   }
 
-  /** Adds a controller and wires its watches to the shared informers. Call before start(). */
-  addController(options: ManagedControllerOptions): Controller {
-    if (this.#controllers.some((c) => c.name === options.name)) {
-      throw new Error(`a controller named ${options.name} already exists`);
-    }
-    const controller = new Controller({
+  /** The first runnable that failed, once one did. */
+  get failure(): RunnableFailedError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Runs `runnable` with the manager (runnable.ts): leader-only ones (the default) while this
+   * replica leads, the others once the caches have synced. Call before start().
+   */
+  add(runnable: Runnable, options: AddOptions = {}): void {
+    if (this.#running) throw new Error(`add ${runnable.name} before the manager starts`);
+    this.#runnables.add(runnable, options);
+    const controller = runnable instanceof Controller ? runnable : controllerOf(runnable);
+    if (controller) this.#controllers.push(controller);
+  }
+
+  /**
+   * A controller with the manager's logger, metrics and requeue floor, not yet added: for
+   * runnables built on one (singleton-loop.ts). addController() builds and adds in one.
+   */
+  newController(options: Omit<ControllerOptions, 'logger' | 'metrics'>): Controller {
+    return new Controller({
       ...options,
       minRequeueAfterMs: options.minRequeueAfterMs ?? this.#options.minRequeueAfterMs,
       logger: this.log,
       metrics: this.metrics,
     });
+  }
+
+  /**
+   * Adds a controller, leader-only, and wires its watches to the shared informers. Call
+   * before start().
+   */
+  addController(options: ManagedControllerOptions): Controller {
+    if (this.#controllers.some((c) => c.name === options.name)) {
+      throw new Error(`a controller named ${options.name} already exists`);
+    }
+    const controller = this.newController(options);
     if (options.for) {
       this.informers
         .informerFor(options.for.target)
@@ -198,7 +245,7 @@ export class Manager {
         );
     }
     for (const source of options.sources ?? []) source((request) => controller.enqueue(request));
-    this.#controllers.push(controller);
+    this.add(controller, { leaderOnly: true });
     return controller;
   }
 
@@ -263,24 +310,25 @@ export class Manager {
       this.informers.start();
       await this.informers.waitForSync(signal);
       this.log.info('caches synced');
+      this.#runnables.start(false);
 
       if (!election) {
-        this.#startControllers();
-        await new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
-        await this.#stopControllers();
+        this.#startLeading();
+        await aborted(signal);
+        await this.#stopLeading();
+        if (this.#failure) throw this.#failure;
         return;
       }
       const elector = new LeaderElector(this.#options.kubeConfig, {
         ...election,
         identity: identity!,
         logger: this.log,
-        onStartedLeading: () => this.#startControllers(),
-        // Stepping down (stop, SIGTERM) lets reconciles finish; a loss stops them now.
+        onStartedLeading: () => this.#startLeading(),
+        // Stepping down (stop, SIGTERM, a failed runnable) lets reconciles finish; a loss
+        // stops them now.
         onStoppedLeading: () =>
           signal.aborted
-            ? this.#stopControllers()
+            ? this.#stopLeading()
             : this.#loseLeadership(
                 new LeadershipLostError(
                   `leader election lost: lease ${election.leaseNamespace}/${election.leaseName}`,
@@ -289,16 +337,21 @@ export class Manager {
       });
       await elector.run(signal);
       if (this.#lost) throw this.#lost;
+      if (this.#failure) throw this.#failure;
     } catch (err) {
-      if (signal.aborted && !(err instanceof LeadershipLostError)) {
+      if (signal.aborted && err !== this.#lost && err !== this.#failure) {
         // Stopping while still starting (e.g. waiting for sync) is not a failure.
         return;
       }
       this.log.error({ err }, 'manager failed');
       throw err;
     } finally {
-      // After a loss the aborted reconciles are not waited for: the process exits.
-      if (!this.#lost) await this.#stopControllers();
+      // After a loss the aborted runnables are not waited for: the process exits.
+      if (this.#lost) void this.#runnables.stop(false, this.#lost);
+      else {
+        await this.#stopLeading();
+        await this.#runnables.stop(false, stopReason(signal));
+      }
       await this.informers.stop();
       await this.#health?.close();
       process.off('SIGTERM', onTerm);
@@ -307,9 +360,9 @@ export class Manager {
     }
   }
 
-  #startControllers(): void {
+  #startLeading(): void {
     this.#leading = true;
-    for (const controller of this.#controllers) controller.start();
+    this.#runnables.start(true);
   }
 
   #loseLeadership(lost: LeadershipLostError): void {
@@ -317,12 +370,12 @@ export class Manager {
     this.#fence.close(lost);
     this.#leading = false;
     this.log.error({ err: lost }, 'leadership lost: writes refused, reconciles aborted');
-    for (const controller of this.#controllers) void controller.abort(lost);
+    void this.#runnables.stop(true, lost);
   }
 
-  async #stopControllers(): Promise<void> {
+  async #stopLeading(): Promise<void> {
     this.#leading = false;
-    await Promise.all(this.#controllers.map((c) => c.stop()));
+    await this.#runnables.stop(true, stopReason(this.#stop.signal));
   }
 
   #logConfiguration(identity: string | undefined): void {
@@ -348,9 +401,21 @@ export class Manager {
           informers: this.informers.targets.map((t) => InformerFactory.key(t)),
           informerDefaults: this.#options.informerDefaults ?? {},
           controllers: this.#controllers.map((c) => ({ name: c.name, workers: c.workers })),
+          runnables: this.#runnables.describe(),
         },
       },
       'effective configuration',
     );
   }
+}
+
+/** Why the runnables stop gracefully: the manager's own reason. */
+function stopReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('manager stopping');
+}
+
+/** The controller a runnable works through (a SingletonLoop's), if it has one. */
+function controllerOf(runnable: Runnable): Controller | undefined {
+  const { controller } = runnable as { controller?: unknown };
+  return controller instanceof Controller ? controller : undefined;
 }

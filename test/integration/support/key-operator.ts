@@ -12,29 +12,19 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { ModelSubscription, Team, VirtualKey } from '../../../crds/api/index.ts';
 import { routingKeys } from '../../../crds/routing/redis-layout.ts';
 import { KeyPolicy } from '../../../crds/routing/schema.ts';
-import { modelCatalogRefresher } from '../../../operator/src/controllers/model-subscription/catalog-refresh.ts';
-import { modelSubscriptionController } from '../../../operator/src/controllers/model-subscription/controller.ts';
-import { teamController } from '../../../operator/src/controllers/team/controller.ts';
-import { virtualKeyController } from '../../../operator/src/controllers/virtual-key/controller.ts';
-import { VIRTUAL_KEY_TARGET } from '../../../operator/src/controllers/virtual-key/targets.ts';
-import { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
+import type { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
 import { hashKey } from '../../../operator/src/litellm/hash.ts';
-import { catalogModelRoutes } from '../../../operator/src/routing/model-routes.ts';
-import { KeyInventory } from '../../../operator/src/routing/key-inventory.ts';
-import { createRoutingRedis } from '../../../operator/src/routing/routing-redis.ts';
-import { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';
-import { routingSync } from '../../../operator/src/routing/routing-sync.ts';
+import type { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';
 import { systemClock, type Clock } from '../../../operator/src/runtime/clock.ts';
 import { setCondition } from '../../../operator/src/runtime/conditions.ts';
-import { EventRecorder } from '../../../operator/src/runtime/events.ts';
-import { Manager } from '../../../operator/src/runtime/manager.ts';
+import type { Manager } from '../../../operator/src/runtime/manager.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
 import { ClusterObjects } from './cluster-objects.ts';
+import { startInProcessOperator, testOperatorConfig } from './in-process-operator.ts';
 import { TEST_INSTALLATION_ID } from './installation.ts';
 import { GROUP, testLiteLLMClient, VERSION } from './team-operator.ts';
 
@@ -63,100 +53,30 @@ export interface KeyOperator {
 }
 
 export async function startKeyOperator(options: KeyOperatorOptions): Promise<KeyOperator> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const registry = new Registry();
-  const manager = new Manager({
-    kubeConfig: options.kc,
-    leaderElection: false,
-    healthPort: false,
-    handleSignals: false,
-    logger,
-    registry,
-  });
-  const recorder = new EventRecorder(options.kc, {
-    reportingController: 'llmtenancy.dev/operator',
-    logger,
-  });
-  const litellm = testLiteLLMClient(options.litellm);
-  const resyncIntervalMs = options.resyncIntervalMs ?? 2_000;
-  const shared = {
-    kubeConfig: options.kc,
-    informers: manager.informers,
-    litellm,
-    logger,
-    recorder,
+  const config = testOperatorConfig({
+    resyncIntervalMs: options.resyncIntervalMs ?? 2_000,
     installationId: options.installationId ?? TEST_INSTALLATION_ID,
-  };
-  const redis = createRoutingRedis(options.redisUrl, logger);
-  const virtualKeys = manager.informers.informerFor<VirtualKey>({
-    ...VIRTUAL_KEY_TARGET,
-    labelSelector: options.labelSelector,
-  }).store;
-  const inventory = new KeyInventory(virtualKeys, () => manager.informers.hasSynced());
-  const publisher = new RoutingPublisher({
-    redis,
-    prefix: options.prefix,
-    logger,
-    registry,
-    knowsEveryKey: () => inventory.complete,
+    modelCatalogRefreshIntervalMs: 1_000,
+    redisUrl: options.redisUrl,
+    routingPrefix: options.prefix,
+    routingCheckIntervalMs: options.routingCheckIntervalMs ?? 500,
+    gatewayUrl: GATEWAY_URL,
   });
-  manager.addController(
-    teamController({
-      ...shared,
-      resyncIntervalMs,
-      groupGracePeriodMs: 60_000,
-      openShiftGroupsAvailable: false,
-      teamLabelSelector: options.labelSelector,
-    }),
-  );
-  const catalog = new ModelCatalog({ litellm, logger, refreshIntervalMs: 1_000 });
-  manager.addController(modelCatalogRefresher({ catalog }));
-  manager.addController(
-    modelSubscriptionController({
-      ...shared,
-      catalog,
-      labelSelector: options.labelSelector,
-      teamLabelSelector: options.labelSelector,
-    }),
-  );
-  manager.addController(
-    virtualKeyController({
-      ...shared,
-      routing: publisher,
-      gatewayUrl: GATEWAY_URL,
-      resyncIntervalMs,
-      labelSelector: options.labelSelector,
-      teamLabelSelector: options.labelSelector,
-      clock: options.clock,
-      inventory,
-    }),
-  );
-  routingSync({
-    manager,
-    publisher,
-    redis,
-    virtualKeys,
-    inventory,
-    models: catalogModelRoutes(catalog),
-    checkIntervalMs: options.routingCheckIntervalMs ?? 500,
-    pruneIntervalMs: 5_000,
+  const selector = options.labelSelector;
+  const operator = await startInProcessOperator(config, {
+    kubeConfig: options.kc,
+    litellm: testLiteLLMClient(options.litellm),
+    registry: new Registry(),
+    clock: options.clock,
+    parts: ['teams', 'subscriptions', 'virtual-keys'],
+    labelSelectors: { Team: selector, ModelSubscription: selector, VirtualKey: selector },
+    routingPruneIntervalMs: 5_000,
   });
-  const running = manager.start();
-  running.catch(() => {});
-  const deadline = Date.now() + 30_000;
-  while (!manager.readiness().ready) {
-    if (Date.now() > deadline)
-      throw new Error(`operator not ready: ${manager.readiness().reasons.join('; ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
   return {
-    manager,
-    publisher,
-    catalog,
-    async stop() {
-      await manager.stop();
-      redis.disconnect();
-    },
+    manager: operator.manager,
+    publisher: operator.routing!,
+    catalog: operator.catalog!,
+    stop: () => operator.stop(),
   };
 }
 

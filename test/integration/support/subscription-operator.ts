@@ -11,21 +11,14 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { API_VERSION, GROUP, VERSION, type ModelSubscription } from '../../../crds/api/index.ts';
-import { modelCatalogRefresher } from '../../../operator/src/controllers/model-subscription/catalog-refresh.ts';
-import {
-  MODEL_SUBSCRIPTION_CONTROLLER,
-  modelSubscriptionController,
-} from '../../../operator/src/controllers/model-subscription/controller.ts';
-import { teamController } from '../../../operator/src/controllers/team/controller.ts';
-import { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
+import { MODEL_SUBSCRIPTION_CONTROLLER } from '../../../operator/src/controllers/model-subscription/controller.ts';
+import type { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
 import type { Controller } from '../../../operator/src/runtime/controller.ts';
-import { EventRecorder } from '../../../operator/src/runtime/events.ts';
-import { Manager } from '../../../operator/src/runtime/manager.ts';
+import type { Manager } from '../../../operator/src/runtime/manager.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
+import { startInProcessOperator, testOperatorConfig } from './in-process-operator.ts';
 import { testLiteLLMClient } from './team-operator.ts';
-import { TEST_INSTALLATION_ID } from './installation.ts';
 
 export interface SubscriptionOperatorOptions {
   kc: KubeConfig;
@@ -47,59 +40,23 @@ export interface SubscriptionOperator {
 export async function startSubscriptionOperator(
   options: SubscriptionOperatorOptions,
 ): Promise<SubscriptionOperator> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const manager = new Manager({
-    kubeConfig: options.kc,
-    leaderElection: false,
-    healthPort: false,
-    handleSignals: false,
-    logger,
+  const config = testOperatorConfig({
+    resyncIntervalMs: options.resyncIntervalMs ?? 2_000,
+    modelCatalogRefreshIntervalMs: options.catalogRefreshIntervalMs,
   });
-  const recorder = new EventRecorder(options.kc, {
-    reportingController: 'llmtenancy.dev/operator',
-    logger,
-  });
-  const litellm = testLiteLLMClient(options.litellm);
-  const shared = {
+  const operator = await startInProcessOperator(config, {
     kubeConfig: options.kc,
-    informers: manager.informers,
-    litellm,
-    logger,
-    recorder,
-    installationId: TEST_INSTALLATION_ID,
+    litellm: testLiteLLMClient(options.litellm),
+    parts: ['teams', 'subscriptions'],
+    labelSelectors: { Team: options.labelSelector, ModelSubscription: options.labelSelector },
+  });
+  const { manager } = operator;
+  return {
+    manager,
+    catalog: operator.catalog!,
+    controller: manager.controllers.find((c) => c.name === MODEL_SUBSCRIPTION_CONTROLLER)!,
+    stop: () => operator.stop(),
   };
-  manager.addController(
-    teamController({
-      ...shared,
-      resyncIntervalMs: options.resyncIntervalMs ?? 2_000,
-      groupGracePeriodMs: 60_000,
-      openShiftGroupsAvailable: false,
-      teamLabelSelector: options.labelSelector,
-    }),
-  );
-  const catalog = new ModelCatalog({
-    litellm,
-    refreshIntervalMs: options.catalogRefreshIntervalMs,
-    logger,
-  });
-  manager.addController(modelCatalogRefresher({ catalog }));
-  const controller = manager.addController(
-    modelSubscriptionController({
-      ...shared,
-      catalog,
-      labelSelector: options.labelSelector,
-      teamLabelSelector: options.labelSelector,
-    }),
-  );
-  const running = manager.start();
-  running.catch(() => {});
-  const deadline = Date.now() + 30_000;
-  while (!manager.readiness().ready) {
-    if (Date.now() > deadline)
-      throw new Error(`operator not ready: ${manager.readiness().reasons.join('; ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { manager, catalog, controller, stop: () => manager.stop() };
 }
 
 /** True when the controller has nothing queued, waiting or running. */

@@ -10,18 +10,14 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import type { Team, User } from '../../../crds/api/index.ts';
-import { groupSyncController } from '../../../operator/src/controllers/group-sync/controller.ts';
-import { teamController } from '../../../operator/src/controllers/team/controller.ts';
 import { OWNER_KEY } from '../../../operator/src/controllers/shared/ownership.ts';
 import { LiteLLMClient } from '../../../operator/src/litellm/client.ts';
 import { setCondition } from '../../../operator/src/runtime/conditions.ts';
-import { EventRecorder } from '../../../operator/src/runtime/events.ts';
-import { Manager } from '../../../operator/src/runtime/manager.ts';
+import type { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
-import { TEST_INSTALLATION_ID } from './installation.ts';
+import { startInProcessOperator, testOperatorConfig } from './in-process-operator.ts';
 
 export const GROUP = 'llmtenancy.dev';
 export const VERSION = 'v1alpha1';
@@ -61,56 +57,21 @@ export interface TestOperator {
 }
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const manager = new Manager({
+  const config = testOperatorConfig({
+    resyncIntervalMs: options.resyncIntervalMs ?? 2_000,
+    groupGracePeriodMs: options.groupGracePeriodMs ?? 60_000,
+    // "" selects every Group, as GROUP_SYNC_SELECTOR="*" does.
+    groupSyncSelector: options.groupSyncSelector,
+  });
+  const operator = await startInProcessOperator(config, {
     kubeConfig: options.kc,
-    leaderElection: false,
-    healthPort: false,
-    handleSignals: false,
-    logger,
+    litellm: testLiteLLMClient(options.litellm),
+    parts: ['teams', 'group-sync'],
+    labelSelectors: { Team: options.teamLabelSelector },
+    openShiftGroupsServed: options.openShiftGroupsAvailable ?? false,
+    stopGracePeriodMs: options.stopGracePeriodMs,
   });
-  const recorder = new EventRecorder(options.kc, {
-    reportingController: 'llmtenancy.dev/operator',
-    logger,
-  });
-  const groupGracePeriodMs = options.groupGracePeriodMs ?? 60_000;
-  manager.addController(
-    teamController({
-      kubeConfig: options.kc,
-      informers: manager.informers,
-      litellm: testLiteLLMClient(options.litellm),
-      logger,
-      recorder,
-      resyncIntervalMs: options.resyncIntervalMs ?? 2_000,
-      groupGracePeriodMs,
-      openShiftGroupsAvailable: options.openShiftGroupsAvailable ?? false,
-      teamLabelSelector: options.teamLabelSelector,
-      stopGracePeriodMs: options.stopGracePeriodMs,
-      installationId: TEST_INSTALLATION_ID,
-    }),
-  );
-  if (options.groupSyncSelector !== undefined) {
-    manager.addController(
-      groupSyncController({
-        kubeConfig: options.kc,
-        informers: manager.informers,
-        logger,
-        recorder,
-        labelSelector: options.groupSyncSelector,
-        groupGracePeriodMs,
-      }),
-    );
-  }
-  const running = manager.start();
-  running.catch(() => {});
-  // Ready once every informer has synced (start() only resolves when stopped).
-  const deadline = Date.now() + 30_000;
-  while (!manager.readiness().ready) {
-    if (Date.now() > deadline)
-      throw new Error(`operator not ready: ${manager.readiness().reasons.join('; ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { manager, running, stop: () => manager.stop() };
+  return { manager: operator.manager, running: operator.running, stop: () => operator.stop() };
 }
 
 /** Typed access to Teams, Users and OpenShift Groups in the shared API server. */

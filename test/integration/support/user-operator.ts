@@ -4,17 +4,14 @@
 // running side by side never reconcile each other's objects; and typed access to Users.
 import { randomBytes } from 'node:crypto';
 import { CustomObjectsApi, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds/api/index.ts';
-import { orphanCollector } from '../../../operator/src/controllers/orphans/controller.ts';
 import type { OrphanCollectionMode } from '../../../operator/src/controllers/orphans/orphan-collector.ts';
-import { userController } from '../../../operator/src/controllers/user/controller.ts';
 import { LiteLLMClient } from '../../../operator/src/litellm/client.ts';
-import { EventRecorder } from '../../../operator/src/runtime/events.ts';
-import { Manager } from '../../../operator/src/runtime/manager.ts';
+import type { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ClusterObjects } from './cluster-objects.ts';
 import type { LiteLLMTestServer } from '../../litellm-server/server.ts';
+import { startInProcessOperator, testOperatorConfig } from './in-process-operator.ts';
 import { TEST_INSTALLATION_ID } from './installation.ts';
 
 export const TEST_RUN_LABEL = 'llmtenancy.dev/test-run';
@@ -52,52 +49,23 @@ export interface UserOperator {
 }
 
 export async function startUserOperator(options: UserOperatorOptions): Promise<UserOperator> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const registry = new Registry();
-  const manager = new Manager({
-    kubeConfig: options.kc,
-    leaderElection: false,
-    healthPort: false,
-    handleSignals: false,
-    logger,
-    registry,
+  const config = testOperatorConfig({
+    resyncIntervalMs: options.resyncIntervalMs ?? 60_000,
+    installationId: options.installationId ?? TEST_INSTALLATION_ID,
+    orphanCollection: options.orphans?.mode ?? 'off',
+    orphanCollectionIntervalMs: options.orphans?.intervalMs ?? 600_000,
   });
-  const litellm = fastLiteLLMClient(options.litellm, options.litellmTimeoutMs);
-  const installationId = options.installationId ?? TEST_INSTALLATION_ID;
-  manager.addController(
-    userController({
-      kubeConfig: options.kc,
-      informers: manager.informers,
-      litellm,
-      logger,
-      recorder: new EventRecorder(options.kc, {
-        reportingController: 'llmtenancy.dev/operator',
-        logger,
-      }),
-      resyncIntervalMs: options.resyncIntervalMs ?? 60_000,
-      labelSelector: options.labelSelector,
-      installationId,
-    }),
-  );
-  if (options.orphans) {
-    orphanCollector({
-      manager,
-      litellm,
-      mode: options.orphans.mode,
-      installationId,
-      intervalMs: options.orphans.intervalMs,
-      labelSelector: options.labelSelector,
-    });
-  }
-  const running = manager.start();
-  running.catch(() => {});
-  const deadline = Date.now() + 30_000;
-  while (!manager.readiness().ready) {
-    if (Date.now() > deadline)
-      throw new Error(`operator not ready: ${manager.readiness().reasons.join('; ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { manager, registry, stop: () => manager.stop() };
+  const selector = options.labelSelector;
+  const operator = await startInProcessOperator(config, {
+    kubeConfig: options.kc,
+    litellm: fastLiteLLMClient(options.litellm, options.litellmTimeoutMs),
+    registry,
+    parts: ['users', 'orphans'],
+    // The orphan collector's owners too: only this file's objects count as existing.
+    labelSelectors: { User: selector, Team: selector, VirtualKey: selector },
+  });
+  return { manager: operator.manager, registry, stop: () => operator.stop() };
 }
 
 /** Users and Teams in the shared API server, carrying the test run's labels. */

@@ -8,6 +8,7 @@
 // Group watch; this controller only creates and retires the Teams of selected Groups.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team } from '../../../../crds/api/index.ts';
+import type { StoreIndex } from '../../runtime/cache.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
@@ -22,7 +23,11 @@ import { GroupSyncReconciler } from './reconciler.ts';
 import { teamNameForGroup } from './team-name.ts';
 
 export const GROUP_SYNC_CONTROLLER = 'group-sync';
-const GROUPS_BY_TEAM_NAME = 'llm-tenancy/group-team-name';
+/** Selected Groups by the name of the Team they get: this controller's own index. */
+const GROUPS_BY_TEAM_NAME: StoreIndex<GroupObject> = {
+  name: 'llm-tenancy/group-team-name',
+  values: (g) => (g.metadata?.name ? [teamNameForGroup(g.metadata.name)] : []),
+};
 
 export interface GroupSyncDeps {
   kubeConfig: KubeConfig;
@@ -42,13 +47,11 @@ export function groupSyncController(deps: GroupSyncDeps): ManagedControllerOptio
   const selectedTarget = {
     ...OPENSHIFT_GROUP_TARGET,
     labelSelector: deps.labelSelector || undefined,
+    indexes: [...(OPENSHIFT_GROUP_TARGET.indexes ?? []), GROUPS_BY_TEAM_NAME],
   };
   const selected = deps.informers.informerFor<GroupObject>(selectedTarget).store;
   const all = deps.informers.informerFor<GroupObject>(OPENSHIFT_GROUP_TARGET).store;
   const teams = deps.informers.informerFor<Team>(TEAM_TARGET).store;
-  selected.addIndex(GROUPS_BY_TEAM_NAME, (g) =>
-    g.metadata?.name ? [teamNameForGroup(g.metadata.name)] : [],
-  );
   deps.logger.info(
     { labelSelector: deps.labelSelector, groupGracePeriodMs: deps.groupGracePeriodMs },
     'group sync: one Team per OpenShift Group matching the selector',

@@ -1,7 +1,7 @@
 // The ModelSubscription controller as the Manager takes it, with the model catalog it reads:
 //
 //   const catalog = new ModelCatalog({ litellm, refreshIntervalMs });
-//   manager.addController(modelCatalogRefresher({ catalog }));
+//   manager.add(new SingletonLoop(manager, modelCatalogRefresher({ catalog })));
 //   manager.addController(modelSubscriptionController({ kubeConfig, informers, catalog, … }));
 //
 // It reads ModelSubscriptions and Teams from the manager's shared informers (the Team cache
@@ -20,7 +20,6 @@ import type { Request } from '../../runtime/request.ts';
 import { MODEL_SUBSCRIPTION_TARGET, TEAM_TARGET } from '../shared/kinds.ts';
 import { ModelSubscriptionReconciler } from './reconciler.ts';
 import {
-  addSubscriptionIndexes,
   allSubscriptions,
   subscriptionChanged,
   subscriptionsForTeam,
@@ -60,8 +59,6 @@ export function modelSubscriptionController(
     subscriptions: deps.informers.informerFor<ModelSubscription>(subscriptionTarget).store,
     teams: deps.informers.informerFor<Team>(teamTarget).store,
   };
-  addSubscriptionIndexes(stores);
-
   return {
     name: MODEL_SUBSCRIPTION_CONTROLLER,
     reconciler: new ModelSubscriptionReconciler({

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSubscription, Team } from '../../../../crds/api/index.ts';
 import { ObjectStore } from '../../runtime/cache.ts';
-import { addTeamIndexes } from '../team/watches.ts';
+import { SUBSCRIPTION_INDEXES, TEAM_INDEXES } from '../shared/indexes.ts';
 import {
-  addSubscriptionIndexes,
   allSubscriptions,
   claimingTeams,
   subscriptionChanged,
@@ -39,10 +38,9 @@ const keys = (requests: readonly { namespace?: string; name: string }[]) =>
 
 function stores(): SubscriptionStores {
   const s: SubscriptionStores = {
-    subscriptions: new ObjectStore<ModelSubscription>(),
-    teams: new ObjectStore<Team>(),
+    subscriptions: new ObjectStore<ModelSubscription>(SUBSCRIPTION_INDEXES),
+    teams: new ObjectStore<Team>(TEAM_INDEXES),
   };
-  addSubscriptionIndexes(s);
   s.teams.set(team('ml', { namespaces: ['apps', 'batch'], models: ['*'] }));
   s.teams.set(team('nlp', { namespaces: ['apps'] }));
   s.teams.set(team('gone', { namespaces: ['old'] }, true));
@@ -52,23 +50,6 @@ function stores(): SubscriptionStores {
   s.subscriptions.set(subscription('other', 'granite'));
   return s;
 }
-
-describe('indexes', () => {
-  it('shares the Team controller’s stores and indexes, in either order', () => {
-    const s: SubscriptionStores = {
-      subscriptions: new ObjectStore<ModelSubscription>(),
-      teams: new ObjectStore<Team>(),
-    };
-    addSubscriptionIndexes(s);
-    expect(() => addTeamIndexes({ ...s, users: new ObjectStore() })).not.toThrow();
-    const t: SubscriptionStores = {
-      subscriptions: new ObjectStore<ModelSubscription>(),
-      teams: new ObjectStore<Team>(),
-    };
-    addTeamIndexes({ ...t, users: new ObjectStore() });
-    expect(() => addSubscriptionIndexes(t)).not.toThrow();
-  });
-});
 
 describe('claimingTeams', () => {
   it('finds the Teams claiming a namespace, by name, without those being deleted', () => {

@@ -11,23 +11,12 @@ import type { ObjectStore } from '../../runtime/cache.ts';
 import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting } from '../../runtime/object.ts';
 import { requestFor, type Request } from '../../runtime/request.ts';
-import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
+import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../shared/indexes.ts';
 
 export interface SubscriptionStores {
   subscriptions: ObjectStore<ModelSubscription>;
   /** The Team controller's Team cache (same target and selector, so the same store). */
   teams: ObjectStore<Team>;
-}
-
-/**
- * The indexes the lookups below read, under the Team controller's names and with the same
- * functions (team/watches.ts › addTeamIndexes): the stores may be the very ones it indexes.
- */
-export function addSubscriptionIndexes(stores: SubscriptionStores): void {
-  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
-    s.metadata?.namespace ? [s.metadata.namespace] : [],
-  );
 }
 
 /** The Teams claiming `namespace`, by name, without those being deleted. */

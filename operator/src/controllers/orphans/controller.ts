@@ -1,23 +1,32 @@
-// The orphan collector in the Manager: a controller with a single request that runs a pass
-// and asks to run again after the interval. Controllers run only on the leader, so only one
-// replica ever collects; a failed pass (LiteLLM down) is retried with the usual backoff.
+// The orphan collector, a singleton loop (runtime/singleton-loop.ts):
+//
+//   manager.add(new SingletonLoop(manager, orphanCollection({ manager, litellm, … })), { leaderOnly: true })
+//
+// Each pass collects; the next runs after the interval. It is leader-only, so only one replica
+// ever collects; a failed pass (LiteLLM down) is retried with the usual backoff.
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import { jittered } from '../../runtime/backoff.ts';
-import type { Controller } from '../../runtime/controller.ts';
+import type { ObjectStore } from '../../runtime/cache.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
-import type { ObjectStore } from '../../runtime/cache.ts';
-import { TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
+import type { SingletonLoopOptions } from '../../runtime/singleton-loop.ts';
+import {
+  selecting,
+  TEAM_TARGET,
+  USER_TARGET,
+  VIRTUAL_KEY_TARGET,
+  type KindSelectors,
+} from '../shared/kinds.ts';
 import { cachedOwners } from './cached-owners.ts';
 import { keySource, teamSource, userSource } from './litellm-objects.ts';
-import { VIRTUAL_KEY_TARGET } from '../virtual-key/targets.ts';
 import { OrphanCollector, type OrphanCollectionMode } from './orphan-collector.ts';
 import { orphanMetrics } from './orphan-metrics.ts';
 
 export const ORPHAN_COLLECTOR = 'orphan-collector';
 
-export interface OrphanCollectorDeps {
-  manager: Manager;
+export interface OrphanCollectionDeps {
+  /** Its informers (the owners' caches), metrics registry and logger. */
+  manager: Pick<Manager, 'informers' | 'metrics' | 'log'>;
   litellm: LiteLLMClient;
   mode: OrphanCollectionMode;
   /** This installation's id (operator/src/installation.ts): only its objects are collected. */
@@ -29,23 +38,22 @@ export interface OrphanCollectorDeps {
    * labelled objects' entities. In production every owner must be visible, or its LiteLLM
    * objects would look orphaned. Default: all.
    */
-  labelSelector?: string;
+  labelSelectors?: KindSelectors;
 }
 
-export function orphanCollector(deps: OrphanCollectorDeps): {
-  controller: Controller;
-  collector: OrphanCollector;
-} {
+export function orphanCollection(deps: OrphanCollectionDeps): SingletonLoopOptions {
   const { manager } = deps;
+  const selectors = deps.labelSelectors ?? {};
   // The kinds that own LiteLLM objects, read from the informers the controllers share.
-  const labelSelector = deps.labelSelector;
+  const ownerStore = (target: typeof TEAM_TARGET) =>
+    manager.informers.informerFor(selecting(target, selectors[target.kind as keyof KindSelectors]))
+      .store;
   const owners = new Map<string, ObjectStore<KubeObject>>([
-    ['Team', manager.informers.informerFor({ ...TEAM_TARGET, labelSelector }).store],
-    ['User', manager.informers.informerFor({ ...USER_TARGET, labelSelector }).store],
-    ['VirtualKey', manager.informers.informerFor({ ...VIRTUAL_KEY_TARGET, labelSelector }).store],
+    ['Team', ownerStore(TEAM_TARGET)],
+    ['User', ownerStore(USER_TARGET)],
+    ['VirtualKey', ownerStore(VIRTUAL_KEY_TARGET)],
   ]);
   const sources = [teamSource(deps.litellm), userSource(deps.litellm), keySource(deps.litellm)];
-  const log = manager.log.child({ controller: ORPHAN_COLLECTOR });
   const collector = new OrphanCollector({
     mode: deps.mode,
     installationId: deps.installationId,
@@ -56,15 +64,13 @@ export function orphanCollector(deps: OrphanCollectorDeps): {
       manager.metrics.registry,
       sources.map((s) => s.kind),
     ),
-    log,
+    log: manager.log.child({ controller: ORPHAN_COLLECTOR }),
   });
-  const controller = manager.addController({
+  return {
     name: ORPHAN_COLLECTOR,
-    reconciler: async (_request, { signal }) => {
+    pass: async ({ signal }) => {
       await collector.collect(signal);
-      return { requeueAfter: jittered(deps.intervalMs, 0.1) };
+      return jittered(deps.intervalMs, 0.1);
     },
-  });
-  controller.enqueue({ name: 'litellm' });
-  return { controller, collector };
+  };
 }

@@ -26,7 +26,6 @@ import {
 } from '../shared/kinds.ts';
 import { TeamReconciler } from './reconciler.ts';
 import {
-  addTeamIndexes,
   conflictingTeams,
   groupUsersChanged,
   subscriptionPhaseChanged,
@@ -79,7 +78,6 @@ export function teamController(deps: TeamControllerDeps): ManagedControllerOptio
       ? deps.informers.informerFor<GroupObject>(OPENSHIFT_GROUP_TARGET).store
       : undefined,
   };
-  addTeamIndexes(stores);
   deps.logger.info(
     {
       resyncIntervalMs: deps.resyncIntervalMs,

@@ -62,7 +62,8 @@ import {
   ROLES_SYNCED,
 } from './team-conditions.ts';
 import { conditionsOnlyStatus, syncedStatus } from './team-status.ts';
-import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE, type TeamStores } from './watches.ts';
+import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../shared/indexes.ts';
+import type { TeamStores } from './watches.ts';
 
 export const TEAM_FINALIZER = 'llmtenancy.dev/cleanup';
 export const TEAM_FIELD_MANAGER = 'llm-tenancy-team';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSubscription, Team, User } from '../../../../crds/api/index.ts';
 import { ObjectStore } from '../../runtime/cache.ts';
+import { GROUP_INDEXES, SUBSCRIPTION_INDEXES, TEAM_INDEXES } from '../shared/indexes.ts';
 import {
-  addTeamIndexes,
   conflictingTeams,
   groupUsersChanged,
   subscriptionPhaseChanged,
@@ -45,13 +45,11 @@ const names = (requests: readonly { name: string }[]) => requests.map((r) => r.n
 
 function stores(): TeamStores {
   const s: TeamStores = {
-    teams: new ObjectStore<Team>(),
+    teams: new ObjectStore<Team>(TEAM_INDEXES),
     users: new ObjectStore<User>(),
-    subscriptions: new ObjectStore<ModelSubscription>(),
-    groups: new ObjectStore<GroupObject>(),
+    subscriptions: new ObjectStore<ModelSubscription>(SUBSCRIPTION_INDEXES),
+    groups: new ObjectStore<GroupObject>(GROUP_INDEXES),
   };
-  addTeamIndexes(s);
-  addTeamIndexes(s); // a second controller on the same caches must not fail
   s.teams.set(
     team('ml', { namespaces: ['apps', 'batch'], members: [{ user: 'alice' }], groups: ['ml-eng'] }),
   );

@@ -13,15 +13,15 @@ import { isConditionTrue } from '../../runtime/conditions.ts';
 import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
+import {
+  GROUPS_BY_USER,
+  TEAMS_BY_GROUP,
+  TEAMS_BY_MEMBER,
+  TEAMS_BY_NAMESPACE,
+} from '../shared/indexes.ts';
 import type { OpenShiftGroup } from './group-members.ts';
 
 export type GroupObject = KubeObject & OpenShiftGroup;
-
-export const TEAMS_BY_NAMESPACE = 'llm-tenancy/team-namespaces';
-export const TEAMS_BY_GROUP = 'llm-tenancy/team-groups';
-export const TEAMS_BY_MEMBER = 'llm-tenancy/team-members';
-export const GROUPS_BY_USER = 'llm-tenancy/group-users';
-export const SUBSCRIPTIONS_BY_NAMESPACE = 'llm-tenancy/subscription-namespace';
 
 export interface TeamStores {
   teams: ObjectStore<Team>;
@@ -29,22 +29,6 @@ export interface TeamStores {
   subscriptions: ObjectStore<ModelSubscription>;
   /** Absent when the cluster does not serve user.openshift.io/v1 Groups. */
   groups?: ObjectStore<GroupObject>;
-}
-
-/** Adds the indexes the maps below and the reconciler read (once per store). */
-export function addTeamIndexes(stores: TeamStores): void {
-  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  stores.teams.ensureIndex(TEAMS_BY_GROUP, (t) => t.spec?.groups ?? []);
-  stores.teams.ensureIndex(TEAMS_BY_MEMBER, (t) => [
-    ...new Set([
-      ...(t.spec?.members ?? []).map((m) => m.user),
-      ...(t.status?.members ?? []).map((m) => m.user),
-    ]),
-  ]);
-  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
-    s.metadata?.namespace ? [s.metadata.namespace] : [],
-  );
-  if (stores.groups) stores.groups.ensureIndex(GROUPS_BY_USER, (g) => g.users ?? []);
 }
 
 const teamRequests = (teams: Iterable<Team>, except?: string): Request[] => {

@@ -9,7 +9,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team, User } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
-import type { ResourceType } from '../../runtime/discovery.ts';
 import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { Finalizers } from '../../runtime/finalizers.ts';
@@ -19,12 +18,11 @@ import type { ManagedControllerOptions } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
 import { StatusWriter } from '../../runtime/status.ts';
-import { TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
+import { TEAM_TARGET, USER_RESOURCE, USER_TARGET } from '../shared/kinds.ts';
 import { USER_FIELD_MANAGER, UserReconciler } from './reconciler.ts';
 import { memberRequests, membersChanged } from './user-teams.ts';
 
 export const USER_CONTROLLER = 'user';
-export const USER_RESOURCE: ResourceType = { ...USER_TARGET, plural: 'users', namespaced: false };
 
 export interface UserControllerDeps {
   kubeConfig: KubeConfig;

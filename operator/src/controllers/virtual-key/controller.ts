@@ -15,7 +15,13 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { watchMapped, type ManagedControllerOptions } from '../../runtime/manager.ts';
-import { MODEL_SUBSCRIPTION_TARGET, TEAM_TARGET, USER_TARGET } from '../shared/kinds.ts';
+import {
+  MODEL_SUBSCRIPTION_TARGET,
+  selecting,
+  TEAM_TARGET,
+  USER_TARGET,
+  VIRTUAL_KEY_TARGET,
+} from '../shared/kinds.ts';
 import type { KeyRouting } from './key-routing.ts';
 import { VirtualKeyReconciler } from './reconciler.ts';
 import {
@@ -26,9 +32,8 @@ import {
   type Binding,
   type Policy,
 } from './admission-policy.ts';
-import { KEY_SECRET_TARGET, VIRTUAL_KEY_TARGET } from './targets.ts';
+import { KEY_SECRET_TARGET } from './targets.ts';
 import {
-  addVirtualKeyIndexes,
   keyForSecret,
   keysForSubscription,
   keysForTeam,
@@ -72,9 +77,9 @@ export interface VirtualKeyControllerDeps {
 }
 
 export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedControllerOptions {
-  const keyTarget = withSelector(VIRTUAL_KEY_TARGET, deps.labelSelector);
-  const teamTarget = withSelector(TEAM_TARGET, deps.teamLabelSelector);
-  const subscriptionTarget = withSelector(MODEL_SUBSCRIPTION_TARGET, deps.labelSelector);
+  const keyTarget = selecting(VIRTUAL_KEY_TARGET, deps.labelSelector);
+  const teamTarget = selecting(TEAM_TARGET, deps.teamLabelSelector);
+  const subscriptionTarget = selecting(MODEL_SUBSCRIPTION_TARGET, deps.labelSelector);
   const stores: VirtualKeyStores = {
     keys: deps.informers.informerFor<VirtualKey>(keyTarget).store,
     teams: deps.informers.informerFor<Team>(teamTarget).store,
@@ -85,8 +90,6 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
       deps.informers.informerFor<Binding>(ADMISSION_BINDING_TARGET).store,
     ),
   };
-  addVirtualKeyIndexes(stores);
-
   const reconciler = new VirtualKeyReconciler({
     kubeConfig: deps.kubeConfig,
     litellm: deps.litellm,
@@ -116,8 +119,4 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
       watchMapped(ADMISSION_BINDING_TARGET, personalKeys(stores.keys), generationChanged),
     ],
   };
-}
-
-function withSelector<T extends { labelSelector?: string }>(target: T, selector?: string): T {
-  return selector ? { ...target, labelSelector: selector } : target;
 }

@@ -17,7 +17,7 @@ import {
   type SecretLayout,
 } from './key-secret.ts';
 import { recordKeys } from './key-status.ts';
-import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
+import { VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
 
 /** What a VirtualKey's Secret holds, as read live. */
 export type SecretRead =

@@ -78,8 +78,8 @@ import {
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
 import { KeyValues } from './key-values.ts';
 import { isOwnKey, OwnedKeys } from './owned-keys.ts';
-import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
-import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
+import { VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
+import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../shared/indexes.ts';
 import type { VirtualKeyStores } from './watches.ts';
 
 export const VIRTUAL_KEY_FINALIZER = 'llmtenancy.dev/cleanup';

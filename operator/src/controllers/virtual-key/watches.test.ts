@@ -9,8 +9,8 @@ import {
 } from '../../../../test/fixtures/builders.ts';
 import { ObjectStore } from '../../runtime/cache.ts';
 import type { KubeObject } from '../../runtime/object.ts';
+import { KEY_INDEXES, SUBSCRIPTION_INDEXES, TEAM_INDEXES } from '../shared/indexes.ts';
 import {
-  addVirtualKeyIndexes,
   keyForSecret,
   keySecretMetadata,
   keysForSubscription,
@@ -273,13 +273,11 @@ describe('key mappers', () => {
 
   function stores(): VirtualKeyStores {
     const s: VirtualKeyStores = {
-      keys: new ObjectStore<VirtualKey>(),
-      teams: new ObjectStore<Team>(),
+      keys: new ObjectStore<VirtualKey>(KEY_INDEXES),
+      teams: new ObjectStore<Team>(TEAM_INDEXES),
       users: new ObjectStore<User>(),
-      subscriptions: new ObjectStore<ModelSubscription>(),
+      subscriptions: new ObjectStore<ModelSubscription>(SUBSCRIPTION_INDEXES),
     };
-    addVirtualKeyIndexes(s);
-    addVirtualKeyIndexes(s); // a second time must not fail
     s.keys.set(vk('apps', 'chatbot', 'alice'));
     s.keys.set(vk('apps', 'batch-job'));
     s.keys.set(vk('batch', 'nightly', 'alice'));

@@ -24,9 +24,7 @@ import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
 import type { AdmissionPolicyCache } from './admission-policy.ts';
 import { teamBudgetExceeded } from './key-budget.ts';
-import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
-
-export const KEYS_BY_USER = 'llm-tenancy/key-user';
+import { KEYS_BY_USER } from '../shared/indexes.ts';
 
 export interface VirtualKeyStores {
   keys: ObjectStore<VirtualKey>;
@@ -35,14 +33,6 @@ export interface VirtualKeyStores {
   subscriptions: ObjectStore<ModelSubscription>;
   /** Whether the API server checks spec.user; absent: it does not (personal keys refused). */
   admission?: AdmissionPolicyCache;
-}
-
-export function addVirtualKeyIndexes(stores: VirtualKeyStores): void {
-  stores.teams.ensureIndex(TEAMS_BY_NAMESPACE, (t) => t.spec?.namespaces ?? []);
-  stores.subscriptions.ensureIndex(SUBSCRIPTIONS_BY_NAMESPACE, (s) =>
-    s.metadata?.namespace ? [s.metadata.namespace] : [],
-  );
-  stores.keys.ensureIndex(KEYS_BY_USER, (k) => (k.spec?.user ? [k.spec.user] : []));
 }
 
 const requests = (keys: readonly VirtualKey[]): Request[] =>
