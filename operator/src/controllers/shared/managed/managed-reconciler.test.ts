@@ -65,6 +65,10 @@ class FakeLiteLLM {
   failing: LiteLLMErrorKind | undefined;
   /** Create answers 409 this many times (as if another replica had been faster). */
   conflictsOnCreate = 0;
+  /** ...and leaves nothing observe can find (something else than the id is taken). */
+  conflictLeavesNothing = false;
+  /** The kind reports such a 409 as waiting (User: the e-mail address is taken). */
+  waitsOnUnseenConflict = false;
 
   call(what: string): void {
     if (this.failing) throw fail(this.failing);
@@ -107,13 +111,19 @@ class WidgetClient implements ExternalClient<Widget, Row> {
     this.#litellm.call('create');
     if (this.#litellm.conflictsOnCreate > 0) {
       this.#litellm.conflictsOnCreate--;
-      this.#litellm.rows.set(this.id, { size: 1, metadata });
+      if (!this.#litellm.conflictLeavesNothing)
+        this.#litellm.rows.set(this.id, { size: 1, metadata });
       throw fail('conflict');
     }
     const row = { size: this.#widget.spec.size, metadata };
     this.#litellm.rows.set(this.id, structuredClone(row));
     this.#context.changes.push({ reason: 'Created', note: `created widget ${this.id}` });
     return this.#observed(row);
+  }
+
+  createConflict(): Waiting | undefined {
+    if (!this.#litellm.waitsOnUnseenConflict) return undefined;
+    return { kind: 'waiting', reason: 'WidgetTaken', message: 'its serial number is taken' };
   }
 
   async update(observed: Observed<Row>, metadata: Record<string, unknown> | undefined) {
@@ -327,6 +337,21 @@ describe('ManagedReconciler', () => {
     expect(litellm.writes).toEqual(['create', 'update']);
     expect(litellm.rows.get('w')?.size).toBe(3);
     expect(ready()?.status).toBe('True');
+  });
+
+  it('fails with the 409 when observe then finds nothing, unless the kind calls it waiting', async () => {
+    litellm.conflictsOnCreate = 2;
+    litellm.conflictLeavesNothing = true;
+    cluster.widget = aWidget();
+    const err = await reconciler.reconcile(request, context()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'conflict' });
+    expect(ready()).toMatchObject({ status: 'False', reason: 'LiteLLMError' });
+
+    litellm.waitsOnUnseenConflict = true;
+    const result = await reconciler.reconcile(request, context());
+    expect(ready()).toMatchObject({ status: 'False', reason: 'WidgetTaken' });
+    expect(result.requeueAfter).toBeGreaterThanOrEqual(RESYNC_MS);
+    expect(litellm.rows.size).toBe(0);
   });
 
   it('adopts a previous incarnation: our metadata with the new uid, an Adopted Event', async () => {

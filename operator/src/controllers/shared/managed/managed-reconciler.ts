@@ -155,7 +155,8 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
     try {
       const outcome = external.blocked?.() ?? (await this.#sync(object, external, changes));
       if (outcome.kind === 'waiting') {
-        await this.#writeNotReady(object, { ...outcome, failed: false }, now, context);
+        const { reason, message } = outcome;
+        await this.#writeNotReady(object, { reason, message, failed: false }, now, context);
         return { requeueAfter: this.#resyncDelay() };
       }
       const written = await this.#deps.status.update(this.#kind.resource, object, (current) =>
