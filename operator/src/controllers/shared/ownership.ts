@@ -16,6 +16,8 @@ export const OWNER_UID_KEY = 'llmtenancy.dev/uid';
 export const MANAGED_BY_KEY = 'llmtenancy.dev/managed-by';
 export const INSTALLATION_KEY = 'llmtenancy.dev/installation';
 export const MANAGED_BY = 'llm-tenancy';
+/** Set to "true" on an object to take over a LiteLLM object llm-tenancy did not create. */
+export const ADOPT_ANNOTATION = 'llmtenancy.dev/adopt';
 
 export interface OwnerRef {
   kind: string;

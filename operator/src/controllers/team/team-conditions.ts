@@ -3,7 +3,7 @@
 // Team is fully what its spec says), plus one condition per thing that can be partly wrong:
 // NamespaceConflict, RolesSynced, GroupsHeld.
 import type { ConditionUpdate } from '../../runtime/conditions.ts';
-import type { Ownership } from '../shared/ownership.ts';
+import { ADOPT_ANNOTATION, type Ownership } from '../shared/ownership.ts';
 import { heldMessage, type GroupResolution } from './group-grace.ts';
 import { namespaceConflictMessage, type NamespaceConflict } from './namespace-conflicts.ts';
 
@@ -13,7 +13,7 @@ export const NAMESPACE_CONFLICT = 'NamespaceConflict';
 export const ROLES_SYNCED = 'RolesSynced';
 export const GROUPS_HELD = 'GroupsHeld';
 
-export const ADOPT_ANNOTATION = 'llmtenancy.dev/adopt';
+export { ADOPT_ANNOTATION };
 
 /** What a successful reconcile found, as far as conditions tell it. */
 export interface TeamSyncOutcome {
@@ -130,6 +130,17 @@ function joinNames(names: readonly string[]): string {
     : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
+/** Why the LiteLLM team id is held by something we must not touch, and what to do. */
+export function litellmTeamConflictMessage(
+  teamId: string,
+  ownership: Exclude<Ownership, 'ours' | 'previous-incarnation'>,
+  holder: string | undefined,
+): string {
+  return ownership === 'other-owner'
+    ? `LiteLLM team ${teamId} already exists and llm-tenancy manages it for ${holder ?? 'another object'}; it is never taken from another object: delete that object (or the LiteLLM team) first`
+    : `LiteLLM team ${teamId} already exists and was not created by llm-tenancy; to adopt it, set the annotation ${ADOPT_ANNOTATION}: "true" on this Team (its settings, and in Authoritative mode its members, are then replaced by this Team's)`;
+}
+
 /** Ready/Synced when the LiteLLM team id is held by something we must not touch. */
 export function litellmTeamConflictConditions(
   teamId: string,
@@ -137,10 +148,7 @@ export function litellmTeamConflictConditions(
   holder: string | undefined,
   generation?: number,
 ): ConditionUpdate[] {
-  const message =
-    ownership === 'other-owner'
-      ? `LiteLLM team ${teamId} already exists and llm-tenancy manages it for ${holder ?? 'another object'}; it is never taken from another object: delete that object (or the LiteLLM team) first`
-      : `LiteLLM team ${teamId} already exists and was not created by llm-tenancy; to adopt it, set the annotation ${ADOPT_ANNOTATION}: "true" on this Team (its settings, and in Authoritative mode its members, are then replaced by this Team's)`;
+  const message = litellmTeamConflictMessage(teamId, ownership, holder);
   return [
     {
       type: READY,
