@@ -1,6 +1,8 @@
 // Writes crds/<group>_<plural>.yaml from the zod schemas (kubebuilder's file naming), and
 // crds/admission/ (the ValidatingAdmissionPolicy on spec.user, crds/admission/virtual-key-user.ts).
-// `node crds/generate.ts` writes; `--check` exits 1 when a committed file is stale.
+// `node crds/generate.ts` writes; `--check` exits 1 when a committed file is stale. Those paths
+// are symbolic links into charts/llm-tenancy/files/, where the files themselves live: the chart
+// installs them as templates, and Helm reads no file outside its chart.
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
