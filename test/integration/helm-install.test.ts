@@ -162,7 +162,8 @@ describe('the chart in a real API server', () => {
       name: OPERATOR,
       body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
-    const asOperator = kubeconfigWithToken(kc, token.status!.token);
+    if (!token.status?.token) throw new Error('the TokenRequest API returned no token');
+    const asOperator = kubeconfigWithToken(kc, token.status.token);
     const dir = await mkdtemp(join(tmpdir(), 'operator-as-chart-'));
     await writeFile(join(dir, 'kubeconfig'), asOperator.exportConfig(), { mode: 0o600 });
     await writeFile(join(dir, 'master-key'), litellm.masterKey, { mode: 0o600 });

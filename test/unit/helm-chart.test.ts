@@ -193,7 +193,7 @@ describe('the Helm chart', () => {
           POD_NAMESPACE: 'llm-tenancy',
           ...(env.REDIS_URL === '(from a Secret)' ? { REDIS_URL: 'redis://redis:6379' } : {}),
         },
-        {},
+        { hostname: 'llm-operator-0', identitySuffix: 'test' },
       );
       expect(parsed.leaderElection).toBeTruthy();
     });
