@@ -94,9 +94,9 @@ async function main(): Promise<number> {
       retryPeriodMs: election.retryPeriodMs,
     },
   });
-  // Controllers write through the manager's KubeConfig: it refuses writes once the lease is lost.
-  const writer = manager.kubeConfig;
-  const recorder = new EventRecorder(writer, {
+  // Controllers read and write through the manager's client: it refuses writes once the
+  // lease is lost.
+  const recorder = new EventRecorder(manager.kube, {
     reportingController: 'llmtenancy.dev/operator',
     reportingInstance: process.env.POD_NAME || hostname(),
     logger,
@@ -115,7 +115,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const shared = {
-    kubeConfig: writer,
+    kube: manager.kube,
     informers: manager.informers,
     litellm,
     logger,

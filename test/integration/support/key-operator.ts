@@ -73,14 +73,14 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     logger,
     registry,
   });
-  const recorder = new EventRecorder(options.kc, {
+  const recorder = new EventRecorder(manager.kube, {
     reportingController: 'llmtenancy.dev/operator',
     logger,
   });
   const litellm = testLiteLLMClient(options.litellm);
   const resyncIntervalMs = options.resyncIntervalMs ?? 2_000;
   const shared = {
-    kubeConfig: options.kc,
+    kube: manager.kube,
     informers: manager.informers,
     litellm,
     logger,

@@ -55,13 +55,13 @@ export async function startSubscriptionOperator(
     handleSignals: false,
     logger,
   });
-  const recorder = new EventRecorder(options.kc, {
+  const recorder = new EventRecorder(manager.kube, {
     reportingController: 'llmtenancy.dev/operator',
     logger,
   });
   const litellm = testLiteLLMClient(options.litellm);
   const shared = {
-    kubeConfig: options.kc,
+    kube: manager.kube,
     informers: manager.informers,
     litellm,
     logger,

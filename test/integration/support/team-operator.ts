@@ -69,14 +69,14 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
     handleSignals: false,
     logger,
   });
-  const recorder = new EventRecorder(options.kc, {
+  const recorder = new EventRecorder(manager.kube, {
     reportingController: 'llmtenancy.dev/operator',
     logger,
   });
   const groupGracePeriodMs = options.groupGracePeriodMs ?? 60_000;
   manager.addController(
     teamController({
-      kubeConfig: options.kc,
+      kube: manager.kube,
       informers: manager.informers,
       litellm: testLiteLLMClient(options.litellm),
       logger,
@@ -92,7 +92,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   if (options.groupSyncSelector !== undefined) {
     manager.addController(
       groupSyncController({
-        kubeConfig: options.kc,
+        kube: manager.kube,
         informers: manager.informers,
         logger,
         recorder,

@@ -66,11 +66,11 @@ export async function startUserOperator(options: UserOperatorOptions): Promise<U
   const installationId = options.installationId ?? TEST_INSTALLATION_ID;
   manager.addController(
     userController({
-      kubeConfig: options.kc,
+      kube: manager.kube,
       informers: manager.informers,
       litellm,
       logger,
-      recorder: new EventRecorder(options.kc, {
+      recorder: new EventRecorder(manager.kube, {
         reportingController: 'llmtenancy.dev/operator',
         logger,
       }),

@@ -2,15 +2,15 @@
 // OpenShift Groups (group-api.ts) and a selector is configured:
 //
 //   if (groupsServed && selector !== undefined)
-//     manager.addController(groupSyncController({ kubeConfig, informers: manager.informers, … }))
+//     manager.addController(groupSyncController({ kube, informers: manager.informers, … }))
 //
 // Part (a) of group sync, Teams naming a group following its users, is the Team controller's
 // Group watch; this controller only creates and retires the Teams of selected Groups.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team } from '../../../../crds/api/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ManagedControllerOptions } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
@@ -25,7 +25,8 @@ export const GROUP_SYNC_CONTROLLER = 'group-sync';
 const GROUPS_BY_TEAM_NAME = 'llm-tenancy/group-team-name';
 
 export interface GroupSyncDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   /** The manager's informers (manager.informers). */
   informers: InformerFactory;
   logger: Logger;
@@ -70,7 +71,7 @@ export function groupSyncController(deps: GroupSyncDeps): ManagedControllerOptio
   return {
     name: GROUP_SYNC_CONTROLLER,
     reconciler: new GroupSyncReconciler({
-      kubeConfig: deps.kubeConfig,
+      kube: deps.kube,
       selectedGroups: selected,
       allGroups: all,
       teams,

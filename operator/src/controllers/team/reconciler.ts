@@ -17,13 +17,13 @@
 // Deleting (finalizer llmtenancy.dev/cleanup): deletionPolicy Delete removes the LiteLLM team
 // if it is ours (or a previous incarnation's); Orphan leaves it, marked released so the orphan
 // collector spares it, for a recreated Team of the same name to adopt.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team, TeamStatus } from '../../../../crds/api/index.ts';
 import { findLiteLLMError } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { TeamRow } from '../../litellm/schemas.ts';
 import { jittered } from '../../runtime/backoff.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import {
   getCondition,
   isConditionTrue,
@@ -71,7 +71,7 @@ const RESYNC_JITTER = 0.1;
 const HOLD_MARGIN_MS = 50;
 
 export interface TeamReconcilerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   litellm: LiteLLMClient;
   stores: TeamStores;
   recorder: Pick<EventRecorder, 'record'>;
@@ -103,8 +103,8 @@ export class TeamReconciler implements Reconciler {
     this.#litellm = options.litellm;
     this.#stores = options.stores;
     this.#recorder = options.recorder;
-    this.#status = new StatusWriter(options.kubeConfig, { fieldManager: TEAM_FIELD_MANAGER });
-    this.#finalizers = new Finalizers(options.kubeConfig, {
+    this.#status = new StatusWriter(options.kube, { fieldManager: TEAM_FIELD_MANAGER });
+    this.#finalizers = new Finalizers(options.kube, {
       fieldManager: TEAM_FIELD_MANAGER,
       recorder: options.recorder,
     });
