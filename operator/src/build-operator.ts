@@ -136,9 +136,10 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       retryPeriodMs: election.retryPeriodMs,
     },
   });
-  // Controllers write through the manager's KubeConfig: it refuses writes once the lease is lost.
-  const writer = manager.kubeConfig;
-  const recorder = new EventRecorder(writer, {
+  // Controllers read and write through the manager's client: one keep-alive pool, and it
+  // refuses writes once the lease is lost.
+  const kube = manager.kube;
+  const recorder = new EventRecorder(kube, {
     reportingController: 'llmtenancy.dev/operator',
     reportingInstance: deps.reportingInstance ?? (process.env.POD_NAME || hostname()),
     logger,
@@ -149,7 +150,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
   logger.info({ installation }, 'installation id stamped into LiteLLM objects');
   const installationId = installation.id;
   const shared = {
-    kubeConfig: writer,
+    kube,
     informers: manager.informers,
     litellm,
     logger,

@@ -8,8 +8,11 @@
 // INSTALLATION_ID overrides it: for two installations on one cluster, or to carry an
 // installation's objects over to a rebuilt cluster (set the old id, which the operator logs
 // at start and every LiteLLM object it made carries).
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../../crds/config/env-fields.ts';
+import { kubeClient } from './runtime/kube-client.ts';
+import { KubeApiError } from './runtime/kube-http.ts';
+import type { KubeObject } from './runtime/object.ts';
 
 export const INSTALLATION_NAMESPACE = 'kube-system';
 
@@ -27,9 +30,10 @@ export async function resolveInstallation(
   if (configured) return { id: configured, source: 'INSTALLATION_ID' };
   let uid: string | undefined;
   try {
-    const namespace = await kubeConfig
-      .makeApiClient(CoreV1Api)
-      .readNamespace({ name: INSTALLATION_NAMESPACE });
+    const namespace = await kubeClient(kubeConfig).read<KubeObject>(NAMESPACE, {
+      name: INSTALLATION_NAMESPACE,
+    });
+    if (!namespace) throw new KubeApiError(404, undefined, `namespace ${INSTALLATION_NAMESPACE}`);
     uid = namespace.metadata?.uid;
   } catch (err) {
     throw new ConfigError([
@@ -44,8 +48,9 @@ export async function resolveInstallation(
   return { id: uid, source: 'kube-system namespace uid' };
 }
 
+const NAMESPACE = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
+
 function describe(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'number') return `the API server answered ${code}`;
+  if (err instanceof KubeApiError) return `the API server answered ${err.statusCode}`;
   return err instanceof Error ? err.message : String(err);
 }

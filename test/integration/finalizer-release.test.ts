@@ -27,6 +27,7 @@ import { aVirtualKey } from '../fixtures/builders.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import { fastLiteLLMClient, poll, suffix, TEST_RUN_LABEL } from './support/user-operator.ts';
+import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
 
 const FINALIZER = 'llmtenancy.dev/cleanup';
 
@@ -68,7 +69,7 @@ describe('finalizer release', () => {
       registry: new Registry(),
     });
     const store = manager.informers.informerFor<VirtualKey>(target).store;
-    const finalizers = new Finalizers(kc, { fieldManager: 'finalizer-release-test' });
+    const finalizers = new Finalizers(kubeClient(kc), { fieldManager: 'finalizer-release-test' });
     const counts = { applies: 0, cleanups: 0 };
     manager.addController({
       name: 'keys',

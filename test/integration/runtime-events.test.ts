@@ -10,6 +10,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../operator/src/runtime/events.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
+import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
 
 describe('EventRecorder', () => {
   let kc: KubeConfig;
@@ -28,7 +29,7 @@ describe('EventRecorder', () => {
       .makeApiClient(CoreV1Api)
       .createNamespacedConfigMap({ namespace, body: { metadata: { name: 'cm' } } });
     const object = { ...cm, apiVersion: 'v1', kind: 'ConfigMap' };
-    const recorder = new EventRecorder(kc, {
+    const recorder = new EventRecorder(kubeClient(kc), {
       reportingController: 'llmtenancy.dev/operator',
       reportingInstance: 'test-1',
     });
@@ -63,7 +64,9 @@ describe('EventRecorder', () => {
 
   it('records events of cluster-scoped objects in the default namespace', async () => {
     const uid = `uid-${randomBytes(4).toString('hex')}`;
-    const recorder = new EventRecorder(kc, { reportingController: 'llmtenancy.dev/operator' });
+    const recorder = new EventRecorder(kubeClient(kc), {
+      reportingController: 'llmtenancy.dev/operator',
+    });
     await recorder.record(
       {
         apiVersion: 'llmtenancy.dev/v1alpha1',
@@ -86,7 +89,9 @@ describe('EventRecorder', () => {
   });
 
   it('never throws: a failure to record is only logged', async () => {
-    const recorder = new EventRecorder(kc, { reportingController: 'llmtenancy.dev/operator' });
+    const recorder = new EventRecorder(kubeClient(kc), {
+      reportingController: 'llmtenancy.dev/operator',
+    });
     // No such namespace: the API server refuses, the reconcile must not fail for it.
     await expect(
       recorder.record(

@@ -5,6 +5,7 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LeaderElector } from '../../operator/src/runtime/leader-election.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
+import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
 
 interface Candidate {
   elector: LeaderElector;
@@ -34,7 +35,7 @@ describe('LeaderElector', () => {
   ): Candidate {
     const stop = new AbortController();
     const log: string[] = [];
-    const elector = new LeaderElector(kc, {
+    const elector = new LeaderElector(kubeClient(kc), {
       leaseName: 'operator',
       leaseNamespace: namespace,
       identity,

@@ -16,6 +16,7 @@ import { Manager } from '../../operator/src/runtime/manager.ts';
 import { StatusWriter } from '../../operator/src/runtime/status.ts';
 import { aTeam } from '../fixtures/builders.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
+import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
 
 const group = 'llmtenancy.dev';
 const version = 'v1alpha1';
@@ -81,7 +82,7 @@ describe('Manager', () => {
     const run = randomBytes(3).toString('hex');
     const leaseNamespace = await uniqueNamespace('manager');
     const api = kc.makeApiClient(CustomObjectsApi);
-    const statusWriter = new StatusWriter(kc, { fieldManager: 'team-controller' });
+    const statusWriter = new StatusWriter(kubeClient(kc), { fieldManager: 'team-controller' });
     const { lines, logger } = capturedLogger();
     const registry = new Registry();
     const manager = new Manager({

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NO_MODELS } from '../../operator/src/controllers/team/litellm-team.ts';
 import { moneyFromNumber } from '../../operator/src/controllers/shared/money.ts';
 import { hashKey } from '../../operator/src/litellm/hash.ts';
+import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
@@ -446,8 +447,16 @@ describe('VirtualKey controller', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const before = litellm.calls.snapshot();
     const version = (await objects.getKey(namespace, 'app'))!.metadata.resourceVersion;
+    // What the operator sends the API server about this namespace (its watches are cluster-wide).
+    const requests: string[] = [];
+    const unobserve = KubeTransport.of(kc).observe((method, path) => {
+      if (path.includes(`/namespaces/${namespace}/`)) requests.push(`${method} ${path}`);
+    });
     await new Promise((resolve) => setTimeout(resolve, 3_500));
+    unobserve();
     const after = litellm.calls.snapshot();
+    // The resyncs read the key's Secret from the cache: not one request, read or write.
+    expect(requests).toEqual([]);
     expect(after.writes - before.writes).toBe(0);
     expect(after.calls['GET /key/info'] ?? 0).toBeGreaterThan(before.calls['GET /key/info'] ?? 0);
     expect((await objects.getKey(namespace, 'app'))!.metadata.resourceVersion).toBe(version);

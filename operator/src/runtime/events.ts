@@ -9,8 +9,10 @@
 // Recording is best effort: a failure to record is logged, never thrown into a reconcile.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ApiException, EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
+import { V1MicroTime } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.ts';
+import type { ResourceType } from './discovery.ts';
+import { isNotFound, type KubeClient } from './kube-client.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { KubeObject } from './object.ts';
 
@@ -29,6 +31,12 @@ export interface EventSpec {
 /** Events of cluster-scoped objects (Team, User) go to "default", as client-go does. */
 export const CLUSTER_SCOPED_EVENT_NAMESPACE = 'default';
 export const MAX_NOTE_BYTES = 1024;
+export const EVENT_RESOURCE: ResourceType = {
+  apiVersion: 'events.k8s.io/v1',
+  kind: 'Event',
+  plural: 'events',
+  namespaced: true,
+};
 
 /** Cuts `note` to at most MAX_NOTE_BYTES of UTF-8, never inside a character. */
 export function boundNote(note: string): string {
@@ -120,15 +128,15 @@ export interface EventRecorderOptions {
 }
 
 export class EventRecorder {
-  readonly #api: EventsV1Api;
+  readonly #kube: Pick<KubeClient, 'create' | 'mergePatch'>;
   readonly #controller: string;
   readonly #instance: string;
   readonly #correlator: EventCorrelator;
   readonly #clock: Clock;
   readonly #log: Logger;
 
-  constructor(kc: KubeConfig, options: EventRecorderOptions) {
-    this.#api = kc.makeApiClient(EventsV1Api);
+  constructor(kube: Pick<KubeClient, 'create' | 'mergePatch'>, options: EventRecorderOptions) {
+    this.#kube = kube;
     this.#controller = options.reportingController;
     this.#instance = (options.reportingInstance ?? hostname()).slice(0, 128);
     this.#clock = options.clock ?? systemClock;
@@ -169,54 +177,48 @@ export class EventRecorder {
   ): Promise<{ namespace: string; name: string }> {
     const m = object.metadata ?? {};
     const namespace = m.namespace ?? CLUSTER_SCOPED_EVENT_NAMESPACE;
-    const created = await this.#api.createNamespacedEvent({
-      namespace,
-      body: {
-        // "<object>.<time><random>", as client-go names them (generateName may not end in ".").
-        metadata: {
-          name: `${(m.name ?? 'object').slice(0, 200)}.${this.#clock.now().toString(16)}${randomBytes(3).toString('hex')}`,
-          namespace,
-        },
-        eventTime: new V1MicroTime(this.#clock.now()),
-        reportingController: this.#controller,
-        reportingInstance: this.#instance,
-        action: event.action,
-        reason: event.reason,
-        type: event.type,
-        note: event.note,
-        regarding: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name: m.name,
-          namespace: m.namespace,
-          uid: m.uid,
-          resourceVersion: m.resourceVersion,
-        },
+    const body = {
+      // "<object>.<time><random>", as client-go names them (generateName may not end in ".").
+      metadata: {
+        name: `${(m.name ?? 'object').slice(0, 200)}.${this.#clock.now().toString(16)}${randomBytes(3).toString('hex')}`,
+        namespace,
       },
-    });
+      eventTime: new V1MicroTime(this.#clock.now()),
+      reportingController: this.#controller,
+      reportingInstance: this.#instance,
+      action: event.action,
+      reason: event.reason,
+      type: event.type,
+      note: event.note,
+      regarding: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resourceVersion: m.resourceVersion,
+      },
+    };
+    const created = await this.#kube.create(EVENT_RESOURCE, body as KubeObject);
     return { namespace, name: created.metadata!.name! };
   }
 
   /** Bumps the series of an existing Event; false when it no longer exists. */
   async #updateSeries(seen: SeenEvent): Promise<boolean> {
     try {
-      await this.#api.patchNamespacedEvent({
-        namespace: seen.namespace,
-        name: seen.name,
-        body: [
-          {
-            op: 'add',
-            path: '/series',
-            value: {
-              count: seen.count,
-              lastObservedTime: new V1MicroTime(this.#clock.now()).toISOString(),
-            },
+      await this.#kube.mergePatch(
+        EVENT_RESOURCE,
+        { namespace: seen.namespace, name: seen.name },
+        {
+          series: {
+            count: seen.count,
+            lastObservedTime: new V1MicroTime(this.#clock.now()).toISOString(),
           },
-        ],
-      });
+        },
+      );
       return true;
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

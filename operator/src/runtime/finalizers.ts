@@ -38,13 +38,8 @@
 // metadata.resourceVersion: the finalizer list is replaced whole, so a stale copy must fail
 // with 409 (retried with backoff from the fresh cache) rather than drop another
 // controller's finalizer.
-import {
-  ApiException,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-} from '@kubernetes/client-node';
 import { EventRecorder } from './events.ts';
+import { isNotFound, type KubeClient } from './kube-client.ts';
 import { isDeleting, type KubeObject } from './object.ts';
 import type { Result } from './result.ts';
 
@@ -70,15 +65,16 @@ export interface FinalizersOptions {
 }
 
 export class Finalizers {
-  readonly #api: KubernetesObjectApi;
+  readonly #kube: KubeClient;
   readonly #fieldManager: string | undefined;
   readonly #recorder: Pick<EventRecorder, 'record'>;
 
-  constructor(kc: KubeConfig, options: FinalizersOptions = {}) {
-    this.#api = KubernetesObjectApi.makeApiClient(kc);
+  constructor(kube: KubeClient, options: FinalizersOptions = {}) {
+    this.#kube = kube;
     this.#fieldManager = options.fieldManager;
     this.#recorder =
-      options.recorder ?? new EventRecorder(kc, { reportingController: 'llmtenancy.dev/operator' });
+      options.recorder ??
+      new EventRecorder(kube, { reportingController: 'llmtenancy.dev/operator' });
   }
 
   /** True when an admin asked to release the finalizers of `object` (being deleted). */
@@ -110,7 +106,7 @@ export class Finalizers {
         (object.metadata?.finalizers ?? []).filter((f) => f !== finalizer),
       );
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -121,24 +117,14 @@ export class Finalizers {
       throw new TypeError('object needs apiVersion, kind and metadata.name');
     if (!metadata.resourceVersion)
       throw new TypeError('object needs metadata.resourceVersion (optimistic concurrency)');
-    const patch = {
-      apiVersion,
-      kind,
-      metadata: {
-        name: metadata.name,
-        ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
-        resourceVersion: metadata.resourceVersion,
-        finalizers,
-      },
+    const ref = {
+      name: metadata.name,
+      ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
     };
-    return (await this.#api.patch(
-      patch,
-      undefined,
-      undefined,
-      this.#fieldManager,
-      undefined,
-      PatchStrategy.MergePatch,
-    )) as unknown as T;
+    const patch = { metadata: { resourceVersion: metadata.resourceVersion, finalizers } };
+    return this.#kube.mergePatch<T>({ apiVersion, kind }, ref, patch, {
+      fieldManager: this.#fieldManager,
+    });
   }
 
   /**

@@ -1,7 +1,6 @@
 // Plain JSON requests and watch streams to the API server, authenticated exactly as
-// client-node does it (KubeConfig.applySecurityAuthentication → headers and an undici
-// dispatcher carrying the TLS client certificate), because the informer needs three
-// things the typed clients and client-node 2.0's Watch do not give it:
+// client-node does it, over the KubeConfig's one keep-alive pool (kube-transport.ts), because
+// the informer needs three things the typed clients and client-node 2.0's Watch do not give it:
 //
 // - objects as the server sent them (the typed list APIs turn timestamps into Dates and
 //   rename fields, while watch events arrive raw; a cache must hold one shape);
@@ -9,8 +8,8 @@
 // - control over inactivity: client-node 2.0's Watch aborts any watch silent for a fixed
 //   30 s, shorter than the server's one-minute bookmark interval, so quiet resources would
 //   reconnect forever; here the informer's own stall watchdog decides.
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import { KubeTransport, type TransportResponse } from './kube-transport.ts';
 
 /** metav1.Status, as the API server returns it for errors. */
 export interface KubeStatus {
@@ -31,13 +30,18 @@ export interface WatchEvent<T = unknown> {
   object: T;
 }
 
-/** An error answer of the API server, with its HTTP status and metav1.Status. */
-export class KubeApiError extends Error {
+/**
+ * An error answer of the API server, with its HTTP status and metav1.Status. It is a
+ * client-node ApiException (`code` is the HTTP status), so code written against the typed
+ * clients reads it unchanged.
+ */
+export class KubeApiError extends ApiException<KubeStatus | undefined> {
   override readonly name = 'KubeApiError';
   readonly statusCode: number;
   readonly status: KubeStatus | undefined;
   constructor(statusCode: number, status: KubeStatus | undefined, what: string) {
-    super(`${what}: ${statusCode} ${status?.reason ?? ''} ${status?.message ?? ''}`.trim());
+    super(statusCode, what, status, {});
+    this.message = `${what}: ${statusCode} ${status?.reason ?? ''} ${status?.message ?? ''}`.trim();
     this.statusCode = statusCode;
     this.status = status;
   }
@@ -60,44 +64,29 @@ export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;
 
 async function send(
   kc: KubeConfig,
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   query: Query,
   signal: AbortSignal | undefined,
-  body?: { contentType: string; text: string },
-  accept = 'application/json',
-): Promise<Response> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) url.searchParams.set(key, String(value));
-  }
-  const context = new RequestContext(url.toString(), HttpMethod[method]);
-  await kc.applySecurityAuthentication(context);
-  return fetch(url, {
-    method,
-    headers: {
-      ...context.getHeaders(),
-      Accept: accept,
-      ...(body ? { 'Content-Type': body.contentType } : {}),
-    },
-    body: body?.text,
-    dispatcher: context.getDispatcher(),
-    signal,
-  });
+  accept: string | undefined,
+  bodyTimeoutMs?: number,
+): Promise<TransportResponse> {
+  return KubeTransport.of(kc).send({ method: 'GET', path, query, signal, accept, bodyTimeoutMs });
 }
 
-async function errorOf(response: Response, what: string): Promise<KubeApiError> {
-  const text = await response.text().catch(() => '');
+/** The KubeApiError of a non-2xx answer; consumes its body. */
+export async function errorOf(response: TransportResponse, what: string): Promise<KubeApiError> {
+  const text = await response.body.text().catch(() => '');
   let status: KubeStatus | undefined;
   try {
     status = JSON.parse(text) as KubeStatus;
   } catch {
     status = { message: text.slice(0, 200) };
   }
-  return new KubeApiError(response.status, status, what);
+  return new KubeApiError(response.statusCode, status, what);
 }
+
+export const isOk = (response: TransportResponse) =>
+  response.statusCode >= 200 && response.statusCode < 300;
 
 /** GET `path` and parse the JSON answer; non-2xx answers throw KubeApiError. */
 export async function getJson<T>(
@@ -107,9 +96,9 @@ export async function getJson<T>(
   signal?: AbortSignal,
   accept?: string,
 ): Promise<T> {
-  const response = await send(kc, 'GET', path, query, signal, undefined, accept);
-  if (!response.ok) throw await errorOf(response, `GET ${path}`);
-  return (await response.json()) as T;
+  const response = await send(kc, path, query, signal, accept);
+  if (!isOk(response)) throw await errorOf(response, `GET ${path}`);
+  return (await response.body.json()) as T;
 }
 
 /**
@@ -124,16 +113,9 @@ export async function* watchEvents<T>(
   signal: AbortSignal,
   accept?: string,
 ): AsyncGenerator<WatchEvent<T>> {
-  const response = await send(
-    kc,
-    'GET',
-    path,
-    { ...query, watch: true },
-    signal,
-    undefined,
-    accept,
-  );
-  if (!response.ok || !response.body) throw await errorOf(response, `watch ${path}`);
+  // No body timeout: the informer's stall watchdog decides when a quiet watch is dead.
+  const response = await send(kc, path, { ...query, watch: true }, signal, accept, 0);
+  if (!isOk(response)) throw await errorOf(response, `watch ${path}`);
   const decoder = new TextDecoder();
   let buffered = '';
   for await (const chunk of response.body) {

@@ -15,16 +15,12 @@
 //   candidates racing for a free lease cannot both win;
 // - on shutdown the leader releases the Lease (clears holderIdentity), so a standby takes
 //   over at its next retry instead of waiting out the lease.
-import {
-  ApiException,
-  CoordinationV1Api,
-  V1MicroTime,
-  type KubeConfig,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
 import { jittered } from './backoff.ts';
 import { sleep, systemClock, type Clock } from './clock.ts';
+import type { ResourceType } from './discovery.ts';
+import type { KubeClient } from './kube-client.ts';
+import type { KubeObject } from './object.ts';
 import { silentLogger, type Logger } from './logger.ts';
 
 export interface LeaderElectionOptions {
@@ -52,14 +48,21 @@ export interface LeaderElectionOptions {
   logger?: Logger;
 }
 
-const isStatus = (err: unknown, code: number) => err instanceof ApiException && err.code === code;
-
-/** Lease times come back as strings (client-node does not parse MicroTime); writes take V1MicroTime. */
+/** Lease times come back as strings; writes send V1MicroTime (microseconds, as the API wants). */
 const microTime = (ms: number) => new V1MicroTime(ms);
+
+const LEASE: ResourceType = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  plural: 'leases',
+  namespaced: true,
+};
+
+type Lease = V1Lease & KubeObject;
 
 export class LeaderElector {
   readonly identity: string;
-  readonly #api: CoordinationV1Api;
+  readonly #kube: Pick<KubeClient, 'read' | 'create' | 'replace'>;
   readonly #name: string;
   readonly #namespace: string;
   readonly #leaseDurationMs: number;
@@ -77,8 +80,12 @@ export class LeaderElector {
   #takenBy: string | undefined;
   #lastReportedHolder: string | undefined;
 
-  constructor(kc: KubeConfig, options: LeaderElectionOptions) {
-    this.#api = kc.makeApiClient(CoordinationV1Api);
+  /** `kube` must not be fenced: the elector renews and releases while others are refused. */
+  constructor(
+    kube: Pick<KubeClient, 'read' | 'create' | 'replace'>,
+    options: LeaderElectionOptions,
+  ) {
+    this.#kube = kube;
     this.#options = options;
     this.identity = options.identity;
     this.#name = options.leaseName;
@@ -196,21 +203,15 @@ export class LeaderElector {
   }
 
   async #attemptAt(now: number): Promise<boolean> {
-    let lease: V1Lease;
-    try {
-      lease = await this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace });
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-      const created = await this.#api.createNamespacedLease({
-        namespace: this.#namespace,
-        body: {
-          metadata: { name: this.#name, namespace: this.#namespace },
-          spec: this.#spec({
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: 0,
-          }),
-        },
+    const lease = await this.#kube.read<Lease>(LEASE, this.#ref());
+    if (!lease) {
+      const created = await this.#kube.create<Lease>(LEASE, {
+        metadata: this.#ref(),
+        spec: this.#spec({
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: 0,
+        }),
       });
       this.#observe(created);
       return true;
@@ -228,24 +229,20 @@ export class LeaderElector {
     if (holder && holder !== this.identity && this.#observed!.at + durationMs > now) return false;
 
     const renewing = holder === this.identity;
-    const replaced = await this.#api.replaceNamespacedLease({
-      name: this.#name,
-      namespace: this.#namespace,
-      body: {
-        metadata: {
-          name: this.#name,
-          namespace: this.#namespace,
-          resourceVersion: lease.metadata?.resourceVersion,
-        },
-        spec: this.#spec({
-          acquireTime: renewing && spec.acquireTime ? spec.acquireTime : microTime(now),
-          renewTime: microTime(now),
-          leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
-        }),
-      },
+    const replaced = await this.#kube.replace<Lease>(LEASE, {
+      metadata: { ...this.#ref(), resourceVersion: lease.metadata?.resourceVersion },
+      spec: this.#spec({
+        acquireTime: renewing && spec.acquireTime ? spec.acquireTime : microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
+      }),
     });
     this.#observe(replaced);
     return true;
+  }
+
+  #ref(): { name: string; namespace: string } {
+    return { name: this.#name, namespace: this.#namespace };
   }
 
   #spec(times: Pick<V1LeaseSpec, 'acquireTime' | 'renewTime' | 'leaseTransitions'>): V1LeaseSpec {
@@ -276,28 +273,17 @@ export class LeaderElector {
   /** Clears holderIdentity if we still hold the lease, so a standby can take over at once. */
   async #release(): Promise<void> {
     try {
-      const lease = await this.#api.readNamespacedLease({
-        name: this.#name,
-        namespace: this.#namespace,
-      });
-      if (lease.spec?.holderIdentity !== this.identity) return;
+      const lease = await this.#kube.read<Lease>(LEASE, this.#ref());
+      if (lease?.spec?.holderIdentity !== this.identity) return;
       const now = this.#clock.now();
-      await this.#api.replaceNamespacedLease({
-        name: this.#name,
-        namespace: this.#namespace,
-        body: {
-          metadata: {
-            name: this.#name,
-            namespace: this.#namespace,
-            resourceVersion: lease.metadata?.resourceVersion,
-          },
-          spec: {
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: lease.spec?.leaseTransitions ?? 0,
-          },
+      await this.#kube.replace<Lease>(LEASE, {
+        metadata: { ...this.#ref(), resourceVersion: lease.metadata?.resourceVersion },
+        spec: {
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: lease.spec?.leaseTransitions ?? 0,
         },
       });
     } catch (err) {

@@ -10,8 +10,8 @@
 //   6. run the leader-only runnables, the controllers and singleton loops among them, only
 //      while leader (Lease election), or at once when election is off;
 //   7. a replica that loses its lease (renew deadline passed, or another holder seen) stops
-//      writing at once, before anyone else can hold the lease: writes through `kubeConfig`
-//      are refused from then on (write-fence.ts), every runnable's signal is aborted with
+//      writing at once, before anyone else can hold the lease: writes through `kube` (and
+//      `kubeConfig`) are refused from then on (write-fence.ts), every runnable's signal is aborted with
 //      LeadershipLostError (in-flight reconciles' signals with it), no reconcile starts, and
 //      start() rejects with LeadershipLostError without waiting for them to return
 //      (controller-runtime drops its graceful shutdown here too), so the process exits
@@ -28,6 +28,7 @@ import { Controller, type ControllerOptions } from './controller.ts';
 import { enqueueMapped, enqueueObject, type UpdatePredicate } from './event-handlers.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { InformerFactory, type InformerDefaults, type InformerTarget } from './informer-factory.ts';
+import { HttpKubeClient, type KubeClient } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { runtimeMetrics, type RuntimeMetrics } from './metrics.ts';
@@ -129,6 +130,7 @@ export class Manager {
   readonly #stop = new AbortController();
   readonly #fence = new WriteFence();
   readonly #kubeConfig: KubeConfig;
+  readonly #kube: HttpKubeClient;
   #health: HealthServer | undefined;
   #running: Promise<void> | undefined;
   #leading = false;
@@ -157,6 +159,12 @@ export class Manager {
       logger: this.log,
       defaults: options.informerDefaults,
     });
+    // The informers' KubeConfig: one connection pool for their watches and every write.
+    this.#kube = new HttpKubeClient({
+      kubeConfig: options.kubeConfig,
+      informers: this.informers,
+      fence: this.#fence,
+    });
   }
 
   /** The bound port of the health server (after start), e.g. when healthPort was 0. */
@@ -174,6 +182,14 @@ export class Manager {
    */
   get kubeConfig(): KubeConfig {
     return this.#kubeConfig;
+  }
+
+  /**
+   * The client controllers read and write with: reads from the informers' caches, writes
+   * over one keep-alive connection pool, all of them refused once leadership is lost.
+   */
+  get kube(): KubeClient {
+    return this.#kube;
   }
 
   /** Set once the lease was lost: why. */
@@ -319,7 +335,9 @@ export class Manager {
         if (this.#failure) throw this.#failure;
         return;
       }
-      const elector = new LeaderElector(this.#options.kubeConfig, {
+      // Unfenced: the elector's own writes are what decide whether we lead.
+      const leases = new HttpKubeClient({ kubeConfig: this.#options.kubeConfig });
+      const elector = new LeaderElector(leases, {
         ...election,
         identity: identity!,
         logger: this.log,

@@ -8,8 +8,8 @@
 //   it, and try once more; a second conflict is thrown and retried with backoff;
 // - 404 (deleted meanwhile): nothing to write, not an error.
 import { isDeepStrictEqual } from 'node:util';
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { splitApiVersion, type ResourceType } from './discovery.ts';
+import type { ResourceType } from './discovery.ts';
+import { isConflict, isNotFound, refOf, type KubeClient } from './kube-client.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { KubeObject } from './object.ts';
 
@@ -27,16 +27,17 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(normalize(a), normalize(b));
 }
 
-const isStatus = (err: unknown, code: number) => err instanceof ApiException && err.code === code;
-
 export class StatusWriter {
   readonly fieldManager: string;
-  readonly #api: CustomObjectsApi;
+  readonly #kube: Pick<KubeClient, 'read' | 'replaceStatus'>;
   readonly #log: Logger;
 
-  constructor(kc: KubeConfig, options: { fieldManager: string; logger?: Logger }) {
+  constructor(
+    kube: Pick<KubeClient, 'read' | 'replaceStatus'>,
+    options: { fieldManager: string; logger?: Logger },
+  ) {
     this.fieldManager = options.fieldManager;
-    this.#api = kc.makeApiClient(CustomObjectsApi);
+    this.#kube = kube;
     this.#log = options.logger ?? silentLogger;
   }
 
@@ -57,51 +58,23 @@ export class StatusWriter {
       const desired = compute(current);
       if (sameJson(current.status, desired)) return { outcome: 'unchanged', object: current };
       try {
-        const written = await this.#replace(resource, { ...current, status: desired });
+        const written = await this.#kube.replaceStatus<T>(
+          resource,
+          { ...current, status: desired },
+          { fieldManager: this.fieldManager },
+        );
         return { outcome: 'updated', object: written };
       } catch (err) {
-        if (isStatus(err, 404)) return { outcome: 'gone' };
-        if (!isStatus(err, 409) || attempt >= 2) throw err;
+        if (isNotFound(err)) return { outcome: 'gone' };
+        if (!isConflict(err) || attempt >= 2) throw err;
         this.#log.debug(
           { name: current.metadata?.name, namespace: current.metadata?.namespace },
           'status conflict; re-reading',
         );
       }
-      try {
-        current = await this.#read(resource, current);
-      } catch (err) {
-        if (isStatus(err, 404)) return { outcome: 'gone' };
-        throw err;
-      }
+      const fresh = await this.#kube.read<T>(resource, refOf(current));
+      if (!fresh) return { outcome: 'gone' };
+      current = fresh;
     }
-  }
-
-  #target(resource: ResourceType, object: KubeObject) {
-    const { group, version } = splitApiVersion(resource.apiVersion);
-    const name = object.metadata?.name;
-    if (!name) throw new TypeError('object has no metadata.name');
-    return { group, version, plural: resource.plural, name, namespace: object.metadata?.namespace };
-  }
-
-  async #replace<T extends KubeObject>(resource: ResourceType, body: T): Promise<T> {
-    const { namespace, ...target } = this.#target(resource, body);
-    const request = { ...target, body, fieldManager: this.fieldManager };
-    if (resource.namespaced) {
-      if (!namespace)
-        throw new TypeError(`${resource.kind} is namespaced; object has no namespace`);
-      return (await this.#api.replaceNamespacedCustomObjectStatus({ ...request, namespace })) as T;
-    }
-    return (await this.#api.replaceClusterCustomObjectStatus(request)) as T;
-  }
-
-  async #read<T extends KubeObject>(resource: ResourceType, object: T): Promise<T> {
-    const { namespace, ...target } = this.#target(resource, object);
-    if (resource.namespaced) {
-      return (await this.#api.getNamespacedCustomObjectStatus({
-        ...target,
-        namespace: namespace!,
-      })) as T;
-    }
-    return (await this.#api.getClusterCustomObjectStatus(target)) as T;
   }
 }

@@ -2,16 +2,16 @@
 // OpenShift Groups (group-api.ts) and a selector is configured:
 //
 //   if (groupsServed && selector !== undefined)
-//     manager.addController(groupSyncController({ kubeConfig, informers: manager.informers, … }))
+//     manager.addController(groupSyncController({ kube, informers: manager.informers, … }))
 //
 // Part (a) of group sync, Teams naming a group following its users, is the Team controller's
 // Group watch; this controller only creates and retires the Teams of selected Groups.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team } from '../../../../crds/api/index.ts';
 import type { StoreIndex } from '../../runtime/cache.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ManagedControllerOptions } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
@@ -30,7 +30,8 @@ const GROUPS_BY_TEAM_NAME: StoreIndex<GroupObject> = {
 };
 
 export interface GroupSyncDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   /** The manager's informers (manager.informers). */
   informers: InformerFactory;
   logger: Logger;
@@ -73,7 +74,7 @@ export function groupSyncController(deps: GroupSyncDeps): ManagedControllerOptio
   return {
     name: GROUP_SYNC_CONTROLLER,
     reconciler: new GroupSyncReconciler({
-      kubeConfig: deps.kubeConfig,
+      kube: deps.kube,
       selectedGroups: selected,
       allGroups: all,
       teams,

@@ -5,21 +5,16 @@
 // request at all); the Team controller then keeps its members equal to the Group's users.
 // When the Group is gone, its Team is kept through the grace period (removal.ts) and
 // deleted after it; the Team's finalizer then removes the LiteLLM team.
-import {
-  ApiException,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-} from '@kubernetes/client-node';
-import { GROUP, VERSION, type Team } from '../../../../crds/api/index.ts';
+import type { Team } from '../../../../crds/api/index.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../runtime/kube-client.ts';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { isDeleting } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
 import type { Result } from '../../runtime/result.ts';
+import { TEAM_RESOURCE } from '../shared/kinds.ts';
 import type { GroupObject } from '../team/watches.ts';
 import {
   GROUP_SYNC_FIELD_MANAGER,
@@ -31,7 +26,7 @@ import { removalDecision } from './removal.ts';
 import { teamNameForGroup } from './team-name.ts';
 
 export interface GroupSyncReconcilerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   /** Groups matching the selector. */
   selectedGroups: ObjectStore<GroupObject>;
   /** Every Group: a Group that stopped matching still exists, and keeps its Team. */
@@ -43,8 +38,7 @@ export interface GroupSyncReconcilerOptions {
 }
 
 export class GroupSyncReconciler implements Reconciler {
-  readonly #objects: KubernetesObjectApi;
-  readonly #custom: CustomObjectsApi;
+  readonly #kube: KubeClient;
   readonly #selected: ObjectStore<GroupObject>;
   readonly #all: ObjectStore<GroupObject>;
   readonly #teams: ObjectStore<Team>;
@@ -55,8 +49,7 @@ export class GroupSyncReconciler implements Reconciler {
   readonly #reportedClashes = new Set<string>();
 
   constructor(options: GroupSyncReconcilerOptions) {
-    this.#objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
-    this.#custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#kube = options.kube;
     this.#selected = options.selectedGroups;
     this.#all = options.allGroups;
     this.#teams = options.teams;
@@ -120,14 +113,10 @@ export class GroupSyncReconciler implements Reconciler {
     }
     // Being deleted: its delete event brings us back to create it anew.
     if (team && (isDeleting(team) || hasGroupSyncFields(team, group))) return {};
-    const applied = await this.#objects.patch(
-      groupTeamManifest(group),
-      undefined,
-      undefined,
-      GROUP_SYNC_FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    const applied = await this.#kube.apply<Team>(TEAM_RESOURCE, groupTeamManifest(group), {
+      fieldManager: GROUP_SYNC_FIELD_MANAGER,
+      force: true,
+    });
     if (!team) {
       context.log.info({ team: teamName, group }, 'created a Team for an OpenShift Group');
       void this.#recorder.record(applied, {
@@ -142,16 +131,14 @@ export class GroupSyncReconciler implements Reconciler {
 
   async #deleteTeam(team: Team): Promise<void> {
     try {
-      await this.#custom.deleteClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: 'teams',
-        name: team.metadata.name!,
-        // Only this very Team: a Team recreated under the name meanwhile is not ours to delete.
-        body: { preconditions: { uid: team.metadata.uid } },
-      });
+      // Only this very Team: a Team recreated under the name meanwhile is not ours to delete.
+      await this.#kube.delete(
+        TEAM_RESOURCE,
+        { name: team.metadata.name! },
+        { preconditions: { uid: team.metadata.uid } },
+      );
     } catch (err) {
-      if (err instanceof ApiException && (err.code === 404 || err.code === 409)) return;
+      if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
   }

@@ -2,18 +2,18 @@
 //
 //   const catalog = new ModelCatalog({ litellm, refreshIntervalMs });
 //   manager.add(new SingletonLoop(manager, modelCatalogRefresher({ catalog })));
-//   manager.addController(modelSubscriptionController({ kubeConfig, informers, catalog, … }));
+//   manager.addController(modelSubscriptionController({ kube, informers, catalog, … }));
 //
 // It reads ModelSubscriptions and Teams from the manager's shared informers (the Team cache
 // is the Team controller's own when both use the same teamLabelSelector), and is enqueued by
 // its own subscriptions, by Teams (watches.ts) and by every change of the catalog.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModelSubscription, Team } from '../../../../crds/api/index.ts';
 import type { ModelCatalog } from '../../litellm/model-catalog.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { ManagedControllerOptions } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
@@ -30,7 +30,8 @@ import {
 export const MODEL_SUBSCRIPTION_CONTROLLER = 'model-subscription';
 
 export interface ModelSubscriptionControllerDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   /** The manager's informers (manager.informers): caches shared with the other controllers. */
   informers: InformerFactory;
   /** The models LiteLLM serves; refreshed by the model-catalog controller (catalog-refresh.ts). */
@@ -62,7 +63,7 @@ export function modelSubscriptionController(
   return {
     name: MODEL_SUBSCRIPTION_CONTROLLER,
     reconciler: new ModelSubscriptionReconciler({
-      kubeConfig: deps.kubeConfig,
+      kube: deps.kube,
       stores,
       catalog: deps.catalog,
       recorder: deps.recorder,

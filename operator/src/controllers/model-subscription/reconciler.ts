@@ -13,10 +13,10 @@
 //
 // A converged subscription costs one cache read and no write; nothing is requeued: Team
 // edits, catalog changes and the subscription's own edits are what re-check it.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModelSubscription } from '../../../../crds/api/index.ts';
 import type { ModelCatalog } from '../../litellm/model-catalog.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import { getCondition } from '../../runtime/conditions.ts';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder, EventSpec } from '../../runtime/events.ts';
@@ -44,7 +44,7 @@ export class ModelCatalogUnavailableError extends Error {
 }
 
 export interface ModelSubscriptionReconcilerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   stores: SubscriptionStores;
   catalog: Pick<ModelCatalog, 'state' | 'get' | 'lastError'>;
   recorder: Pick<EventRecorder, 'record'>;
@@ -62,7 +62,7 @@ export class ModelSubscriptionReconciler implements Reconciler {
     this.#stores = options.stores;
     this.#catalog = options.catalog;
     this.#recorder = options.recorder;
-    this.#status = new StatusWriter(options.kubeConfig, {
+    this.#status = new StatusWriter(options.kube, {
       fieldManager: MODEL_SUBSCRIPTION_FIELD_MANAGER,
     });
     this.#clock = options.clock ?? systemClock;

@@ -1,10 +1,9 @@
 // The Team controller as the Manager takes it:
 //
-//   manager.addController(teamController({ kubeConfig, informers: manager.informers, litellm, … }))
+//   manager.addController(teamController({ kube, informers: manager.informers, litellm, … }))
 //
 // It reads Teams, Users, ModelSubscriptions and (when the cluster serves them) OpenShift
 // Groups from the manager's shared informers, and is enqueued by each of them (watches.ts).
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User } from '../../../../crds/api/index.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
@@ -12,6 +11,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generationChanged } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import {
   watchMapped,
@@ -40,7 +40,8 @@ import {
 export const TEAM_CONTROLLER = 'team';
 
 export interface TeamControllerDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   /** The manager's informers (manager.informers): caches shared with the other controllers. */
   informers: InformerFactory;
   litellm: LiteLLMClient;
@@ -90,7 +91,7 @@ export function teamController(deps: TeamControllerDeps): ManagedControllerOptio
   );
 
   const reconciler = new TeamReconciler({
-    kubeConfig: deps.kubeConfig,
+    kube: deps.kube,
     litellm: deps.litellm,
     stores,
     recorder: deps.recorder,

@@ -16,11 +16,11 @@
 // A converged Team costs one read and nothing else: no LiteLLM write, no status write, no
 // Event. Success requeues after the resync interval (sooner when a held group's grace
 // period ends), because LiteLLM drifts without telling anyone.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { TeamRow } from '../../litellm/schemas.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { Finalizers } from '../../runtime/finalizers.ts';
@@ -40,7 +40,7 @@ export const TEAM_FINALIZER = 'llmtenancy.dev/cleanup';
 export const TEAM_FIELD_MANAGER = 'llm-tenancy-team';
 
 export interface TeamReconcilerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   litellm: LiteLLMClient;
   stores: TeamStores;
   recorder: Pick<EventRecorder, 'record'>;
@@ -60,11 +60,11 @@ export class TeamReconciler implements Reconciler {
     this.#managed = new ManagedReconciler({
       kind: teamKind(options),
       lookup: (request) => options.stores.teams.getByName(request.name),
-      finalizers: new Finalizers(options.kubeConfig, {
+      finalizers: new Finalizers(options.kube, {
         fieldManager: TEAM_FIELD_MANAGER,
         recorder: options.recorder,
       }),
-      status: new StatusWriter(options.kubeConfig, { fieldManager: TEAM_FIELD_MANAGER }),
+      status: new StatusWriter(options.kube, { fieldManager: TEAM_FIELD_MANAGER }),
       recorder: options.recorder,
       installationId: options.installationId,
       resyncIntervalMs: options.resyncIntervalMs,

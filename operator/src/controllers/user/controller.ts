@@ -1,11 +1,10 @@
 // The User controller as the Manager takes it:
 //
-//   manager.addController(userController({ kubeConfig, informers: manager.informers, litellm, … }))
+//   manager.addController(userController({ kube, informers: manager.informers, litellm, … }))
 //
 // Reconciles each User on spec changes, deletion, finalizer and annotation changes (its own
 // status writes are ignored), and the Users a Team's member list names whenever that list
 // changes, so status.teams follows the Teams.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Team, User } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
@@ -13,6 +12,7 @@ import { generationChanged, type UpdatePredicate } from '../../runtime/event-han
 import type { EventRecorder } from '../../runtime/events.ts';
 import { Finalizers } from '../../runtime/finalizers.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { ManagedControllerOptions } from '../../runtime/manager.ts';
 import type { KubeObject } from '../../runtime/object.ts';
@@ -25,7 +25,8 @@ import { memberRequests, membersChanged } from './user-teams.ts';
 export const USER_CONTROLLER = 'user';
 
 export interface UserControllerDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   /** The manager's informers (manager.informers): caches shared with the other controllers. */
   informers: InformerFactory;
   litellm: LiteLLMClient;
@@ -53,11 +54,11 @@ export function userController(deps: UserControllerDeps): ManagedControllerOptio
     users,
     teams,
     litellm: deps.litellm,
-    statusWriter: new StatusWriter(deps.kubeConfig, {
+    statusWriter: new StatusWriter(deps.kube, {
       fieldManager: USER_FIELD_MANAGER,
       logger: deps.logger,
     }),
-    finalizers: new Finalizers(deps.kubeConfig, {
+    finalizers: new Finalizers(deps.kube, {
       fieldManager: USER_FIELD_MANAGER,
       recorder: deps.recorder,
     }),

@@ -1,11 +1,10 @@
 // The VirtualKey controller as the Manager takes it:
 //
-//   manager.addController(virtualKeyController({ kubeConfig, informers: manager.informers, … }))
+//   manager.addController(virtualKeyController({ kube, informers: manager.informers, … }))
 //
 // It reads VirtualKeys, Teams, Users and ModelSubscriptions from the manager's shared
 // informers and is enqueued by each of them and by the Secrets it writes (watches.ts), and
 // by the admission policy on spec.user and its bindings (admission-policy.ts).
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
@@ -13,6 +12,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import { generationChanged } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import { watchMapped, type ManagedControllerOptions } from '../../runtime/manager.ts';
 import {
@@ -49,7 +49,8 @@ import type { KeyInventory } from '../../routing/key-inventory.ts';
 export const VIRTUAL_KEY_CONTROLLER = 'virtualkey';
 
 export interface VirtualKeyControllerDeps {
-  kubeConfig: KubeConfig;
+  /** The manager's client (manager.kube): cached reads, fenced writes. */
+  kube: KubeClient;
   informers: InformerFactory;
   litellm: LiteLLMClient;
   routing: KeyRouting;
@@ -91,7 +92,7 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     ),
   };
   const reconciler = new VirtualKeyReconciler({
-    kubeConfig: deps.kubeConfig,
+    kube: deps.kube,
     litellm: deps.litellm,
     stores,
     routing: deps.routing,

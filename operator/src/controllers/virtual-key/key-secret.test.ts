@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, type VirtualKey } from '../../../../crds/api/index.ts';
 import { aVirtualKey } from '../../../../test/fixtures/builders.ts';
 import { hashKey } from '../../litellm/hash.ts';
+import { FakeKubeClient } from '../../runtime/fake-kube-client.ts';
 import type { KeyMaterial } from './key-material.ts';
 import {
   desiredSecret,
   isOwnedBy,
   keyValueIn,
+  KeySecrets,
   LEGACY_ANNOTATIONS,
   legacyPreviousKey,
   MANAGED_BY_LABEL,
@@ -15,6 +17,7 @@ import {
   secretUpToDate,
   VIRTUAL_KEY_LABEL,
 } from './key-secret.ts';
+import { KEY_SECRET_TARGET } from './targets.ts';
 
 const VALUE = 'sk-AAAAbbbbCCCCddddEEEEffff0123456789_-xyz';
 const OTHER = 'sk-ZZZZyyyyXXXXwwwwVVVVuuuu9876543210_-abc';
@@ -335,5 +338,46 @@ describe('isOwnedBy', () => {
     expect(isOwnedBy(desiredSecret(key(), secretLayout(key()), material(), BASE_URL), key())).toBe(
       true,
     );
+  });
+});
+
+describe('KeySecrets against the fake client', () => {
+  const SECRET = { apiVersion: 'v1', kind: 'Secret' };
+  const labelled = {
+    ...SECRET,
+    metadata: {
+      name: 'chatbot',
+      namespace: 'ns',
+      labels: { [MANAGED_BY_LABEL]: 'llm-tenancy', [VIRTUAL_KEY_LABEL]: 'chatbot' },
+    },
+    data: { OPENAI_API_KEY: Buffer.from('sk-1').toString('base64') },
+  };
+  const foreign = { ...SECRET, metadata: { name: 'taken', namespace: 'ns' }, data: {} };
+
+  it('reads labelled Secrets through the cache and any other by name', async () => {
+    const kube = new FakeKubeClient({ objects: [labelled, foreign] });
+    const secrets = new KeySecrets(kube, KEY_SECRET_TARGET);
+    expect((await secrets.read('ns', 'chatbot'))?.data).toEqual(labelled.data);
+    expect((await secrets.read('ns', 'taken'))?.metadata?.name).toBe('taken');
+    expect(await secrets.read('ns', 'none')).toBeUndefined();
+  });
+
+  it('returns the Secret that appeared meanwhile instead of creating a second one', async () => {
+    const kube = new FakeKubeClient({ objects: [foreign] });
+    const secrets = new KeySecrets(kube, KEY_SECRET_TARGET);
+    const { created, secret } = await secrets.create({ ...foreign, data: { x: 'eQ==' } });
+    expect(created).toBe(false);
+    expect(secret.data).toEqual({});
+  });
+
+  it('deletes only the Secret with the uid it was given', async () => {
+    const kube = new FakeKubeClient();
+    const stored = kube.seed<V1Secret>(foreign);
+    const secrets = new KeySecrets(kube, KEY_SECRET_TARGET);
+    await secrets.delete('ns', 'taken', 'another-uid');
+    expect(await kube.read(SECRET, { namespace: 'ns', name: 'taken' })).toBeDefined();
+    await secrets.delete('ns', 'taken', stored.metadata!.uid!);
+    expect(await kube.read(SECRET, { namespace: 'ns', name: 'taken' })).toBeUndefined();
+    await secrets.delete('ns', 'taken', stored.metadata!.uid!); // gone: nothing to do
   });
 });

@@ -11,12 +11,18 @@
 // its value counts only when it hashes to the key status recorded (keyValueIn), and rotation
 // state lives in status. The annotations older versions kept rotation state in are removed.
 //
-// Reads go to the API server, not the cache: the value must be the latest written, and a
-// write carries the resourceVersion read, so a stale copy fails with 409.
+// Reads come from the cache of labelled Secrets (KubeClient.get: the Secret as last read or
+// written at the resourceVersion the cache holds), so a converged key costs no request; a
+// Secret the cache does not hold (none yet, or one the operator did not label) is read live.
+// Every write carries the resourceVersion read, so a stale copy fails with 409 and the
+// reconcile is retried from the fresh cache.
 import { isDeepStrictEqual } from 'node:util';
-import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, type VirtualKey } from '../../../../crds/api/index.ts';
 import { hashKey } from '../../litellm/hash.ts';
+import type { ResourceType } from '../../runtime/discovery.ts';
+import type { InformerTarget } from '../../runtime/informer-factory.ts';
+import { isConflict, isNotFound, type KubeClient } from '../../runtime/kube-client.ts';
 import type { KeyMaterial, PreviousKey, SecretValue } from './key-material.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -153,34 +159,44 @@ function isSameOwners(a: V1Secret, b: V1Secret): boolean {
   return uids(a) === uids(b);
 }
 
-/** Live reads and optimistic writes of key Secrets. */
-export class KeySecrets {
-  readonly #api: CoreV1Api;
+const SECRET: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  plural: 'secrets',
+  namespaced: true,
+};
 
-  constructor(kc: KubeConfig) {
-    this.#api = kc.makeApiClient(CoreV1Api);
+/** Cached reads and optimistic writes of key Secrets. */
+export class KeySecrets {
+  readonly #kube: KubeClient;
+  readonly #cache: InformerTarget;
+
+  /** `cache`: the metadata-only informer of the Secrets the operator labels. */
+  constructor(kube: KubeClient, cache: InformerTarget) {
+    this.#kube = kube;
+    this.#cache = cache;
   }
 
   async read(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.#api.readNamespacedSecret({ namespace, name });
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
-      throw err;
-    }
+    const ref = { namespace, name };
+    // Not in the cache: none yet (or the cache is behind), or someone else's of that name.
+    return (
+      (await this.#kube.get<V1Secret>(this.#cache, ref)) ??
+      (await this.#kube.read<V1Secret>(SECRET, ref))
+    );
   }
 
   /** Creates `secret`; when one appeared meanwhile, returns that one instead (the caller re-checks). */
   async create(secret: V1Secret): Promise<{ created: boolean; secret: V1Secret }> {
     const namespace = secret.metadata!.namespace!;
     try {
-      return {
-        created: true,
-        secret: await this.#api.createNamespacedSecret({ namespace, body: secret }),
-      };
+      return { created: true, secret: await this.#kube.create(SECRET, secret) };
     } catch (err) {
-      if (!(err instanceof ApiException && err.code === 409)) throw err;
-      const live = await this.read(namespace, secret.metadata!.name!);
+      if (!isConflict(err)) throw err;
+      const live = await this.#kube.read<V1Secret>(SECRET, {
+        namespace,
+        name: secret.metadata!.name!,
+      });
       if (!live) throw err;
       return { created: false, secret: live };
     }
@@ -188,23 +204,15 @@ export class KeySecrets {
 
   /** Replaces `secret` at its resourceVersion: 409 when someone wrote it since it was read. */
   async replace(secret: V1Secret): Promise<V1Secret> {
-    return this.#api.replaceNamespacedSecret({
-      namespace: secret.metadata!.namespace!,
-      name: secret.metadata!.name!,
-      body: secret,
-    });
+    return this.#kube.replace(SECRET, secret);
   }
 
   /** Deletes the Secret if it is still the one with `uid`. */
   async delete(namespace: string, name: string, uid: string): Promise<void> {
     try {
-      await this.#api.deleteNamespacedSecret({
-        namespace,
-        name,
-        body: { preconditions: { uid } },
-      });
+      await this.#kube.delete(SECRET, { namespace, name }, { preconditions: { uid } });
     } catch (err) {
-      if (err instanceof ApiException && (err.code === 404 || err.code === 409)) return;
+      if (isNotFound(err) || isConflict(err)) return;
       throw err;
     }
   }

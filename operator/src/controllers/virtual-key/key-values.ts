@@ -4,8 +4,9 @@
 // (by the reconciler) registered in LiteLLM (crossplane-runtime's "create pending" shape): a
 // crash at any point leaves the Secret holding either a recorded value or nothing new, so a
 // value the operator did not record is never one it made, and is never used.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { StatusWriter } from '../../runtime/status.ts';
 import type { KeyMaterial, RecordedKeys, SecretValue } from './key-material.ts';
 import {
@@ -18,8 +19,9 @@ import {
 } from './key-secret.ts';
 import { recordKeys } from './key-status.ts';
 import { VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
+import { KEY_SECRET_TARGET } from './targets.ts';
 
-/** What a VirtualKey's Secret holds, as read live. */
+/** What a VirtualKey's Secret holds, as last read or written. */
 export type SecretRead =
   | { secret: V1Secret | undefined; found: SecretValue }
   /** A Secret of that name exists and is not this VirtualKey's: never written. */
@@ -30,8 +32,8 @@ export class KeyValues {
   readonly #status: StatusWriter;
   readonly #gatewayUrl: string;
 
-  constructor(kc: KubeConfig, options: { status: StatusWriter; gatewayUrl: string }) {
-    this.#secrets = new KeySecrets(kc);
+  constructor(kube: KubeClient, options: { status: StatusWriter; gatewayUrl: string }) {
+    this.#secrets = new KeySecrets(kube, KEY_SECRET_TARGET);
     this.#status = options.status;
     this.#gatewayUrl = options.gatewayUrl;
   }

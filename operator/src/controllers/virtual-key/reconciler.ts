@@ -30,13 +30,14 @@
 // every key status records is deleted in LiteLLM and from the routing config before the
 // finalizer goes, from status alone (a namespace's deletion may have removed the Secret
 // first); Kubernetes deletes the Secret through its owner reference.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { KeyRow } from '../../litellm/schemas.ts';
 import { jittered } from '../../runtime/backoff.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import { getCondition } from '../../runtime/conditions.ts';
 import type { ReconcileContext, Reconciler } from '../../runtime/controller.ts';
 import type { EventRecorder, EventSpec } from '../../runtime/events.ts';
@@ -87,7 +88,7 @@ export const VIRTUAL_KEY_FIELD_MANAGER = 'llm-tenancy-virtualkey';
 const RESYNC_JITTER = 0.1;
 
 export interface VirtualKeyReconcilerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeClient;
   litellm: LiteLLMClient;
   stores: VirtualKeyStores;
   routing: KeyRouting;
@@ -137,14 +138,14 @@ export class VirtualKeyReconciler implements Reconciler {
     this.#stores = options.stores;
     this.#routing = options.routing;
     this.#recorder = options.recorder;
-    this.#status = new StatusWriter(options.kubeConfig, {
+    this.#status = new StatusWriter(options.kube, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#values = new KeyValues(options.kubeConfig, {
+    this.#values = new KeyValues(options.kube, {
       status: this.#status,
       gatewayUrl: options.gatewayUrl,
     });
-    this.#finalizers = new Finalizers(options.kubeConfig, {
+    this.#finalizers = new Finalizers(options.kube, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
       recorder: options.recorder,
     });
