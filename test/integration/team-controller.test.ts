@@ -100,6 +100,11 @@ describe('Team controller', () => {
       rpm_limit: 0,
     });
     expect(litellmMembers(litellm, name)).toEqual([`${alice}:admin`, `${bob}:user`]);
+    // Status follows LiteLLM's write (the Team may have turned Ready before the subscription
+    // was seen): polled, not read once.
+    await expect
+      .poll(async () => (await objects.team(name))?.status?.models, poll)
+      .toEqual(['granite-3-8b']);
     const stored = (await objects.team(name))!;
     expect(team.metadata).toMatchObject({
       [MANAGED_BY_KEY]: 'llm-tenancy',
