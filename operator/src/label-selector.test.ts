@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelSelectorProblem } from './label-selector.ts';
+import { labelSelectorMatches, labelSelectorProblem } from './label-selector.ts';
 
 describe('labelSelectorProblem', () => {
   it.each([
@@ -21,4 +21,21 @@ describe('labelSelectorProblem', () => {
       expect(labelSelectorProblem(selector)).toBeDefined();
     },
   );
+});
+
+describe('labelSelectorMatches', () => {
+  const labels = { team: 'ml', tier: 'prod', env: 'b' };
+  it.each([
+    ['team=ml', true],
+    ['team==ml,tier!=dev', true],
+    ['team=other', false],
+    ['env in (a, b)', true],
+    ['env notin (a,b)', false],
+    ['tier', true],
+    ['!legacy', true],
+    ['!team', false],
+    ['legacy', false],
+  ])('%s → %s', (selector, expected) => {
+    expect(labelSelectorMatches(selector, labels)).toBe(expected);
+  });
 });

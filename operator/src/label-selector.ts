@@ -1,6 +1,7 @@
 // Checks a Kubernetes label selector string (`team=ml,tier!=dev,env in (a,b),!legacy`) before
 // the operator starts, so a typo in GROUP_SYNC_SELECTOR fails at start-up with a message,
 // not later as an API error inside a watch loop. The API server still has the last word.
+// Also matches one against labels, as the API server does, for the fake KubeClient.
 
 const NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
 const PREFIX = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
@@ -42,4 +43,27 @@ export function labelSelectorProblem(selector: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether `labels` satisfy `selector` (a valid one: labelSelectorProblem says so). */
+export function labelSelectorMatches(
+  selector: string,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  return requirements(selector).every((requirement) => {
+    const set = /^([^\s!=]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(requirement);
+    if (set) {
+      const values = set[3]!.split(',').map((v) => v.trim());
+      const value = labels[set[1]!];
+      const has = value !== undefined && values.includes(value);
+      return set[2] === 'in' ? has : !has;
+    }
+    const compare = /^([^\s!=]+)\s*(!=|==|=)\s*(.*)$/.exec(requirement);
+    if (compare) {
+      const equal = labels[compare[1]!] === compare[3]!.trim();
+      return compare[2] === '!=' ? !equal : equal;
+    }
+    if (requirement.startsWith('!')) return labels[requirement.slice(1).trim()] === undefined;
+    return labels[requirement] !== undefined;
+  });
 }

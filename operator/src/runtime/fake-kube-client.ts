@@ -17,6 +17,7 @@
 // that read their caches directly; `writes` lists what was written, and `failNext` makes the
 // next matching call fail, for fault tests.
 import { isDeepStrictEqual } from 'node:util';
+import { labelSelectorMatches } from '../label-selector.ts';
 import { ObjectStore, type StoreIndex } from './cache.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GroupVersionKind } from './discovery.ts';
@@ -398,40 +399,9 @@ function isPlainObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Namespace and label selector of `target` (equality, inequality, existence, in, notin). */
+/** Namespace and label selector of `target`, as the API server reads them. */
 function matches(target: InformerTarget, object: KubeObject): boolean {
   if (target.namespace && object.metadata?.namespace !== target.namespace) return false;
   if (!target.labelSelector) return true;
-  const labels = object.metadata?.labels ?? {};
-  return splitSelector(target.labelSelector).every((requirement) => {
-    const set = /^([^\s!=]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(requirement);
-    if (set) {
-      const values = set[3]!.split(',').map((v) => v.trim());
-      const has = labels[set[1]!] !== undefined && values.includes(labels[set[1]!]!);
-      return set[2] === 'in' ? has : !has;
-    }
-    const compare = /^([^\s!=]+)\s*(!=|==|=)\s*(.*)$/.exec(requirement);
-    if (compare) {
-      const equal = labels[compare[1]!] === compare[3]!.trim();
-      return compare[2] === '!=' ? !equal : equal;
-    }
-    if (requirement.startsWith('!')) return labels[requirement.slice(1).trim()] === undefined;
-    return labels[requirement] !== undefined;
-  });
-}
-
-function splitSelector(selector: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const ch of selector) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      parts.push(current.trim());
-      current = '';
-    } else current += ch;
-  }
-  if (current.trim()) parts.push(current.trim());
-  return parts;
+  return labelSelectorMatches(target.labelSelector, object.metadata?.labels ?? {});
 }
