@@ -4,7 +4,6 @@ import {
   describeGatewayConfig,
   parseGatewayConfig,
   parseSize,
-  redactUrl,
   type GatewayConfig,
 } from './config.ts';
 
@@ -317,15 +316,5 @@ describe('describeGatewayConfig', () => {
     expect(describeGatewayConfig(parseGatewayConfig(minimal)).redis).toBe(
       'redis://redis.llm-tenancy.svc:6379',
     );
-  });
-});
-
-describe('redactUrl', () => {
-  it('keeps a URL without credentials as it is', () => {
-    expect(redactUrl('redis://redis:6379/0')).toBe('redis://redis:6379/0');
-  });
-
-  it('never echoes an unparseable URL (it might hold a password)', () => {
-    expect(redactUrl('redis://:pa ss@[bad')).toBe('[unparseable URL]');
   });
 });

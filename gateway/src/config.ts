@@ -26,7 +26,7 @@
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { formatDuration } from '../../crds/config/duration.ts';
+import { formatDuration } from '../../contracts/config/duration.ts';
 import {
   ConfigError,
   duration,
@@ -39,7 +39,8 @@ import {
   text,
   unsetIfEmpty,
   type LogLevel,
-} from '../../crds/config/env-fields.ts';
+} from '../../contracts/config/env-fields.ts';
+import { redactUrl } from '../../contracts/config/redact-url.ts';
 import { FORWARDED_REQUEST_HEADERS } from './proxy/request-headers.ts';
 
 export { ConfigError };
@@ -249,16 +250,4 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     shutdownGrace: formatDuration(config.shutdownGraceMs),
     logLevel: config.logLevel,
   };
-}
-
-/** A URL without user name or password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '[unparseable URL]';
-  }
 }

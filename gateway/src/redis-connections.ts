@@ -7,7 +7,7 @@
 // instead, and ioredis subscribes it again after every reconnect.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redactUrl } from './config.ts';
+import { redactUrl } from '../../contracts/config/redact-url.ts';
 
 export interface GatewayRedis {
   commands: Redis;

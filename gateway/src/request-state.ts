@@ -1,6 +1,6 @@
 // What the gateway learns about a request on its way through, kept on the request so hooks
 // (timing, access log, metrics) read one place.
-import type { KeyPolicy } from '../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../contracts/routing/schema.ts';
 import type { Admission, AdmissionRequest } from './limits/rate-limiter.ts';
 import type { Usage } from './proxy/usage-tap.ts';
 

@@ -29,7 +29,7 @@
 //   POD_NAME                         the leader identity (else the host name), plus a suffix
 //   LOG_LEVEL                        trace | debug | info | warn | error | fatal | silent (info)
 import { z } from 'zod';
-import { formatDuration } from '../../crds/config/duration.ts';
+import { formatDuration } from '../../contracts/config/duration.ts';
 import {
   ConfigError,
   LOG_LEVELS,
@@ -44,9 +44,9 @@ import {
   text,
   unsetIfEmpty,
   type LogLevel,
-} from '../../crds/config/env-fields.ts';
+} from '../../contracts/config/env-fields.ts';
 import { labelSelectorProblem } from './label-selector.ts';
-import { redactRedisUrl } from './routing/routing-redis.ts';
+import { redactUrl } from '../../contracts/config/redact-url.ts';
 
 export { ConfigError, LOG_LEVELS, type LogLevel };
 
@@ -252,7 +252,7 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
     orphanCollection: config.orphanCollection,
     orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
     modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),
-    redis: redactRedisUrl(config.redisUrl),
+    redis: redactUrl(config.redisUrl),
     routingPrefix: config.routingPrefix,
     routingCheckInterval: formatDuration(config.routingCheckIntervalMs),
     gatewayUrl: config.gatewayUrl,

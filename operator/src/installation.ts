@@ -9,7 +9,7 @@
 // installation's objects over to a rebuilt cluster (set the old id, which the operator logs
 // at start and every LiteLLM object it made carries).
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError } from '../../crds/config/env-fields.ts';
+import { ConfigError } from '../../contracts/config/env-fields.ts';
 import { kubeClient } from './runtime/kube-client.ts';
 import { KubeApiError } from './runtime/kube-http.ts';
 import type { KubeObject } from './runtime/object.ts';

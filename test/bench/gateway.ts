@@ -72,7 +72,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { ROUTING_SCHEMA_VERSION, type KeyPolicy } from '../../crds/routing/schema.ts';
+import { ROUTING_SCHEMA_VERSION, type KeyPolicy } from '../../contracts/routing/schema.ts';
 import { hashKey } from '../../operator/src/litellm/hash.ts';
 import { RoutingPublisher } from '../../operator/src/routing/routing-publisher.ts';
 import { createRoutingRedis } from '../../operator/src/routing/routing-redis.ts';

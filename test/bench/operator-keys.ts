@@ -30,7 +30,7 @@ import {
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ModelSubscription, Team, VirtualKey } from '../../crds/api/index.ts';
-import { routingKeys } from '../../crds/routing/redis-layout.ts';
+import { routingKeys } from '../../contracts/routing/redis-layout.ts';
 import { TEAM_TARGET } from '../../operator/src/controllers/shared/kinds.ts';
 import { VIRTUAL_KEY_CONTROLLER } from '../../operator/src/controllers/virtual-key/controller.ts';
 import {

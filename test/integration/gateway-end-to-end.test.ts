@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
-import { hashKey } from '../../crds/routing/key-hash.ts';
+import { hashKey } from '../../contracts/routing/key-hash.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import { chat, startTestGateway } from './support/gateway-bed.ts';

@@ -11,7 +11,7 @@ import {
   ownerMetadata,
 } from '../../operator/src/controllers/shared/ownership.ts';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { ConfigError } from '../../crds/config/env-fields.ts';
+import { ConfigError } from '../../contracts/config/env-fields.ts';
 import { resolveInstallation } from '../../operator/src/installation.ts';
 import { impersonating, kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';

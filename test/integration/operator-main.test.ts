@@ -13,7 +13,7 @@ import getPort from 'get-port';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, GROUP, VERSION, type User } from '../../crds/api/index.ts';
-import { routingKeys } from '../../crds/routing/redis-layout.ts';
+import { routingKeys } from '../../contracts/routing/redis-layout.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from '../harness/process.ts';
 import { startTestBed, type TestBed } from '../harness/test-bed.ts';
 import { startLiteLLMServer, type LiteLLMTestServer } from '../litellm-server/server.ts';

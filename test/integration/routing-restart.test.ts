@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routingKeys } from '../../crds/routing/redis-layout.ts';
+import { routingKeys } from '../../contracts/routing/redis-layout.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';

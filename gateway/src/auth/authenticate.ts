@@ -3,7 +3,7 @@
 // LiteLLM's errors. A key the view has cached is checked synchronously (no promise on the hot
 // path); only a cache miss waits for Redis.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import {
   budgetExceeded,
   conflictingKeys,
@@ -14,7 +14,7 @@ import {
   suspendedKey,
   unknownKey,
 } from '../errors/openai-error.ts';
-import { hashKey } from '../../../crds/routing/key-hash.ts';
+import { hashKey } from '../../../contracts/routing/key-hash.ts';
 import type { Lookup, RoutingView } from '../routing/routing-view.ts';
 import type { KeyReader } from './key-from-request.ts';
 

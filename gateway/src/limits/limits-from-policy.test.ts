@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import { limitScopes } from './limits-from-policy.ts';
 
 const KEY_HASH = 'b'.repeat(64);

@@ -3,7 +3,7 @@
 // the team, in that order (the order
 // refusals are reported in). A scope without rpm, tpm or maxParallelRequests is left out,
 // so a key without limits costs no Redis round trip.
-import type { KeyPolicy, RoutingLimits } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy, RoutingLimits } from '../../../contracts/routing/schema.ts';
 import type { LimitScope, ScopeKind } from './rate-limiter.ts';
 
 export function limitScopes(policy: KeyPolicy, model: string): LimitScope[] {

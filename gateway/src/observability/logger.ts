@@ -2,7 +2,7 @@
 // the key or its hash; as a second line of defence, headers and fields that may carry a key
 // are censored wherever they appear by mistake.
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../../../crds/config/env-fields.ts';
+import type { LogLevel } from '../../../contracts/config/env-fields.ts';
 
 export type { Logger };
 

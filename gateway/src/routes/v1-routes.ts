@@ -10,7 +10,7 @@ import type {
   FastifyRequest,
   onRequestHookHandler,
 } from 'fastify';
-import type { KeyPolicy, ModelRoutes } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy, ModelRoutes } from '../../../contracts/routing/schema.ts';
 import {
   invalidBody,
   limitsUnavailable,

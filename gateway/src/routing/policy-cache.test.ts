@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ROUTING_SCHEMA_VERSION, type KeyPolicy } from '../../../crds/routing/schema.ts';
+import { ROUTING_SCHEMA_VERSION, type KeyPolicy } from '../../../contracts/routing/schema.ts';
 import { PolicyCache } from './policy-cache.ts';
 
 const hash = (n: number) => n.toString(16).padStart(64, '0');

@@ -4,7 +4,7 @@
 // a cached key keeps working while Redis is unreachable. Both maps are bounded; the oldest
 // insertion goes first (a Map iterates in insertion order), which is cheap and good enough
 // when the bound is far above the number of active keys.
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 
 export interface CachedPolicy {
   policy: KeyPolicy;

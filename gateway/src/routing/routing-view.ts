@@ -1,4 +1,4 @@
-// The gateway's view of the routing config the operator publishes (crds/routing): KeyPolicies
+// The gateway's view of the routing config the operator publishes (contracts/routing): KeyPolicies
 // read from Redis on first use and cached (policy-cache.ts), model routes held whole.
 //
 // Staying current:
@@ -19,13 +19,13 @@
 // missing, and no more).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { routingKeys, type RoutingKeys } from '../../../crds/routing/redis-layout.ts';
+import { routingKeys, type RoutingKeys } from '../../../contracts/routing/redis-layout.ts';
 import {
   KeyPolicy,
   ModelRoutes,
   RoutingChange,
   parseRoutingJson,
-} from '../../../crds/routing/schema.ts';
+} from '../../../contracts/routing/schema.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { PolicyCache, cachedPolicy, type CachedPolicy } from './policy-cache.ts';
 

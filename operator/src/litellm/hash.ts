@@ -3,9 +3,9 @@
 // user_api_key_auth.py › hash_token). Status, logs and metrics carry this hash, never the key;
 // every key endpoint the client calls accepts the hash in place of the key, so the client
 // sends hashes wherever LiteLLM allows it (only /key/generate needs the plaintext).
-import { hashKey } from '../../../crds/routing/key-hash.ts';
+import { hashKey } from '../../../contracts/routing/key-hash.ts';
 
-export { hashKey, isKeyHash } from '../../../crds/routing/key-hash.ts';
+export { hashKey, isKeyHash } from '../../../contracts/routing/key-hash.ts';
 
 /**
  * The token for a key given either as plaintext or already hashed, by LiteLLM's own rule

@@ -3,7 +3,7 @@
 // every process. Until each VirtualKey in the synced cache has been reconciled once since
 // start, a refill would hold only some keys, and a gateway would refuse the others as
 // unknown (401) although they are valid. So until then the publisher marks what it writes
-// `incomplete` (crds/routing/schema.ts › RoutingMeta), and gateways answer a key missing from
+// `incomplete` (contracts/routing/schema.ts › RoutingMeta), and gateways answer a key missing from
 // an incomplete config with 503, never 401.
 //
 // "Reconciled" means the VirtualKey reconciler came to a decision: it returned, or gave up

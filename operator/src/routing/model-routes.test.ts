@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelRoutes } from '../../../crds/routing/schema.ts';
+import { ModelRoutes } from '../../../contracts/routing/schema.ts';
 import { ModelCatalog } from '../litellm/model-catalog.ts';
 import type { ModelInfoResponse } from '../litellm/schemas.ts';
 import { catalogModelRoutes, modelRoutes } from './model-routes.ts';

@@ -1,4 +1,4 @@
-// The gateway's model routes (crds/routing/schema.ts › ModelRoutes), from the shared
+// The gateway's model routes (contracts/routing/schema.ts › ModelRoutes), from the shared
 // ModelCatalog: every model LiteLLM serves, with the provider and mode its /model/info gives
 // (model_info.litellm_provider and model_info.mode, as the catalog keeps them). The gateway
 // answers GET /v1/models from them.
@@ -10,7 +10,7 @@ import {
   ROUTING_SCHEMA_VERSION,
   type ModelRoute,
   type ModelRoutes,
-} from '../../../crds/routing/schema.ts';
+} from '../../../contracts/routing/schema.ts';
 import type { ModelCatalog } from '../litellm/model-catalog.ts';
 
 /** Where the routing sync gets the model routes, and hears that they changed. */

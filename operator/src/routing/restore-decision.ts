@@ -7,7 +7,7 @@
 //                                 or this process's first look): adopt it, nothing was lost
 //   our epoch, older revision     Redis came back from an older snapshot: republish
 //   our epoch, same or newer      current
-import { RoutingMeta } from '../../../crds/routing/schema.ts';
+import { RoutingMeta } from '../../../contracts/routing/schema.ts';
 
 export interface KnownPublication {
   /** The epoch of our last write; undefined before the first. */

@@ -1,4 +1,4 @@
-// Publishes the gateway's routing config to Redis (layout: crds/routing/redis-layout.ts).
+// Publishes the gateway's routing config to Redis (layout: contracts/routing/redis-layout.ts).
 //
 // Every change is one script call (routing-scripts.ts): records, meta and the RoutingChange
 // message in one atomic step, so a reader that sees a revision sees its records. The
@@ -22,12 +22,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { routingKeys, type RoutingKeys } from '../../../crds/routing/redis-layout.ts';
+import { routingKeys, type RoutingKeys } from '../../../contracts/routing/redis-layout.ts';
 import {
   ROUTING_SCHEMA_VERSION,
   type KeyPolicy,
   type ModelRoutes,
-} from '../../../crds/routing/schema.ts';
+} from '../../../contracts/routing/schema.ts';
 import { isKeyHash } from '../litellm/hash.ts';
 import { systemClock, type Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/logger.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import { hashKey } from '../litellm/hash.ts';
 import { isTerminalError } from '../runtime/result.ts';
 import { InvalidRoutingRecordError } from './routing-errors.ts';

@@ -9,7 +9,7 @@ import {
   parseRoutingJson,
   type KeyPolicy as KeyPolicyType,
   type ModelRoutes as ModelRoutesType,
-} from '../../../crds/routing/schema.ts';
+} from '../../../contracts/routing/schema.ts';
 import { InvalidRoutingRecordError } from './routing-errors.ts';
 
 export interface EncodedKeyPolicy {

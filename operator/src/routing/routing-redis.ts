@@ -5,6 +5,7 @@
 // after a reconnect is the routing sync's cue to refill a Redis that restarted empty.
 import { Redis } from 'ioredis';
 import type { Logger } from '../runtime/logger.ts';
+import { redactUrl } from '../../../contracts/config/redact-url.ts';
 import { maskCredentials } from './routing-errors.ts';
 
 export interface RoutingRedisOptions {
@@ -22,7 +23,7 @@ export function createRoutingRedis(
   options: RoutingRedisOptions = {},
 ): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 5_000;
-  const log = logger.child({ redis: redactRedisUrl(url) });
+  const log = logger.child({ redis: redactUrl(url) });
   const redis = new Redis(url, {
     lazyConnect: false,
     // Commands while disconnected fail at once; one retry covers a command caught by a drop.
@@ -56,16 +57,4 @@ export function createRoutingRedis(
 export function reconnectDelay(attempt: number, maxMs: number, random = Math.random): number {
   const base = Math.min(maxMs, 100 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (1 + 0.1 * random()));
-}
-
-/** The URL without user name or password, for logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return maskCredentials(url);
-  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualKey } from '../../../crds/api/index.ts';
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import { ObjectStore } from '../runtime/cache.ts';
 import { ownerIsLive } from './routing-sync.ts';
 

@@ -14,7 +14,7 @@
 // only restore the models written before is thereby repaired by the next pass.
 import type { Redis } from 'ioredis';
 import type { VirtualKey } from '../../../crds/api/index.ts';
-import type { KeyPolicy } from '../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import { jittered } from '../runtime/backoff.ts';
 import type { ObjectStore } from '../runtime/cache.ts';
 import { systemClock, type Clock } from '../runtime/clock.ts';

@@ -14,8 +14,8 @@ import {
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { ModelSubscription, Team, VirtualKey } from '../../../crds/api/index.ts';
-import { routingKeys } from '../../../crds/routing/redis-layout.ts';
-import { KeyPolicy } from '../../../crds/routing/schema.ts';
+import { routingKeys } from '../../../contracts/routing/redis-layout.ts';
+import { KeyPolicy } from '../../../contracts/routing/schema.ts';
 import type { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
 import { hashKey } from '../../../operator/src/litellm/hash.ts';
 import type { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';

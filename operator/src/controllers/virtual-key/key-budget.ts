@@ -13,7 +13,7 @@
 // The key is checked first, as LiteLLM does. Nothing is said about an amount money cannot
 // hold (moneyFromNumber): the key then simply reaches LiteLLM, which decides.
 import type { Team } from '../../../../crds/api/index.ts';
-import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../../contracts/routing/schema.ts';
 import { compareMoney, moneyFromNumber } from '../shared/money.ts';
 
 export type BudgetExceeded = NonNullable<KeyPolicy['budgetExceeded']>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
-import { KeyPolicy, ROUTING_SCHEMA_VERSION } from '../../../../crds/routing/schema.ts';
+import { KeyPolicy, ROUTING_SCHEMA_VERSION } from '../../../../contracts/routing/schema.ts';
 import { aModelSubscription, aTeam, aVirtualKey } from '../../../../test/fixtures/builders.ts';
 import { hashKey } from '../../litellm/hash.ts';
 import { keyPolicy, routingLimits, type PolicyInputs } from './key-policy.ts';

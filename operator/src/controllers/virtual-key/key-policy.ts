@@ -1,4 +1,4 @@
-// The gateway's record for one key (crds/routing/schema.ts › KeyPolicy): who it belongs to,
+// The gateway's record for one key (contracts/routing/schema.ts › KeyPolicy): who it belongs to,
 // the models it reaches now, and the limits of the key, its team and the team's
 // subscription to each model, and the budget LiteLLM says is spent (key-budget.ts). The
 // gateway enforces the subscription limits itself: LiteLLM's open-source edition refuses
@@ -9,7 +9,7 @@ import {
   type KeyPolicy,
   type RoutingLimits,
   type SubscriptionLimits,
-} from '../../../../crds/routing/schema.ts';
+} from '../../../../contracts/routing/schema.ts';
 import type { BudgetExceeded } from './key-budget.ts';
 
 export interface PolicyInputs {

@@ -32,7 +32,7 @@
 // first); Kubernetes deletes the Secret through its owner reference.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
-import type { KeyPolicy } from '../../../../crds/routing/schema.ts';
+import type { KeyPolicy } from '../../../../contracts/routing/schema.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { KeyRow } from '../../litellm/schemas.ts';
 import { jittered } from '../../runtime/backoff.ts';
