@@ -157,6 +157,7 @@ async function main(): Promise<number> {
     gatewayUrl: config.gatewayUrl,
     resyncIntervalMs: config.resyncIntervalMs,
     inventory,
+    keySnapshot: true, // a resync reads LiteLLM's keys in pages, not one /key/info each
   });
   manager.addController(keys);
   routingSync({

@@ -53,6 +53,11 @@ export interface KeyOperatorOptions {
   clock?: Clock;
   /** Stamped into LiteLLM objects. Default TEST_INSTALLATION_ID. */
   installationId?: string;
+  /**
+   * Resyncs read LiteLLM's keys in pages (key-snapshot.ts), as main.ts has them. Default
+   * false: the suites written before it count a /key/info per key and resync.
+   */
+  keySnapshot?: boolean;
 }
 
 export interface KeyOperator {
@@ -129,6 +134,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
       teamLabelSelector: options.labelSelector,
       clock: options.clock,
       inventory,
+      keySnapshot: options.keySnapshot,
     }),
   );
   routingSync({

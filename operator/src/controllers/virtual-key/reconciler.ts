@@ -25,8 +25,9 @@
 //             team's from Team.status.spend; no extra call)
 //   status    keyId (hash), models, missing models, expiry, rotation state, conditions
 //
-// A converged key costs one Secret GET, one /key/info and nothing else (the routing
-// publisher and the status writer skip writes that change nothing). Deleting (finalizer):
+// A converged key costs one Secret GET, one /key/info (with the key snapshot, a share of one
+// /key/list page: key-snapshot.ts) and nothing else (the routing publisher and the status
+// writer skip writes that change nothing). Deleting (finalizer):
 // every key status records is deleted in LiteLLM and from the routing config before the
 // finalizer goes, from status alone (a namespace's deletion may have removed the Secret
 // first); Kubernetes deletes the Secret through its owner reference.
@@ -76,7 +77,9 @@ import {
   type DesiredKey,
 } from './litellm-key.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
-import { KeyValues } from './key-values.ts';
+import type { KeyValues } from './key-values.ts';
+import type { KeySnapshot } from './key-snapshot.ts';
+import { OwnSecretWrites, TrackedKeyValues } from './own-secret-writes.ts';
 import { isOwnKey, OwnedKeys } from './owned-keys.ts';
 import { VIRTUAL_KEY_RESOURCE } from './targets.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../team/watches.ts';
@@ -97,6 +100,10 @@ export interface VirtualKeyReconcilerOptions {
   resyncIntervalMs: number;
   /** Stamped into every LiteLLM key this installation makes (shared/ownership.ts). */
   installationId: string;
+  /** This installation's keys as of the last resync's /key/list (key-snapshot.ts). */
+  snapshot?: KeySnapshot;
+  /** Told of every Secret write, so its watch event does not reconcile again. */
+  secretWrites?: OwnSecretWrites;
   clock?: Clock;
   random?: () => number;
 }
@@ -118,7 +125,6 @@ class Stop extends Error {
 }
 
 export class VirtualKeyReconciler implements Reconciler {
-  readonly #litellm: LiteLLMClient;
   readonly #keys: OwnedKeys;
   readonly #stores: VirtualKeyStores;
   readonly #routing: KeyRouting;
@@ -132,15 +138,14 @@ export class VirtualKeyReconciler implements Reconciler {
   readonly #random: () => number;
 
   constructor(options: VirtualKeyReconcilerOptions) {
-    this.#litellm = options.litellm;
-    this.#keys = new OwnedKeys(options.litellm);
+    this.#keys = new OwnedKeys(options.litellm, options.snapshot);
     this.#stores = options.stores;
     this.#routing = options.routing;
     this.#recorder = options.recorder;
     this.#status = new StatusWriter(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#values = new KeyValues(options.kubeConfig, {
+    this.#values = new TrackedKeyValues(options.secretWrites ?? new OwnSecretWrites(), options.kubeConfig, {
       status: this.#status,
       gatewayUrl: options.gatewayUrl,
     });
@@ -388,7 +393,7 @@ export class VirtualKeyReconciler implements Reconciler {
     changes: Change[],
     persist: (material: KeyMaterial) => Promise<void>,
   ): Promise<KeySpend | undefined> {
-    const observed = await this.#keys.observe(material.hash, call);
+    const observed = await this.#keys.observe(material.hash, call, { desired, now });
     if (observed && observed.status !== 'deleted') {
       if (!isOwnKey(observed, desired.owner)) {
         throw new Stop(
@@ -418,7 +423,7 @@ export class VirtualKeyReconciler implements Reconciler {
         note: 'the key was deleted in LiteLLM; minted a new one into the Secret',
       });
     }
-    await this.#litellm.generateKey(generateRequest(desired, current.value, now), call);
+    await this.#keys.generate(current.hash, generateRequest(desired, current.value, now), call);
     changes.push({
       reason: 'Registered',
       action: 'RegisterKey',
@@ -445,7 +450,7 @@ export class VirtualKeyReconciler implements Reconciler {
     if (row.status === 'expired') return spend; // nothing to change on a dead key
     const update = keyUpdates(desired, row, now);
     if (update) {
-      await this.#litellm.updateKey({ key: hash, ...update }, call);
+      await this.#keys.update(hash, update, call);
       changes.push({
         reason: 'Updated',
         action: 'UpdateKey',
@@ -455,10 +460,10 @@ export class VirtualKeyReconciler implements Reconciler {
     if (update && 'max_budget' in update) spend.maxBudget = update.max_budget;
     const blocked = row.blocked === true;
     if (desired.blocked && !blocked) {
-      await this.#litellm.blockKey(hash, call);
+      await this.#keys.block(hash, call);
       changes.push({ reason: 'Blocked', action: 'BlockKey', note: `blocked key ${desired.alias}` });
     } else if (!desired.blocked && blocked) {
-      await this.#litellm.unblockKey(hash, call);
+      await this.#keys.unblock(hash, call);
       changes.push({
         reason: 'Unblocked',
         action: 'UnblockKey',
