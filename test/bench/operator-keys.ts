@@ -207,7 +207,11 @@ function topEntries(counters: Record<string, number>, n: number): string {
 function cpuRows(delta: CpuSeconds, wallMs: number): string[][] {
   const names = ['operator', 'node', 'kube-apiserver', 'etcd', 'redis-server'];
   const label = (name: string) =>
-    name === 'node' ? 'node (LiteLLM test server + bench)' : name === 'operator' ? 'operator (its own process)' : name;
+    name === 'node'
+      ? 'node (LiteLLM test server + bench)'
+      : name === 'operator'
+        ? 'operator (its own process)'
+        : name;
   const others = Object.keys(delta).filter((n) => !names.includes(n));
   return [...names, ...others]
     .filter((name) => delta[name] !== undefined)
@@ -358,7 +362,9 @@ function costs(before: Counters, after: Counters) {
     litellm: litellmDelta(before.litellm, after.litellm),
     litellmConnections: after.litellmConnections - before.litellmConnections,
     litellmMeanResponseMs:
-      litellmCalls > 0 ? (after.litellmTiming.totalMs - before.litellmTiming.totalMs) / litellmCalls : 0,
+      litellmCalls > 0
+        ? (after.litellmTiming.totalMs - before.litellmTiming.totalMs) / litellmCalls
+        : 0,
     routingRevisionDelta: after.routingRevision - before.routingRevision,
     redisCommands: counterDelta(before.redisCommands, after.redisCommands, ['info']),
     virtualKeyResourceVersionChanges: after.keyChanges - before.keyChanges,
@@ -556,13 +562,17 @@ async function resync(ctx: Context) {
   const probeBefore = await ctx.op.probe();
   const before = await counters(ctx);
   const reconciled = async () =>
-    sumMatching(counterDelta(before.operator, operatorCounters(await ctx.op.metrics())), 'reconciles ');
+    sumMatching(
+      counterDelta(before.operator, operatorCounters(await ctx.op.metrics())),
+      'reconciles ',
+    );
 
   let first: number | undefined;
   let last = performance.now();
   const deadline = Date.now() + RESYNC_MS * 1.1 + WAIT_BULK_MS;
-  for (let seen = 0; seen < keys; ) {
-    if (Date.now() > deadline) throw new Error(`the resync reconciled only ${seen} of ${keys} keys`);
+  for (let seen = 0; seen < keys;) {
+    if (Date.now() > deadline)
+      throw new Error(`the resync reconciled only ${seen} of ${keys} keys`);
     await sleep(200);
     const now = await reconciled();
     if (now > seen) {
@@ -690,8 +700,11 @@ async function main(): Promise<number> {
       bed.controlPlane!.url.replace(/\/+$/, ''),
       `https://${apiUrl.hostname}:${apiDoor.port}`,
     );
-    if (operatorYaml === bed.kubeconfigYaml) throw new Error('could not point the operator at the counter');
-    const logFile = fileURLToPath(new URL('../../.bench/operator-keys.operator.log', import.meta.url));
+    if (operatorYaml === bed.kubeconfigYaml)
+      throw new Error('could not point the operator at the counter');
+    const logFile = fileURLToPath(
+      new URL('../../.bench/operator-keys.operator.log', import.meta.url),
+    );
     const op = await startOperatorProcess({
       kubeconfigYaml: operatorYaml,
       logFile,
@@ -1005,7 +1018,7 @@ function report(
         'operator JS heap used before → after (after GC)',
         `${mib(om.before.heapUsed)} → ${mib(om.after.heapUsed)}`,
         om.after.gcExposed
-          ? `${(((om.after.heapUsed - om.before.heapUsed) / b.keys) * 1000 / 1024 / 1024).toFixed(2)} MiB per 1,000 keys`
+          ? `${((((om.after.heapUsed - om.before.heapUsed) / b.keys) * 1000) / 1024 / 1024).toFixed(2)} MiB per 1,000 keys`
           : 'no --expose-gc: not collected first',
       ],
       [
@@ -1053,7 +1066,11 @@ function report(
         count(r.litellm.total),
         topEntries(r.litellm.byRoute, 4),
       ],
-      ['VirtualKey resourceVersion changes (watch)', count(r.virtualKeyResourceVersionChanges), '0'],
+      [
+        'VirtualKey resourceVersion changes (watch)',
+        count(r.virtualKeyResourceVersionChanges),
+        '0',
+      ],
       ['key Secret resourceVersion changes (watch)', count(r.secretResourceVersionChanges), '0'],
       [
         'API-server writes (apiserver_request_total, its own Lease left out)',

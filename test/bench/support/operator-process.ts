@@ -52,25 +52,23 @@ export async function startOperatorProcess(
   const main = options.main ?? process.env.BENCH_OPERATOR_MAIN ?? MAIN;
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', PROBE, main],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KUBECONFIG: kubeconfig,
-        HEALTH_PORT: String(healthPort),
-        LEADER_ELECTION: 'false',
-        BENCH_PROBE_FILE: probeFile,
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', PROBE, main], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: kubeconfig,
+      HEALTH_PORT: String(healthPort),
+      LEADER_ELECTION: 'false',
+      BENCH_PROBE_FILE: probeFile,
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const pid = child.pid!;
   const base = `http://127.0.0.1:${healthPort}`;
 
@@ -79,13 +77,16 @@ export async function startOperatorProcess(
   void exited.then((code) => (exitCode = code));
   for (;;) {
     if (exitCode !== undefined)
-      throw new Error(`the operator exited (${exitCode}) before it was ready; see ${options.logFile}`);
+      throw new Error(
+        `the operator exited (${exitCode}) before it was ready; see ${options.logFile}`,
+      );
     const ready = await fetch(`${base}/readyz`).then(
       (r) => r.ok,
       () => false,
     );
     if (ready) break;
-    if (Date.now() > deadline) throw new Error(`the operator was not ready within the timeout; see ${options.logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`the operator was not ready within the timeout; see ${options.logFile}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 

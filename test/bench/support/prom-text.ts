@@ -24,7 +24,11 @@ export function parsePrometheusText(text: string): Sample[] {
 }
 
 /** The sum of `name`'s samples whose labels include `match`. */
-export function sumOf(samples: readonly Sample[], name: string, match: Record<string, string> = {}) {
+export function sumOf(
+  samples: readonly Sample[],
+  name: string,
+  match: Record<string, string> = {},
+) {
   return samples
     .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
     .reduce((total, s) => total + s.value, 0);

@@ -156,7 +156,10 @@ describe('keyInSync', () => {
     expect(keyInSync(row('a', { status: 'deleted' }), expected)).toBe(false);
     expect(keyInSync(row('a', { expires: '2029-12-31T00:00:00' }), expected)).toBe(false);
     expect(
-      keyInSync(row('a', { metadata: { ...metadataOf('install-1'), [OWNER_UID_KEY]: 'x' } }), expected),
+      keyInSync(
+        row('a', { metadata: { ...metadataOf('install-1'), [OWNER_UID_KEY]: 'x' } }),
+        expected,
+      ),
     ).toBe(false);
   });
 });

@@ -14,7 +14,13 @@ const secret = (resourceVersion: string, name = 'chatbot-key'): KeySecret => ({
     namespace: 'apps',
     resourceVersion,
     ownerReferences: [
-      { apiVersion: 'llmtenancy.dev/v1alpha1', kind: 'VirtualKey', name: 'chatbot', uid: 'u', controller: true },
+      {
+        apiVersion: 'llmtenancy.dev/v1alpha1',
+        kind: 'VirtualKey',
+        name: 'chatbot',
+        uid: 'u',
+        controller: true,
+      },
     ],
   },
 });

@@ -46,7 +46,7 @@ export class OwnSecretWrites {
     write: () => Promise<T>,
   ): Promise<T> {
     const id = secretId(namespace, name);
-    const flight = this.#inFlight.get(id) ?? { writes: 0, held: new Map() };
+    const flight: InFlight = this.#inFlight.get(id) ?? { writes: 0, held: new Map() };
     this.#inFlight.set(id, flight);
     flight.writes++;
     let written: string | undefined;

@@ -145,10 +145,14 @@ export class VirtualKeyReconciler implements Reconciler {
     this.#status = new StatusWriter(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#values = new TrackedKeyValues(options.secretWrites ?? new OwnSecretWrites(), options.kubeConfig, {
-      status: this.#status,
-      gatewayUrl: options.gatewayUrl,
-    });
+    this.#values = new TrackedKeyValues(
+      options.secretWrites ?? new OwnSecretWrites(),
+      options.kubeConfig,
+      {
+        status: this.#status,
+        gatewayUrl: options.gatewayUrl,
+      },
+    );
     this.#finalizers = new Finalizers(options.kubeConfig, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
       recorder: options.recorder,

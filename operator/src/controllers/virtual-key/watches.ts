@@ -117,7 +117,8 @@ export function keyChanged(finalizer: string): UpdatePredicate<VirtualKey> {
   return (before, after) => {
     const had = before.metadata?.finalizers ?? [];
     const has = after.metadata?.finalizers ?? [];
-    if (had.includes(finalizer) || !has.includes(finalizer)) return generationChanged(before, after);
+    if (had.includes(finalizer) || !has.includes(finalizer))
+      return generationChanged(before, after);
     const others = has.filter((f) => f !== finalizer);
     // As the list was before (absent stays absent), when ours is all that was added.
     const finalizers = others.length > 0 || before.metadata?.finalizers ? others : undefined;
