@@ -18,14 +18,20 @@ export async function startTcpCounter(target: { host: string; port: number }): P
   const server: Server = createServer((client) => {
     accepted++;
     const upstream = connect(target.port, target.host);
+    // Either side gone (closed, reset, refused): the other goes too, so no descriptor is
+    // left holding a connection nobody can use.
+    const both = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     for (const socket of [client, upstream]) {
       open.add(socket);
       socket.setNoDelay(true);
-      socket.on('close', () => open.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
+      socket.on('close', () => {
+        open.delete(socket);
+        both();
       });
+      socket.on('error', both);
     }
     client.pipe(upstream);
     upstream.pipe(client);
