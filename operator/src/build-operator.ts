@@ -83,6 +83,8 @@ export interface OperatorDeps {
   stopGracePeriodMs?: number;
   /** Least time between prunes of routing records. Default: the routing sync's (60 s). */
   routingPruneIntervalMs?: number;
+  /** VirtualKey resyncs from a /key/list snapshot (default true; false: a /key/info each). */
+  keySnapshot?: boolean;
 }
 
 export interface Operator {
@@ -228,6 +230,8 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
         teamLabelSelector: selectors.Team,
         clock: deps.clock,
         inventory,
+        // A resync reads LiteLLM's keys in pages, not one /key/info each (key-snapshot.ts).
+        keySnapshot: deps.keySnapshot ?? true,
       }),
     );
     const sync = routingSync({

@@ -8,6 +8,8 @@ import type { Dispatcher } from 'undici';
 
 export interface PooledKubeConfig {
   kc: KubeConfig;
+  /** Requests the bench made through it (to tell its own from the operator's at the server). */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -16,10 +18,12 @@ export function pooledKubeConfig(yaml: string): PooledKubeConfig {
   kc.loadFromString(yaml);
   const apply = kc.applySecurityAuthentication.bind(kc);
   let shared: Dispatcher | undefined;
+  let requests = 0;
   kc.applySecurityAuthentication = async (context: RequestContext) => {
+    requests++;
     await apply(context);
     shared ??= context.getDispatcher();
     if (shared) context.setDispatcher(shared);
   };
-  return { kc, close: async () => shared?.close() };
+  return { kc, requests: () => requests, close: async () => shared?.close() };
 }

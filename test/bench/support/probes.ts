@@ -14,8 +14,11 @@ export type CpuSeconds = Record<string, number>;
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** This process and its direct children; children only on Linux (/proc). */
-export async function cpuSeconds(): Promise<CpuSeconds> {
+/**
+ * This process and its direct children; children only on Linux (/proc). A child in `names`
+ * (pid → name) is counted under that name instead of its command's.
+ */
+export async function cpuSeconds(names: Record<number, string> = {}): Promise<CpuSeconds> {
   const own = process.cpuUsage();
   const result: CpuSeconds = { node: (own.user + own.system) / 1e6 };
   let pids: string[];
@@ -36,7 +39,8 @@ export async function cpuSeconds(): Promise<CpuSeconds> {
     const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
     if (Number(fields[1]) !== process.pid) continue;
     const ticks = Number(fields[11]) + Number(fields[12]);
-    result[name] = (result[name] ?? 0) + ticks / CLOCK_TICKS;
+    const label = names[Number(pid)] ?? name;
+    result[label] = (result[label] ?? 0) + ticks / CLOCK_TICKS;
   }
   return result;
 }

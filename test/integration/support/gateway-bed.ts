@@ -5,7 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { KeyPolicy, RoutingLimits, SubscriptionLimits } from '../../../contracts/routing/schema.ts';
+import type {
+  KeyPolicy,
+  RoutingLimits,
+  SubscriptionLimits,
+} from '../../../contracts/routing/schema.ts';
 import { hashKey } from '../../../contracts/routing/key-hash.ts';
 import { parseGatewayConfig } from '../../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../../gateway/src/observability/logger.ts';

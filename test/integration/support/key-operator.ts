@@ -43,6 +43,11 @@ export interface KeyOperatorOptions {
   clock?: Clock;
   /** Stamped into LiteLLM objects. Default TEST_INSTALLATION_ID. */
   installationId?: string;
+  /**
+   * Resyncs read LiteLLM's keys in pages (key-snapshot.ts), as main.ts has them. Default
+   * false: the suites written before it count a /key/info per key and resync.
+   */
+  keySnapshot?: boolean;
 }
 
 export interface KeyOperator {
@@ -71,6 +76,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     parts: ['teams', 'subscriptions', 'virtual-keys'],
     labelSelectors: { Team: selector, ModelSubscription: selector, VirtualKey: selector },
     routingPruneIntervalMs: 5_000,
+    keySnapshot: options.keySnapshot ?? false,
   });
   return {
     manager: operator.manager,

@@ -4,16 +4,19 @@
 //
 // It reads VirtualKeys, Teams, Users and ModelSubscriptions from the manager's shared
 // informers and is enqueued by each of them and by the Secrets it writes (watches.ts), and
-// by the admission policy on spec.user and its bindings (admission-policy.ts).
+// by the admission policy on spec.user and its bindings (admission-policy.ts). With the key
+// snapshot (key-snapshot.ts), a no-change resync reads LiteLLM in pages, not once per key.
+import type { V1Secret } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import { litellmErrorPolicy } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { generationChanged } from '../../runtime/event-handlers.ts';
+import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informer-factory.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
+import type { KubeObject } from '../../runtime/object.ts';
 import { watchMapped, type ManagedControllerOptions } from '../../runtime/manager.ts';
 import {
   MODEL_SUBSCRIPTION_TARGET,
@@ -23,7 +26,9 @@ import {
   VIRTUAL_KEY_TARGET,
 } from '../shared/kinds.ts';
 import type { KeyRouting } from './key-routing.ts';
-import { VirtualKeyReconciler } from './reconciler.ts';
+import { VIRTUAL_KEY_FINALIZER, VirtualKeyReconciler } from './reconciler.ts';
+import { KeySnapshot } from './key-snapshot.ts';
+import { OwnSecretWrites } from './own-secret-writes.ts';
 import {
   ADMISSION_BINDING_TARGET,
   ADMISSION_POLICY_TARGET,
@@ -34,11 +39,10 @@ import {
 } from './admission-policy.ts';
 import { KEY_SECRET_TARGET } from './targets.ts';
 import {
-  keyForSecret,
+  keyChanged,
   keysForSubscription,
   keysForTeam,
   keysForUser,
-  secretTampered,
   subscriptionAccessChanged,
   teamAccessChanged,
   userAccessChanged,
@@ -72,6 +76,11 @@ export interface VirtualKeyControllerDeps {
    * key (operator/src/routing/key-inventory.ts). Built on this controller's key store.
    */
   inventory?: KeyInventory;
+  /**
+   * Observe converged keys from a snapshot of this installation's keys (GET /key/list in
+   * pages, at most once per resync interval) instead of one /key/info each. Default false.
+   */
+  keySnapshot?: boolean;
   /** Keys reconciled at once. Default 8: a reconcile mostly waits on LiteLLM. */
   workers?: number;
   stopGracePeriodMs?: number;
@@ -91,6 +100,9 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
       deps.informers.informerFor<Binding>(ADMISSION_BINDING_TARGET).store,
     ),
   };
+  const secretWrites = new OwnSecretWrites();
+  const secretInformer = deps.informers.informerFor<V1Secret & KubeObject>(KEY_SECRET_TARGET);
+
   const reconciler = new VirtualKeyReconciler({
     kube: deps.kube,
     litellm: deps.litellm,
@@ -100,6 +112,15 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     gatewayUrl: deps.gatewayUrl,
     resyncIntervalMs: deps.resyncIntervalMs,
     installationId: deps.installationId,
+    snapshot: deps.keySnapshot
+      ? new KeySnapshot({
+          litellm: deps.litellm,
+          installationId: deps.installationId,
+          maxAgeMs: deps.resyncIntervalMs,
+          clock: deps.clock,
+        })
+      : undefined,
+    secretWrites,
     clock: deps.clock,
   });
 
@@ -110,14 +131,18 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     errorPolicy: litellmErrorPolicy,
     clock: deps.clock,
     stopGracePeriodMs: deps.stopGracePeriodMs,
-    for: { target: keyTarget, updatePredicate: generationChanged },
+    for: {
+      target: keyTarget,
+      updatePredicate: keyChanged(VIRTUAL_KEY_FINALIZER) as UpdatePredicate<KubeObject>,
+    },
     watches: [
       watchMapped(teamTarget, keysForTeam(stores), teamAccessChanged),
       watchMapped(USER_TARGET, keysForUser(stores), userAccessChanged),
       watchMapped(subscriptionTarget, keysForSubscription(stores), subscriptionAccessChanged),
-      watchMapped(KEY_SECRET_TARGET, keyForSecret, secretTampered),
       watchMapped(ADMISSION_POLICY_TARGET, personalKeys(stores.keys), generationChanged),
       watchMapped(ADMISSION_BINDING_TARGET, personalKeys(stores.keys), generationChanged),
     ],
+    // The key Secrets: every change but the echo of our own writes (own-secret-writes.ts).
+    sources: [(enqueue) => secretInformer.addEventHandler(secretWrites.handler(enqueue))],
   };
 }

@@ -25,8 +25,9 @@
 //             team's from Team.status.spend; no extra call)
 //   status    keyId (hash), models, missing models, expiry, rotation state, conditions
 //
-// A converged key costs one Secret GET, one /key/info and nothing else (the routing
-// publisher and the status writer skip writes that change nothing). Deleting (finalizer):
+// A converged key costs one Secret GET, one /key/info (with the key snapshot, a share of one
+// /key/list page: key-snapshot.ts) and nothing else (the routing publisher and the status
+// writer skip writes that change nothing). Deleting (finalizer):
 // every key status records is deleted in LiteLLM and from the routing config before the
 // finalizer goes, from status alone (a namespace's deletion may have removed the Secret
 // first); Kubernetes deletes the Secret through its owner reference.
@@ -77,7 +78,9 @@ import {
   type DesiredKey,
 } from './litellm-key.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
-import { KeyValues } from './key-values.ts';
+import type { KeyValues } from './key-values.ts';
+import type { KeySnapshot } from './key-snapshot.ts';
+import { OwnSecretWrites, TrackedKeyValues } from './own-secret-writes.ts';
 import { isOwnKey, OwnedKeys } from './owned-keys.ts';
 import { VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
 import { SUBSCRIPTIONS_BY_NAMESPACE, TEAMS_BY_NAMESPACE } from '../shared/indexes.ts';
@@ -98,6 +101,10 @@ export interface VirtualKeyReconcilerOptions {
   resyncIntervalMs: number;
   /** Stamped into every LiteLLM key this installation makes (shared/ownership.ts). */
   installationId: string;
+  /** This installation's keys as of the last resync's /key/list (key-snapshot.ts). */
+  snapshot?: KeySnapshot;
+  /** Told of every Secret write, so its watch event does not reconcile again. */
+  secretWrites?: OwnSecretWrites;
   clock?: Clock;
   random?: () => number;
 }
@@ -119,7 +126,6 @@ class Stop extends Error {
 }
 
 export class VirtualKeyReconciler implements Reconciler {
-  readonly #litellm: LiteLLMClient;
   readonly #keys: OwnedKeys;
   readonly #stores: VirtualKeyStores;
   readonly #routing: KeyRouting;
@@ -133,18 +139,21 @@ export class VirtualKeyReconciler implements Reconciler {
   readonly #random: () => number;
 
   constructor(options: VirtualKeyReconcilerOptions) {
-    this.#litellm = options.litellm;
-    this.#keys = new OwnedKeys(options.litellm);
+    this.#keys = new OwnedKeys(options.litellm, options.snapshot);
     this.#stores = options.stores;
     this.#routing = options.routing;
     this.#recorder = options.recorder;
     this.#status = new StatusWriter(options.kube, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
     });
-    this.#values = new KeyValues(options.kube, {
-      status: this.#status,
-      gatewayUrl: options.gatewayUrl,
-    });
+    this.#values = new TrackedKeyValues(
+      options.secretWrites ?? new OwnSecretWrites(),
+      options.kube,
+      {
+        status: this.#status,
+        gatewayUrl: options.gatewayUrl,
+      },
+    );
     this.#finalizers = new Finalizers(options.kube, {
       fieldManager: VIRTUAL_KEY_FIELD_MANAGER,
       recorder: options.recorder,
@@ -389,7 +398,7 @@ export class VirtualKeyReconciler implements Reconciler {
     changes: Change[],
     persist: (material: KeyMaterial) => Promise<void>,
   ): Promise<KeySpend | undefined> {
-    const observed = await this.#keys.observe(material.hash, call);
+    const observed = await this.#keys.observe(material.hash, call, { desired, now });
     if (observed && observed.status !== 'deleted') {
       if (!isOwnKey(observed, desired.owner)) {
         throw new Stop(
@@ -419,7 +428,7 @@ export class VirtualKeyReconciler implements Reconciler {
         note: 'the key was deleted in LiteLLM; minted a new one into the Secret',
       });
     }
-    await this.#litellm.generateKey(generateRequest(desired, current.value, now), call);
+    await this.#keys.generate(current.hash, generateRequest(desired, current.value, now), call);
     changes.push({
       reason: 'Registered',
       action: 'RegisterKey',
@@ -446,7 +455,7 @@ export class VirtualKeyReconciler implements Reconciler {
     if (row.status === 'expired') return spend; // nothing to change on a dead key
     const update = keyUpdates(desired, row, now);
     if (update) {
-      await this.#litellm.updateKey({ key: hash, ...update }, call);
+      await this.#keys.update(hash, update, call);
       changes.push({
         reason: 'Updated',
         action: 'UpdateKey',
@@ -456,10 +465,10 @@ export class VirtualKeyReconciler implements Reconciler {
     if (update && 'max_budget' in update) spend.maxBudget = update.max_budget;
     const blocked = row.blocked === true;
     if (desired.blocked && !blocked) {
-      await this.#litellm.blockKey(hash, call);
+      await this.#keys.block(hash, call);
       changes.push({ reason: 'Blocked', action: 'BlockKey', note: `blocked key ${desired.alias}` });
     } else if (!desired.blocked && blocked) {
-      await this.#litellm.unblockKey(hash, call);
+      await this.#keys.unblock(hash, call);
       changes.push({
         reason: 'Unblocked',
         action: 'UnblockKey',

@@ -11,6 +11,7 @@ import { ObjectStore } from '../../runtime/cache.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { KEY_INDEXES, SUBSCRIPTION_INDEXES, TEAM_INDEXES } from '../shared/indexes.ts';
 import {
+  keyChanged,
   keyForSecret,
   keySecretMetadata,
   keysForSubscription,
@@ -304,5 +305,29 @@ describe('key mappers', () => {
       'apps/batch-job',
       'apps/chatbot',
     ]);
+  });
+});
+
+describe('keyChanged', () => {
+  const FINALIZER = 'llmtenancy.dev/cleanup';
+  const changed = keyChanged(FINALIZER);
+  const key = (generation: number, finalizers?: string[]) =>
+    aVirtualKey('chatbot')
+      .inNamespace('apps')
+      .with('metadata.generation', generation)
+      .with('metadata.finalizers', finalizers)
+      .build<VirtualKey>();
+
+  it('ignores the finalizer the reconciler adds itself, and its status writes', () => {
+    expect(changed(key(1), key(1, [FINALIZER]))).toBe(false);
+    expect(changed(key(1, ['other']), key(1, ['other', FINALIZER]))).toBe(false);
+    expect(changed(key(1, [FINALIZER]), key(1, [FINALIZER]))).toBe(false);
+  });
+
+  it('still reacts to a spec change, its finalizer removed, or another finalizer added', () => {
+    expect(changed(key(1), key(2, [FINALIZER]))).toBe(true);
+    expect(changed(key(1, [FINALIZER]), key(1))).toBe(true);
+    expect(changed(key(1), key(1, ['other', FINALIZER]))).toBe(true);
+    expect(changed(key(1, [FINALIZER]), key(1, [FINALIZER, 'other']))).toBe(true);
   });
 });

@@ -7,19 +7,22 @@
 //   User              → keys naming it: Ready, LiteLLM id, role, deletion
 //   admission policy  → every personal key (admission-policy.ts)
 //   ModelSubscription → keys in its namespace: phase, team, limits
-//   Secret (ours)     → its owning key: created, changed or deleted, by anyone
+//   Secret (ours)     → its owning key: created, changed or deleted, by anyone but the
+//                       reconcile that wrote it (own-secret-writes.ts)
+//   VirtualKey itself → spec, deletion, annotations, finalizers (keyChanged): not the
+//                       status it writes, nor the finalizer it adds before it goes on
 //
 // The Secret informer holds metadata only (targets.ts › KEY_SECRET_TARGET): the reconciler
 // reads each Secret live from the API server, so a cache of Secret data would be memory any
 // tenant could fill (a label is all it takes to be selected). Without data in the cache no
-// predicate can tell our writes from a tenant's edit, so every write enqueues the owner:
-// our own writes (a mint, a rotation) cost one reconcile that changes nothing.
+// predicate can tell a write by content; the resourceVersion each of our writes returned
+// is what tells our own writes from a tenant's edit.
 import { isDeepStrictEqual } from 'node:util';
 import type { V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { ModelSubscription, Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import { getCondition } from '../../runtime/conditions.ts';
-import type { UpdatePredicate } from '../../runtime/event-handlers.ts';
+import { generationChanged, type UpdatePredicate } from '../../runtime/event-handlers.ts';
 import { isDeleting, type KubeObject } from '../../runtime/object.ts';
 import type { Request } from '../../runtime/request.ts';
 import type { AdmissionPolicyCache } from './admission-policy.ts';
@@ -94,6 +97,24 @@ export const subscriptionAccessChanged: UpdatePredicate<ModelSubscription> = (be
   before.status?.phase !== after.status?.phase ||
   before.status?.team !== after.status?.team ||
   !sameJson(before.spec?.limits, after.spec?.limits);
+
+/**
+ * A VirtualKey's own update matters as generationChanged says, except for the finalizer the
+ * reconciler itself adds (runtime/finalizers.ts): it adds it and goes on in the same
+ * reconcile, so that update has been accounted for. Its removal by anyone still matters.
+ */
+export function keyChanged(finalizer: string): UpdatePredicate<VirtualKey> {
+  return (before, after) => {
+    const had = before.metadata?.finalizers ?? [];
+    const has = after.metadata?.finalizers ?? [];
+    if (had.includes(finalizer) || !has.includes(finalizer))
+      return generationChanged(before, after);
+    const others = has.filter((f) => f !== finalizer);
+    // As the list was before (absent stays absent), when ours is all that was added.
+    const finalizers = others.length > 0 || before.metadata?.finalizers ? others : undefined;
+    return generationChanged(before, { ...after, metadata: { ...after.metadata, finalizers } });
+  };
+}
 
 /** Every write (a new resourceVersion) may be an edit of the key: the cache cannot tell. */
 export const secretTampered: UpdatePredicate<V1Secret & KubeObject> = (before, after) =>

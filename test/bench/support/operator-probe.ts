@@ -1,0 +1,38 @@
+// Preloaded into the operator's process by the bench (node --expose-gc --import this): on
+// SIGUSR2 it collects garbage and writes the process's own figures (memory after GC,
+// event-loop utilisation so far) as JSON to BENCH_PROBE_FILE, so the bench can read heap and
+// RSS of a process it does not run in. The operator's code is untouched by it.
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+export interface OperatorProbe {
+  seq: number;
+  at: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  gcExposed: boolean;
+  /** Cumulative since the process started (ms). */
+  elu: { idle: number; active: number };
+}
+
+const file = process.env.BENCH_PROBE_FILE;
+let seq = 0;
+if (file) {
+  process.on('SIGUSR2', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const { rss, heapUsed, external } = process.memoryUsage();
+    const { idle, active } = performance.eventLoopUtilization();
+    const probe: OperatorProbe = {
+      seq: ++seq,
+      at: Date.now(),
+      rss,
+      heapUsed,
+      external,
+      gcExposed: typeof gc === 'function',
+      elu: { idle, active },
+    };
+    writeFileSync(file, JSON.stringify(probe));
+  });
+}
