@@ -2,7 +2,7 @@
 // SIGUSR2 it collects garbage and writes the process's own figures (memory after GC,
 // event-loop utilisation so far) as JSON to BENCH_PROBE_FILE, so the bench can read heap and
 // RSS of a process it does not run in. The operator's code is untouched by it.
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface OperatorProbe {
@@ -33,6 +33,8 @@ if (file) {
       gcExposed: typeof gc === 'function',
       elu: { idle, active },
     };
-    writeFileSync(file, JSON.stringify(probe));
+    // Written whole, then renamed: the bench never reads half a file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(probe));
+    renameSync(`${file}.tmp`, file);
   });
 }

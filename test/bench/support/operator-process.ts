@@ -105,10 +105,9 @@ export async function startOperatorProcess(
       const until = Date.now() + 10_000;
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        const probe = await readFile(probeFile, 'utf8').then(
-          (text) => JSON.parse(text) as OperatorProbe,
-          () => undefined,
-        );
+        const probe = await readFile(probeFile, 'utf8')
+          .then((text) => JSON.parse(text) as OperatorProbe)
+          .catch(() => undefined);
         if (probe && probe.seq > lastSeq) {
           lastSeq = probe.seq;
           return probe;
