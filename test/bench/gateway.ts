@@ -80,6 +80,13 @@ import { silentLogger } from '../../operator/src/runtime/logger.ts';
 import { LiteLLMNotInstalledError } from '../harness/litellm-proxy.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { prepareBaseline } from './support/baseline.ts';
+import {
+  annotate,
+  callgrindAvailable,
+  callgrindWrapper,
+  dumpInstructions,
+  instrument,
+} from './support/callgrind.ts';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.ts';
 import { probe, runLoad, type LoadResult, type Target } from './support/load.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
@@ -113,6 +120,14 @@ const PROFILE_SECONDS = numberFromEnv('BENCH_PROFILE_SECONDS', 10);
 const PROFILE_CONNECTIONS = intFromEnv('BENCH_PROFILE_CONNECTIONS', 64);
 const SKIP_LITELLM = ['1', 'true'].includes(process.env.LLM_TENANCY_SKIP_REAL_LITELLM ?? '');
 const PROFILE = profileTargets();
+/** --instructions / BENCH_INSTRUCTIONS=1: instruction counts per request under callgrind. */
+const INSTRUCTIONS =
+  process.argv.slice(2).includes('--instructions') ||
+  ['1', 'true'].includes(process.env.BENCH_INSTRUCTIONS ?? '');
+/** Two request counts, counted from the same start: their difference cancels fixed costs. */
+const INSTRUCTION_REQUESTS = listFromEnv('BENCH_INSTRUCTIONS_REQUESTS', [500, 2500]);
+const INSTRUCTION_WARMUP = intFromEnv('BENCH_INSTRUCTIONS_WARMUP', 1500);
+const INSTRUCTION_CONNECTIONS = intFromEnv('BENCH_INSTRUCTIONS_CONNECTIONS', 16);
 /** A measurement during which other processes used more cores than this is taken again. */
 const BUSY_LIMIT = numberFromEnv('BENCH_BUSY_LIMIT', 0.25);
 const BUSY_RETRIES = intOrZeroFromEnv('BENCH_BUSY_RETRIES', 2);
@@ -636,6 +651,7 @@ async function main(): Promise<number> {
     console.error(`${NAME}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
+  if (INSTRUCTIONS) return instructionsMain(machine, startedAt, baseline);
   if (QUICK && !baseline) {
     console.error(
       `${NAME} --quick measures this build against a baseline build: set BENCH_GATEWAY_BASELINE=<git ref> (e.g. main) or BENCH_GATEWAY_BASELINE_MODULE=<its gateway/src/server.ts>`,
@@ -1159,7 +1175,190 @@ function targets(a: Measurement[]): string[] {
   ];
 }
 
-// ---- profile mode -------------------------------------------------------------------
+// ---- instructions mode --------------------------------------------------------------
+
+interface Counted {
+  build: string;
+  module: string;
+  /** Instructions in each step: the first INSTRUCTION_REQUESTS[0] requests, then up to each next count. */
+  steps: { requests: number; instructions: number }[];
+  /** (I(last count) − I(first count)) / (last − first): fixed costs cancel. */
+  perRequest: number;
+  /** Self instructions per request by function, over the steps after the first. */
+  functions: Record<string, number>;
+  dumps: string[];
+}
+
+/**
+ * Each build in turn under callgrind (support/callgrind.ts), alone on the machine's bed (the
+ * same Redis, upstream, key and limits as (a)): warmed up with INSTRUCTION_WARMUP requests
+ * uncounted, then counted over INSTRUCTION_REQUESTS (cumulative counts, e.g. 500 and 2,500:
+ * the difference cancels what a dump and the toggle cost), at INSTRUCTION_CONNECTIONS.
+ */
+async function instructionsMain(
+  machine: ReturnType<typeof machineInfo>,
+  startedAt: string,
+  baseline: BaselineBuild | undefined,
+) {
+  if (!(await callgrindAvailable())) {
+    console.error(`${NAME} --instructions needs valgrind (callgrind_control) on PATH`);
+    return 2;
+  }
+  const counts = [...INSTRUCTION_REQUESTS].sort((a, b) => a - b);
+  if (counts.length < 2) {
+    console.error('BENCH_INSTRUCTIONS_REQUESTS needs two request counts or more, e.g. 500,2500');
+    return 2;
+  }
+  const outDir = join(ROOT, '.bench/instructions');
+  await mkdir(outDir, { recursive: true });
+  console.log(
+    `${NAME} --instructions: instructions per request under callgrind, after ${count(INSTRUCTION_WARMUP)} warm-up requests, counted at ${counts.map(count).join(' and ')} requests, ${INSTRUCTION_CONNECTIONS} connections`,
+  );
+  const builds = [
+    { build: 'gateway', module: gatewayModule, prefix: PREFIX_ONE },
+    ...(baseline
+      ? [
+          {
+            build: `baseline ${baseline.describe}`,
+            module: baseline.module,
+            prefix: PREFIX_BASELINE,
+          },
+        ]
+      : []),
+  ];
+  const bed = await startBed();
+  let failed = true;
+  const results: Counted[] = [];
+  try {
+    for (const b of builds) await publish(bed.publishRedis, b.prefix, bed.key, 1);
+    for (const [i, b] of builds.entries()) {
+      const stamp = startedAt.replace(/[:.]/g, '-');
+      const outFile = join(outDir, `${i === 0 ? 'gateway' : 'baseline'}-${stamp}.callgrind`);
+      const started = performance.now();
+      const server = await startNodeServer({
+        name: `${i === 0 ? 'gateway' : 'baseline'}-callgrind`,
+        kind: 'gateway',
+        dir: bed.dir,
+        env: { ...gatewayEnv(bed, b.prefix), BENCH_GATEWAY_MODULE: b.module },
+        wrapper: callgrindWrapper(outFile),
+        timeoutMs: 900_000,
+      });
+      try {
+        console.log(`${b.build}: ready under callgrind in ${ms(performance.now() - started)}`);
+        const t = target(b.build, server.url, bed.key, true);
+        await smoke([{ id: b.build, label: b.build, target: t, server }]);
+        const load = async (amount: number) => {
+          const r = await runLoad(t, {
+            connections: INSTRUCTION_CONNECTIONS,
+            durationSeconds: 3_600,
+            amount,
+          });
+          if (r.non2xx + r.errors + r.mismatches > 0 || r.latency.n !== amount) {
+            throw new Error(
+              `${b.build}: ${r.latency.n} of ${amount} requests answered 2xx (${JSON.stringify(r.statuses)}, ${r.errors} errors, ${r.mismatches} mismatches)`,
+            );
+          }
+        };
+        await load(INSTRUCTION_WARMUP);
+        await instrument(server.pid, true);
+        const steps: Counted['steps'] = [];
+        const dumps: string[] = [];
+        let done = 0;
+        for (const n of counts) {
+          await load(n - done);
+          const dump = await dumpInstructions(server.pid, outFile);
+          steps.push({ requests: n - done, instructions: dump.instructions });
+          dumps.push(dump.file);
+          done = n;
+          console.log(
+            `  ${count(n)} requests: ${count(dump.instructions)} instructions since the last count (${count(dump.instructions / steps.at(-1)!.requests)} per request)`,
+          );
+        }
+        const later = steps.slice(1);
+        const perRequest =
+          later.reduce((t, s) => t + s.instructions, 0) / later.reduce((t, s) => t + s.requests, 0);
+        const functions = await selfByFunction(dumps.slice(1), counts.at(-1)! - counts[0]!);
+        results.push({ build: b.build, module: b.module, steps, perRequest, functions, dumps });
+      } finally {
+        await server.stop();
+      }
+    }
+    console.log(`\n${renderTable(instructionsTable(results, counts))}`);
+    if (results.length === 2) console.log(`\n${renderTable(functionDiff(results))}`);
+    console.log(`\n${NAME} --instructions — ${startedAt} — ${describeMachine(machine)}`);
+    const path = await writeJson(`${NAME}-instructions`, {
+      bench: `${NAME}-instructions`,
+      startedAt,
+      machine,
+      settings: {
+        warmup: INSTRUCTION_WARMUP,
+        requests: counts,
+        connections: INSTRUCTION_CONNECTIONS,
+      },
+      results,
+    });
+    console.log(`wrote ${path}; dumps (callgrind_annotate <file>): ${outDir}`);
+    failed = false;
+    return 0;
+  } finally {
+    await stopBed(bed, failed);
+    if (failed) console.error(`server logs kept in ${bed.dir}`);
+  }
+}
+
+function instructionsTable(results: Counted[], counts: number[]): Table {
+  const base = results[1];
+  return {
+    title: `instructions per request under callgrind (all threads of the gateway process; ${INSTRUCTION_CONNECTIONS} connections)`,
+    header: [
+      'build',
+      ...counts.map((n, i) =>
+        i === 0 ? `first ${count(n)}` : `${count(counts[i - 1]!)}→${count(n)}`,
+      ),
+      `per request (${count(counts.at(-1)! - counts[0]!)} requests)`,
+      ...(base ? ['new / base'] : []),
+    ],
+    rows: results.map((r) => [
+      r.build,
+      ...r.steps.map((s) => count(s.instructions / s.requests)),
+      count(r.perRequest),
+      ...(base ? [times2(r.perRequest / base.perRequest)] : []),
+    ]),
+    notes: [
+      'per request = instructions counted after the first count / the requests after it: start-up, warm-up and the first',
+      "dump's fixed costs cancel. Counts do not move with CPU steal or neighbours; JIT code shows as unnamed addresses.",
+    ],
+  };
+}
+
+/** Where the new build executes more instructions per request than the baseline, by function. */
+function functionDiff(results: Counted[]): Table {
+  const [gw, base] = results as [Counted, Counted];
+  const names = [...new Set([...Object.keys(gw.functions), ...Object.keys(base.functions)])];
+  const rows = names
+    .map((name) => ({ name, g: gw.functions[name] ?? 0, b: base.functions[name] ?? 0 }))
+    .sort((x, y) => Math.abs(y.g - y.b) - Math.abs(x.g - x.b));
+  return {
+    title:
+      'self instructions per request by function, this build against the baseline (largest differences)',
+    header: ['function', 'new', 'base', 'new − base'],
+    rows: rows.slice(0, 30).map((r) => [r.name, count(r.g), count(r.b), count(r.g - r.b)]),
+    notes: [
+      '"JIT code": optimised JavaScript (no symbols under callgrind); Builtins_*: V8 builtins.',
+    ],
+  };
+}
+
+/** Self instructions per request by function over `dumps` (callgrind_annotate). */
+async function selfByFunction(dumps: string[], requests: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const file of dumps) {
+    for (const [name, n] of Object.entries(await annotate(file))) {
+      out[name] = (out[name] ?? 0) + n / requests;
+    }
+  }
+  return out;
+}
 
 async function profileMain(machine: ReturnType<typeof machineInfo>, startedAt: string) {
   const profileDir = join(ROOT, '.bench/profiles');
