@@ -4,6 +4,7 @@
 // everything else is checked — its route group enabled for the key, every model it names
 // (body, form, path, query) one the key reaches, its limits — and forwarded.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type {
   FastifyPluginAsync,
   FastifyReply,
@@ -34,6 +35,7 @@ import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { forward } from '../proxy/forward.ts';
 import type { Upstream } from '../proxy/upstream.ts';
+import type { RequestState } from '../request-state.ts';
 import type { RoutingView } from '../routing/routing-view.ts';
 import {
   keyReachesNoModel,
@@ -222,22 +224,33 @@ async function admit(
   }
   if (decision.countedBy !== 'redis') metrics.rateLimitFallbacks.inc({ mode: decision.countedBy });
   const state = request.state;
+  // Whatever happens next (answer, error, caller gone), the slot is freed and the reservation
+  // settled, on 'close': app.ts's one listener calls settleAdmission.
   state.admission = admission;
   state.countedBy = decision.countedBy;
+  state.window = decision.window;
   reply.headers(rateLimitHeaders(decision));
-  // Whatever happens next (answer, error, caller gone), the slot is freed and the reservation
-  // settled: to the usage, or kept when none arrived (token-estimate.ts, tokensToSettle).
-  reply.raw.once('close', () => {
-    if (state.settled) return;
-    state.settled = true;
-    const tokens = tokensToSettle({
-      usedTokens: state.usage?.totalTokens,
-      reserved: reserveTokens,
-      answered: reply.raw.writableFinished,
-      statusCode: reply.raw.statusCode,
-    });
-    void limiter.settle(admission, tokens, decision.countedBy, decision.window);
+}
+
+/**
+ * Frees an admitted request's slot and settles its reservation: to the usage, or kept when
+ * none arrived (token-estimate.ts, tokensToSettle). Once per request, when its answer is over.
+ */
+export function settleAdmission(
+  state: RequestState,
+  raw: ServerResponse,
+  limiter: RateLimiter,
+): void {
+  const admission = state.admission;
+  if (admission === undefined || state.settled) return;
+  state.settled = true;
+  const tokens = tokensToSettle({
+    usedTokens: state.usage?.totalTokens,
+    reserved: admission.reserveTokens ?? 0,
+    answered: raw.writableFinished,
+    statusCode: raw.statusCode,
   });
+  void limiter.settle(admission, tokens, state.countedBy!, state.window);
 }
 
 /** A comma-separated list of model names, as LiteLLM splits one. */
