@@ -93,12 +93,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     request.state = { startedAt: performance.now() };
-    metrics.inFlight.inc();
+    metrics.requestStarted();
     // 'close' comes for every request, also one whose caller went away mid-stream (fastify's
     // onResponse does not). The request's one listener: what admit and forward leave on the
     // state is ended here too, with no listener of their own.
     reply.raw.once('close', () => {
-      metrics.inFlight.dec();
+      metrics.requestEnded();
       // Answered before its body ended (refused unread): Node reads past the rest, and a
       // timeout on it must not answer it twice (errors/client-error-handler.ts).
       const raw = request.raw;
