@@ -56,6 +56,25 @@
 //
 //   BENCH_GATEWAY_BASELINE=main npm run bench -- gateway --quick    (or BENCH_QUICK=1)
 //
+// Instructions per request (instead of the measurements above), the measure to compare builds
+// by on a busy machine: wall-clock req/s and CPU time move with CPU steal and neighbours,
+// instruction counts do not. Each build in turn runs under valgrind's callgrind
+// (support/callgrind.ts) with counting off, gets BENCH_INSTRUCTIONS_WARMUP requests (1,500)
+// to warm its JIT up, then is counted over BENCH_INSTRUCTIONS_REQUESTS (500,2500: cumulative
+// counts; per request = the instructions between the first and the last count / the requests
+// between them, so start-up, warm-up and the toggling cancel) at
+// BENCH_INSTRUCTIONS_CONNECTIONS (16). Prints instructions per request by build, new / base,
+// and (with a baseline) the functions whose self instructions per request differ most (V8
+// builtins and Node's C++ by name; optimised JavaScript has no symbol under callgrind: "JIT
+// code"); writes .bench/gateway-instructions.json and the dumps to .bench/instructions/
+// (callgrind_annotate <dump>). Needs valgrind; a build under callgrind serves tens of times
+// slower (start-up alone takes minutes on a busy machine), and the counts do not depend on
+// that, so two runs (one per build, BENCH_GATEWAY_MODULE=…) may go side by side:
+//
+//   BENCH_GATEWAY_BASELINE=9630105 npm run bench -- gateway --instructions
+//   BENCH_INSTRUCTIONS_WARMUP=400 BENCH_INSTRUCTIONS_REQUESTS=200,700 \
+//     BENCH_GATEWAY_MODULE=<build>/gateway/src/server.ts npm run bench -- gateway --instructions
+//
 // CPU profile of a server under load (instead of the measurements above):
 //
 //   npm run bench -- gateway --profile          (the gateway; --profile=bare, --profile=gateway,bare)
@@ -1247,7 +1266,7 @@ async function instructionsMain(
         console.log(`${b.build}: ready under callgrind in ${ms(performance.now() - started)}`);
         const t = target(b.build, server.url, bed.key, true);
         await smoke([{ id: b.build, label: b.build, target: t, server }]);
-        // Under callgrind a request takes 50 to 100 times as long: no timeout may cut one off
+        // Under callgrind a request takes tens of times as long: no timeout may cut one off
         // (its work would count with no response to count it by).
         const load = async (amount: number, tolerant = false) => {
           const r = await runLoad(t, {
