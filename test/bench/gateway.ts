@@ -80,6 +80,7 @@
 //   npm run bench -- gateway --profile          (the gateway; --profile=bare, --profile=gateway,bare)
 //   BENCH_PROFILE=gateway,bare node test/bench/gateway.ts
 //   BENCH_PROFILE_SECONDS=10 BENCH_PROFILE_CONNECTIONS=64
+//   BENCH_PROFILE_REQUESTS=5000     (a fixed number of requests instead: compare builds by busy time per response)
 //
 // starts the server with --cpu-prof (profiles in .bench/profiles/), loads it for
 // BENCH_PROFILE_SECONDS at BENCH_PROFILE_CONNECTIONS, and prints the top self-time functions
@@ -137,6 +138,8 @@ const LITELLM_CONNECTIONS = listFromEnv('BENCH_LITELLM_CONNECTIONS', [1, 16]);
 const KEYS = intFromEnv('BENCH_KEYS', 10_000);
 const PROFILE_SECONDS = numberFromEnv('BENCH_PROFILE_SECONDS', 10);
 const PROFILE_CONNECTIONS = intFromEnv('BENCH_PROFILE_CONNECTIONS', 64);
+/** BENCH_PROFILE_REQUESTS: profile a fixed number of requests instead of a fixed time. */
+const PROFILE_REQUESTS = intOrZeroFromEnv('BENCH_PROFILE_REQUESTS', 0);
 const SKIP_LITELLM = ['1', 'true'].includes(process.env.LLM_TENANCY_SKIP_REAL_LITELLM ?? '');
 const PROFILE = profileTargets();
 /** --instructions / BENCH_INSTRUCTIONS=1: instruction counts per request under callgrind. */
@@ -1254,11 +1257,17 @@ async function instructionsMain(
       const stamp = startedAt.replace(/[:.]/g, '-');
       const outFile = join(outDir, `${i === 0 ? 'gateway' : 'baseline'}-${stamp}.callgrind`);
       const started = performance.now();
+      const env: Record<string, string> = {
+        ...gatewayEnv(bed, b.prefix),
+        BENCH_GATEWAY_MODULE: b.module,
+      };
+      // The server's HOST names its vgdb pipes (support/callgrind.ts).
+      const names = { HOST: env.HOST! };
       const server = await startNodeServer({
         name: `${i === 0 ? 'gateway' : 'baseline'}-callgrind`,
         kind: 'gateway',
         dir: bed.dir,
-        env: { ...gatewayEnv(bed, b.prefix), BENCH_GATEWAY_MODULE: b.module },
+        env,
         wrapper: callgrindWrapper(outFile),
         timeoutMs: 900_000,
       });
@@ -1282,14 +1291,16 @@ async function instructionsMain(
             );
           }
         };
+        console.log(`  smoke request answered; warming up (${count(INSTRUCTION_WARMUP)} requests)`);
         await load(INSTRUCTION_WARMUP, true);
-        await instrument(server.pid, true);
+        await instrument(server.pid, true, names);
+        console.log('  warm; counting');
         const steps: Counted['steps'] = [];
         const dumps: string[] = [];
         let done = 0;
         for (const n of counts) {
           await load(n - done);
-          const dump = await dumpInstructions(server.pid, outFile);
+          const dump = await dumpInstructions(server.pid, outFile, names);
           steps.push({ requests: n - done, instructions: dump.instructions });
           dumps.push(dump.file);
           done = n;
@@ -1423,7 +1434,8 @@ async function profileMain(machine: ReturnType<typeof machineInfo>, startedAt: s
         const machineBefore = await machineCpu();
         const load = await runLoad(c.target, {
           connections: PROFILE_CONNECTIONS,
-          durationSeconds: PROFILE_SECONDS,
+          durationSeconds: PROFILE_REQUESTS > 0 ? 3_600 : PROFILE_SECONDS,
+          ...(PROFILE_REQUESTS > 0 ? { amount: PROFILE_REQUESTS } : {}),
         });
         const machineAfter = await machineCpu();
         const after = await cpuSnapshot(c, bed.procs);
@@ -1499,7 +1511,7 @@ function printProfile(kind: string, s: Profiled, load: LoadResult) {
     `\n${kind}: ${count(load.rps)} req/s, p50 ${fine(load.latency.p50)}, p99 ${fine(load.latency.p99)}; cores busy: ${cores}`,
   );
   console.log(
-    `profile ${s.file}${s.window ? '' : ' (whole process: the load window could not be matched)'}: ${ms(s.totalMs)} sampled, ${ms(s.busyMs)} busy (${pct(s.busyMs / s.totalMs)}), ${ms(s.idleMs)} idle`,
+    `profile ${s.file}${s.window ? '' : ' (whole process: the load window could not be matched)'}: ${ms(s.totalMs)} sampled, ${ms(s.busyMs)} busy (${pct(s.busyMs / s.totalMs)}), ${ms(s.idleMs)} idle; ${us((s.busyMs * 1000) / s.requests)} busy per 2xx response (${count(s.requests)})`,
   );
   console.log(
     renderTable({

@@ -29,15 +29,27 @@ export async function callgrindAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * The variables valgrind names its vgdb pipes by (/tmp/vgdb-pipe-…-by-$USER-on-$HOST): a
+ * server started with HOST=127.0.0.1 (the gateway's listen address) must be reached with the
+ * same, or callgrind_control finds it but its commands never arrive.
+ */
+export interface PipeNames {
+  HOST?: string;
+  USER?: string;
+  LOGNAME?: string;
+}
+
 /** Turns instrumentation of process `pid` on (counting starts) or off. */
-export async function instrument(pid: number, on: boolean): Promise<void> {
-  await control(pid, ['-i', on ? 'on' : 'off']);
+export async function instrument(pid: number, on: boolean, names: PipeNames = {}): Promise<void> {
+  await control(pid, ['-i', on ? 'on' : 'off'], names);
 }
 
 /** callgrind_control exits 0 whatever happened: only its "OK" says the command was taken. */
-async function control(pid: number, args: string[]): Promise<void> {
+async function control(pid: number, args: string[], names: PipeNames): Promise<void> {
   const { stdout, stderr } = await run('callgrind_control', [...args, String(pid)], {
     timeout: 300_000,
+    env: { ...process.env, ...names },
   });
   if (!/\bOK\b/.test(stdout)) {
     throw new Error(`callgrind_control ${args.join(' ')} ${pid}: ${stdout}${stderr}`.trim());
@@ -51,11 +63,12 @@ async function control(pid: number, args: string[]): Promise<void> {
 export async function dumpInstructions(
   pid: number,
   outFile: string,
+  names: PipeNames = {},
 ): Promise<{ instructions: number; file: string }> {
   const before = new Set(await dumps(outFile));
-  await control(pid, ['-d']);
+  await control(pid, ['-d'], names);
   // The dump is written by the process itself, shortly after the command returns.
-  for (let tries = 0; tries < 3_000; tries++) {
+  for (let tries = 0; tries < 600; tries++) {
     const fresh = (await dumps(outFile)).filter((f) => !before.has(f));
     for (const file of fresh) {
       const total = totalOf(await readFile(file, 'utf8'));
