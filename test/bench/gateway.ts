@@ -1351,18 +1351,35 @@ function instructionsTable(results: Counted[], counts: number[]): Table {
       ),
       `per request (${count(counts.at(-1)! - counts[0]!)} requests)`,
       ...(base ? ['new / base'] : []),
+      'without GC',
+      ...(base ? ['new / base'] : []),
     ],
     rows: results.map((r) => [
       r.build,
       ...r.steps.map((s) => count(s.instructions / s.requests)),
       count(r.perRequest),
       ...(base ? [times2(r.perRequest / base.perRequest)] : []),
+      count(nonGc(r)),
+      ...(base ? [times2(nonGc(r) / nonGc(base))] : []),
     ]),
     notes: [
       'per request = instructions counted after the first count / the requests after it: start-up, warm-up and the first',
       "dump's fixed costs cancel. Counts do not move with CPU steal or neighbours; JIT code shows as unnamed addresses.",
+      'without GC: less V8 heap work (marking, scavenging, sweeping), which comes in bursts and so lands in one window or the',
+      'next: over a few hundred requests it moves the total by several %, the rest much less.',
     ],
   };
+}
+
+/** V8's garbage collector's own functions (by name), as far as callgrind names them. */
+const GC_FUNCTION =
+  /Marking|Sweep|Scaveng|Evacuat|heap::|IteratePointers|BodyDescriptor|MarkCompact|Worklist|SizeFromMap/;
+
+/** Instructions per request outside the garbage collector. */
+function nonGc(r: Counted): number {
+  let gc = 0;
+  for (const [name, n] of Object.entries(r.functions)) if (GC_FUNCTION.test(name)) gc += n;
+  return r.perRequest - gc;
 }
 
 /** Where the new build executes more instructions per request than the baseline, by function. */
