@@ -21,7 +21,7 @@ import type { Upstream } from './proxy/upstream.ts';
 import { overheadMs } from './request-state.ts';
 import type { RoutingView } from './routing/routing-view.ts';
 import { addRouteGuard, answerFrameworkError } from './routes/route-guard.ts';
-import { v1Routes } from './routes/v1-routes.ts';
+import { settleAdmission, v1Routes } from './routes/v1-routes.ts';
 
 export const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
 
@@ -71,9 +71,12 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       (reason) => metrics.rejections.inc({ reason }),
       answeredEarly,
     ),
-    // Compiled once; with no proxies configured it trusts nobody, and request.ips is then
-    // just the peer.
-    trustProxy: proxyAddr.compile([...options.trustedProxies]),
+    // Compiled once. With no proxies configured nobody is trusted, and fastify's plain request
+    // (no trustProxy) says so without proxy-addr walking X-Forwarded-* on every access:
+    // request.ips is then undefined, .protocol the socket's, .host the Host header
+    // (proxy/forwarded-headers.ts).
+    trustProxy:
+      options.trustedProxies.length > 0 ? proxyAddr.compile([...options.trustedProxies]) : false,
   });
 
   // Node answers `Expect: 100-continue` itself unless 'checkContinue' has a listener: this
@@ -90,16 +93,23 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   // Callback-style hooks: an async hook costs a promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     request.state = { startedAt: performance.now() };
-    metrics.inFlight.inc();
+    metrics.requestStarted();
     // 'close' comes for every request, also one whose caller went away mid-stream (fastify's
-    // onResponse does not).
+    // onResponse does not). The request's one listener: what admit and forward leave on the
+    // state is ended here too, with no listener of their own.
     reply.raw.once('close', () => {
-      metrics.inFlight.dec();
+      metrics.requestEnded();
       // Answered before its body ended (refused unread): Node reads past the rest, and a
       // timeout on it must not answer it twice (errors/client-error-handler.ts).
       const raw = request.raw;
       if (!raw.complete && raw.socket) answeredEarly.set(raw.socket, raw);
       recordRequest(request, reply, metrics, logger);
+      const state = request.state;
+      settleAdmission(state, reply.raw, options.limiter);
+      // The answer unfinished: the caller went away (or the gateway is stopping).
+      if (state.upstreamAbort !== undefined && !reply.raw.writableFinished) {
+        state.upstreamAbort.abort();
+      }
     });
     done(options.isClosing() ? shuttingDown() : undefined);
   });

@@ -16,6 +16,10 @@ export interface RequestState {
   model?: string;
   admission?: AdmissionRequest;
   countedBy?: Extract<Admission, { allowed: true }>['countedBy'];
+  /** The window the admission was counted in (its settle names it). */
+  window?: number | undefined;
+  /** Aborts the upstream request when the caller goes away before its answer is written. */
+  upstreamAbort?: AbortController;
   usage?: Usage;
   /** True once settle ran (it must run exactly once). */
   settled?: boolean;

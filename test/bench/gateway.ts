@@ -56,11 +56,31 @@
 //
 //   BENCH_GATEWAY_BASELINE=main npm run bench -- gateway --quick    (or BENCH_QUICK=1)
 //
+// Instructions per request (instead of the measurements above), the measure to compare builds
+// by on a busy machine: wall-clock req/s and CPU time move with CPU steal and neighbours,
+// instruction counts do not. Each build in turn runs under valgrind's callgrind
+// (support/callgrind.ts) with counting off, gets BENCH_INSTRUCTIONS_WARMUP requests (1,500)
+// to warm its JIT up, then is counted over BENCH_INSTRUCTIONS_REQUESTS (500,2500: cumulative
+// counts; per request = the instructions between the first and the last count / the requests
+// between them, so start-up, warm-up and the toggling cancel) at
+// BENCH_INSTRUCTIONS_CONNECTIONS (16). Prints instructions per request by build, new / base,
+// and (with a baseline) the functions whose self instructions per request differ most (V8
+// builtins and Node's C++ by name; optimised JavaScript has no symbol under callgrind: "JIT
+// code"); writes .bench/gateway-instructions.json and the dumps to .bench/instructions/
+// (callgrind_annotate <dump>). Needs valgrind; a build under callgrind serves tens of times
+// slower (start-up alone takes minutes on a busy machine), and the counts do not depend on
+// that, so two runs (one per build, BENCH_GATEWAY_MODULE=…) may go side by side:
+//
+//   BENCH_GATEWAY_BASELINE=9630105 npm run bench -- gateway --instructions
+//   BENCH_INSTRUCTIONS_WARMUP=400 BENCH_INSTRUCTIONS_REQUESTS=200,700 \
+//     BENCH_GATEWAY_MODULE=<build>/gateway/src/server.ts npm run bench -- gateway --instructions
+//
 // CPU profile of a server under load (instead of the measurements above):
 //
 //   npm run bench -- gateway --profile          (the gateway; --profile=bare, --profile=gateway,bare)
 //   BENCH_PROFILE=gateway,bare node test/bench/gateway.ts
 //   BENCH_PROFILE_SECONDS=10 BENCH_PROFILE_CONNECTIONS=64
+//   BENCH_PROFILE_REQUESTS=5000     (a fixed number of requests instead: compare builds by busy time per response)
 //
 // starts the server with --cpu-prof (profiles in .bench/profiles/), loads it for
 // BENCH_PROFILE_SECONDS at BENCH_PROFILE_CONNECTIONS, and prints the top self-time functions
@@ -80,6 +100,13 @@ import { silentLogger } from '../../operator/src/runtime/logger.ts';
 import { LiteLLMNotInstalledError } from '../harness/litellm-proxy.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { prepareBaseline } from './support/baseline.ts';
+import {
+  annotate,
+  callgrindAvailable,
+  callgrindWrapper,
+  dumpInstructions,
+  instrument,
+} from './support/callgrind.ts';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.ts';
 import { probe, runLoad, type LoadResult, type Target } from './support/load.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
@@ -111,8 +138,18 @@ const LITELLM_CONNECTIONS = listFromEnv('BENCH_LITELLM_CONNECTIONS', [1, 16]);
 const KEYS = intFromEnv('BENCH_KEYS', 10_000);
 const PROFILE_SECONDS = numberFromEnv('BENCH_PROFILE_SECONDS', 10);
 const PROFILE_CONNECTIONS = intFromEnv('BENCH_PROFILE_CONNECTIONS', 64);
+/** BENCH_PROFILE_REQUESTS: profile a fixed number of requests instead of a fixed time. */
+const PROFILE_REQUESTS = intOrZeroFromEnv('BENCH_PROFILE_REQUESTS', 0);
 const SKIP_LITELLM = ['1', 'true'].includes(process.env.LLM_TENANCY_SKIP_REAL_LITELLM ?? '');
 const PROFILE = profileTargets();
+/** --instructions / BENCH_INSTRUCTIONS=1: instruction counts per request under callgrind. */
+const INSTRUCTIONS =
+  process.argv.slice(2).includes('--instructions') ||
+  ['1', 'true'].includes(process.env.BENCH_INSTRUCTIONS ?? '');
+/** Two request counts, counted from the same start: their difference cancels fixed costs. */
+const INSTRUCTION_REQUESTS = listFromEnv('BENCH_INSTRUCTIONS_REQUESTS', [500, 2500]);
+const INSTRUCTION_WARMUP = intFromEnv('BENCH_INSTRUCTIONS_WARMUP', 1500);
+const INSTRUCTION_CONNECTIONS = intFromEnv('BENCH_INSTRUCTIONS_CONNECTIONS', 16);
 /** A measurement during which other processes used more cores than this is taken again. */
 const BUSY_LIMIT = numberFromEnv('BENCH_BUSY_LIMIT', 0.25);
 const BUSY_RETRIES = intOrZeroFromEnv('BENCH_BUSY_RETRIES', 2);
@@ -636,6 +673,7 @@ async function main(): Promise<number> {
     console.error(`${NAME}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
+  if (INSTRUCTIONS) return instructionsMain(machine, startedAt, baseline);
   if (QUICK && !baseline) {
     console.error(
       `${NAME} --quick measures this build against a baseline build: set BENCH_GATEWAY_BASELINE=<git ref> (e.g. main) or BENCH_GATEWAY_BASELINE_MODULE=<its gateway/src/server.ts>`,
@@ -1159,7 +1197,219 @@ function targets(a: Measurement[]): string[] {
   ];
 }
 
-// ---- profile mode -------------------------------------------------------------------
+// ---- instructions mode --------------------------------------------------------------
+
+interface Counted {
+  build: string;
+  module: string;
+  /** Instructions in each step: the first INSTRUCTION_REQUESTS[0] requests, then up to each next count. */
+  steps: { requests: number; instructions: number }[];
+  /** (I(last count) − I(first count)) / (last − first): fixed costs cancel. */
+  perRequest: number;
+  /** Self instructions per request by function, over the steps after the first. */
+  functions: Record<string, number>;
+  dumps: string[];
+}
+
+/**
+ * Each build in turn under callgrind (support/callgrind.ts), alone on the machine's bed (the
+ * same Redis, upstream, key and limits as (a)): warmed up with INSTRUCTION_WARMUP requests
+ * uncounted, then counted over INSTRUCTION_REQUESTS (cumulative counts, e.g. 500 and 2,500:
+ * the difference cancels what a dump and the toggle cost), at INSTRUCTION_CONNECTIONS.
+ */
+async function instructionsMain(
+  machine: ReturnType<typeof machineInfo>,
+  startedAt: string,
+  baseline: BaselineBuild | undefined,
+) {
+  if (!(await callgrindAvailable())) {
+    console.error(`${NAME} --instructions needs valgrind (callgrind_control) on PATH`);
+    return 2;
+  }
+  const counts = [...INSTRUCTION_REQUESTS].sort((a, b) => a - b);
+  if (counts.length < 2) {
+    console.error('BENCH_INSTRUCTIONS_REQUESTS needs two request counts or more, e.g. 500,2500');
+    return 2;
+  }
+  const outDir = join(ROOT, '.bench/instructions');
+  await mkdir(outDir, { recursive: true });
+  console.log(
+    `${NAME} --instructions: instructions per request under callgrind, after ${count(INSTRUCTION_WARMUP)} warm-up requests, counted at ${counts.map(count).join(' and ')} requests, ${INSTRUCTION_CONNECTIONS} connections`,
+  );
+  const builds = [
+    { build: 'gateway', module: gatewayModule, prefix: PREFIX_ONE },
+    ...(baseline
+      ? [
+          {
+            build: `baseline ${baseline.describe}`,
+            module: baseline.module,
+            prefix: PREFIX_BASELINE,
+          },
+        ]
+      : []),
+  ];
+  const bed = await startBed();
+  let failed = true;
+  const results: Counted[] = [];
+  try {
+    for (const b of builds) await publish(bed.publishRedis, b.prefix, bed.key, 1);
+    for (const [i, b] of builds.entries()) {
+      const stamp = startedAt.replace(/[:.]/g, '-');
+      const outFile = join(outDir, `${i === 0 ? 'gateway' : 'baseline'}-${stamp}.callgrind`);
+      const started = performance.now();
+      const env: Record<string, string> = {
+        ...gatewayEnv(bed, b.prefix),
+        BENCH_GATEWAY_MODULE: b.module,
+      };
+      // The server's HOST names its vgdb pipes (support/callgrind.ts).
+      const names = { HOST: env.HOST! };
+      const server = await startNodeServer({
+        name: `${i === 0 ? 'gateway' : 'baseline'}-callgrind`,
+        kind: 'gateway',
+        dir: bed.dir,
+        env,
+        wrapper: callgrindWrapper(outFile),
+        timeoutMs: 900_000,
+      });
+      try {
+        console.log(`${b.build}: ready under callgrind in ${ms(performance.now() - started)}`);
+        const t = target(b.build, server.url, bed.key, true);
+        await smoke([{ id: b.build, label: b.build, target: t, server }]);
+        // Under callgrind a request takes tens of times as long: no timeout may cut one off
+        // (its work would count with no response to count it by).
+        const load = async (amount: number, tolerant = false) => {
+          const r = await runLoad(t, {
+            connections: INSTRUCTION_CONNECTIONS,
+            durationSeconds: 3_600,
+            amount,
+            timeoutSeconds: 900,
+          });
+          if (tolerant) return;
+          if (r.non2xx + r.errors + r.mismatches > 0 || r.latency.n !== amount) {
+            throw new Error(
+              `${b.build}: ${r.latency.n} of ${amount} requests answered 2xx (${JSON.stringify(r.statuses)}, ${r.errors} errors, ${r.mismatches} mismatches)`,
+            );
+          }
+        };
+        console.log(`  smoke request answered; warming up (${count(INSTRUCTION_WARMUP)} requests)`);
+        await load(INSTRUCTION_WARMUP, true);
+        await instrument(server.pid, true, names);
+        console.log('  warm; counting');
+        const steps: Counted['steps'] = [];
+        const dumps: string[] = [];
+        let done = 0;
+        for (const n of counts) {
+          await load(n - done);
+          const dump = await dumpInstructions(server.pid, outFile, names);
+          steps.push({ requests: n - done, instructions: dump.instructions });
+          dumps.push(dump.file);
+          done = n;
+          console.log(
+            `  ${count(n)} requests: ${count(dump.instructions)} instructions since the last count (${count(dump.instructions / steps.at(-1)!.requests)} per request)`,
+          );
+        }
+        const later = steps.slice(1);
+        const perRequest =
+          later.reduce((t, s) => t + s.instructions, 0) / later.reduce((t, s) => t + s.requests, 0);
+        const functions = await selfByFunction(dumps.slice(1), counts.at(-1)! - counts[0]!);
+        results.push({ build: b.build, module: b.module, steps, perRequest, functions, dumps });
+      } finally {
+        await server.stop();
+      }
+    }
+    console.log(`\n${renderTable(instructionsTable(results, counts))}`);
+    if (results.length === 2) console.log(`\n${renderTable(functionDiff(results))}`);
+    console.log(`\n${NAME} --instructions — ${startedAt} — ${describeMachine(machine)}`);
+    const path = await writeJson(`${NAME}-instructions`, {
+      bench: `${NAME}-instructions`,
+      startedAt,
+      machine,
+      settings: {
+        warmup: INSTRUCTION_WARMUP,
+        requests: counts,
+        connections: INSTRUCTION_CONNECTIONS,
+      },
+      results,
+    });
+    console.log(`wrote ${path}; dumps (callgrind_annotate <file>): ${outDir}`);
+    failed = false;
+    return 0;
+  } finally {
+    await stopBed(bed, failed);
+    if (failed) console.error(`server logs kept in ${bed.dir}`);
+  }
+}
+
+function instructionsTable(results: Counted[], counts: number[]): Table {
+  const base = results[1];
+  return {
+    title: `instructions per request under callgrind (all threads of the gateway process; ${INSTRUCTION_CONNECTIONS} connections)`,
+    header: [
+      'build',
+      ...counts.map((n, i) =>
+        i === 0 ? `first ${count(n)}` : `${count(counts[i - 1]!)}→${count(n)}`,
+      ),
+      `per request (${count(counts.at(-1)! - counts[0]!)} requests)`,
+      ...(base ? ['new / base'] : []),
+      'without GC',
+      ...(base ? ['new / base'] : []),
+    ],
+    rows: results.map((r) => [
+      r.build,
+      ...r.steps.map((s) => count(s.instructions / s.requests)),
+      count(r.perRequest),
+      ...(base ? [times2(r.perRequest / base.perRequest)] : []),
+      count(nonGc(r)),
+      ...(base ? [times2(nonGc(r) / nonGc(base))] : []),
+    ]),
+    notes: [
+      'per request = instructions counted after the first count / the requests after it: start-up, warm-up and the first',
+      "dump's fixed costs cancel. Counts do not move with CPU steal or neighbours; JIT code shows as unnamed addresses.",
+      'without GC: less V8 heap work (marking, scavenging, sweeping), which comes in bursts and so lands in one window or the',
+      'next: over a few hundred requests it moves the total by several %, the rest much less.',
+    ],
+  };
+}
+
+/** V8's garbage collector's own functions (by name), as far as callgrind names them. */
+const GC_FUNCTION =
+  /Marking|Sweep|Scaveng|Evacuat|heap::|IteratePointers|BodyDescriptor|MarkCompact|Worklist|SizeFromMap/;
+
+/** Instructions per request outside the garbage collector. */
+function nonGc(r: Counted): number {
+  let gc = 0;
+  for (const [name, n] of Object.entries(r.functions)) if (GC_FUNCTION.test(name)) gc += n;
+  return r.perRequest - gc;
+}
+
+/** Where the new build executes more instructions per request than the baseline, by function. */
+function functionDiff(results: Counted[]): Table {
+  const [gw, base] = results as [Counted, Counted];
+  const names = [...new Set([...Object.keys(gw.functions), ...Object.keys(base.functions)])];
+  const rows = names
+    .map((name) => ({ name, g: gw.functions[name] ?? 0, b: base.functions[name] ?? 0 }))
+    .sort((x, y) => Math.abs(y.g - y.b) - Math.abs(x.g - x.b));
+  return {
+    title:
+      'self instructions per request by function, this build against the baseline (largest differences)',
+    header: ['function', 'new', 'base', 'new − base'],
+    rows: rows.slice(0, 30).map((r) => [r.name, count(r.g), count(r.b), count(r.g - r.b)]),
+    notes: [
+      '"JIT code": optimised JavaScript (no symbols under callgrind); Builtins_*: V8 builtins.',
+    ],
+  };
+}
+
+/** Self instructions per request by function over `dumps` (callgrind_annotate). */
+async function selfByFunction(dumps: string[], requests: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const file of dumps) {
+    for (const [name, n] of Object.entries(await annotate(file))) {
+      out[name] = (out[name] ?? 0) + n / requests;
+    }
+  }
+  return out;
+}
 
 async function profileMain(machine: ReturnType<typeof machineInfo>, startedAt: string) {
   const profileDir = join(ROOT, '.bench/profiles');
@@ -1201,7 +1451,8 @@ async function profileMain(machine: ReturnType<typeof machineInfo>, startedAt: s
         const machineBefore = await machineCpu();
         const load = await runLoad(c.target, {
           connections: PROFILE_CONNECTIONS,
-          durationSeconds: PROFILE_SECONDS,
+          durationSeconds: PROFILE_REQUESTS > 0 ? 3_600 : PROFILE_SECONDS,
+          ...(PROFILE_REQUESTS > 0 ? { amount: PROFILE_REQUESTS } : {}),
         });
         const machineAfter = await machineCpu();
         const after = await cpuSnapshot(c, bed.procs);
@@ -1277,7 +1528,7 @@ function printProfile(kind: string, s: Profiled, load: LoadResult) {
     `\n${kind}: ${count(load.rps)} req/s, p50 ${fine(load.latency.p50)}, p99 ${fine(load.latency.p99)}; cores busy: ${cores}`,
   );
   console.log(
-    `profile ${s.file}${s.window ? '' : ' (whole process: the load window could not be matched)'}: ${ms(s.totalMs)} sampled, ${ms(s.busyMs)} busy (${pct(s.busyMs / s.totalMs)}), ${ms(s.idleMs)} idle`,
+    `profile ${s.file}${s.window ? '' : ' (whole process: the load window could not be matched)'}: ${ms(s.totalMs)} sampled, ${ms(s.busyMs)} busy (${pct(s.busyMs / s.totalMs)}), ${ms(s.idleMs)} idle; ${us((s.busyMs * 1000) / s.requests)} busy per 2xx response (${count(s.requests)})`,
   );
   console.log(
     renderTable({

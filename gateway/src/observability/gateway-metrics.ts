@@ -25,11 +25,18 @@ export interface GatewayMetrics {
   tokens: Counter<'team' | 'model' | 'kind'>;
   rejections: Counter<'reason'>;
   keyLookups: Counter<'result'>;
+  /** keyLookups.inc without prom-client's per-call label hashing (counted here, read at scrape). */
+  countKeyLookup(result: KeyLookupResult): void;
   routingInvalidations: Counter<'kind'>;
   rateLimitFallbacks: Counter<'mode'>;
   inFlight: Gauge;
+  /** inFlight up and down by a plain count, read at scrape (no prom-client call per request). */
+  requestStarted(): void;
+  requestEnded(): void;
   redisUp: Gauge;
 }
+
+export type KeyLookupResult = 'hit' | 'negative_hit' | 'miss';
 
 const PREFIX = 'llmtenancy_gateway_';
 
@@ -75,6 +82,8 @@ export function createGatewayMetrics(
       },
     });
   }
+  const lookups: Record<KeyLookupResult, number> = { hit: 0, negative_hit: 0, miss: 0 };
+  let inFlight = 0;
   const requestTally = new Tally<RequestLabels>();
   const tokenTally = new Tally<'team' | 'model' | 'kind'>();
   const requests = new Counter({
@@ -135,7 +144,16 @@ export function createGatewayMetrics(
       help: 'Key lookups by result: hit, negative_hit (known unknown), miss (read from Redis).',
       labelNames: ['result'],
       registers,
+      collect() {
+        for (const result of Object.keys(lookups) as KeyLookupResult[]) {
+          if (lookups[result] > 0) this.inc({ result }, lookups[result]);
+          lookups[result] = 0;
+        }
+      },
     }),
+    countKeyLookup(result) {
+      lookups[result]++;
+    },
     routingInvalidations: new Counter({
       name: `${PREFIX}routing_invalidations_total`,
       help: 'Routing config changes applied to the key cache: key (one record) or full (all).',
@@ -152,7 +170,16 @@ export function createGatewayMetrics(
       name: `${PREFIX}in_flight_requests`,
       help: 'Requests being forwarded now (streams included).',
       registers,
+      collect() {
+        this.set(inFlight);
+      },
     }),
+    requestStarted() {
+      inFlight++;
+    },
+    requestEnded() {
+      inFlight--;
+    },
     redisUp: new Gauge({
       name: `${PREFIX}redis_up`,
       help: '1 when the Redis command connection is ready.',

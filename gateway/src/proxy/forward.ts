@@ -71,11 +71,10 @@ export async function forward(
   const state = request.state;
   const { upstream } = deps;
   const { body, stripUsage, streamed } = outgoingBody(request, deps.bodyLimitBytes);
+  // Aborted on 'close' with the answer unfinished (the caller went away, or the gateway is
+  // stopping): by app.ts's one 'close' listener, no listener of its own per request.
   const abort = new AbortController();
-  // 'close' with the answer unfinished: the caller went away (or the gateway is stopping).
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
+  state.upstreamAbort = abort;
   // MCP's session headers cross on its routes (served only where the Team enabled them).
   const mcp = request.gatewayRoute?.route.group === 'mcp';
   const headers = requestHeadersFor(

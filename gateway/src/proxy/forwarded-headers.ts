@@ -14,8 +14,13 @@ export interface Forwarding {
 }
 
 export function forwardingOf(request: FastifyRequest): Forwarding {
-  // [peer, …, the first untrusted address]: proxy-addr's order, nearest first.
-  const chain = request.ips ?? [request.raw.socket.remoteAddress ?? ''];
+  // [peer, …, the first untrusted address]: proxy-addr's order, nearest first. Undefined
+  // when no proxy is trusted (app.ts sets no trustProxy then): the peer alone.
+  const chain = request.ips;
+  if (chain === undefined) {
+    const peer = request.raw.socket.remoteAddress ?? '';
+    return { for: peer, proto: request.protocol, host: request.host };
+  }
   let forwardedFor = chain[chain.length - 1]!;
   for (let i = chain.length - 2; i >= 0; i--) forwardedFor += `, ${chain[i]}`;
   return { for: forwardedFor, proto: request.protocol, host: request.host };

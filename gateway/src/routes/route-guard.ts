@@ -31,7 +31,11 @@ export function addRouteGuard(app: FastifyInstance, table = new RouteTable()): v
     const match = table.match(request.method, normalised.path);
     if (match === undefined) return done(unknownRoute(request.method, normalised.path));
     const { path, query } = normalised;
-    request.gatewayRoute = { ...match, query };
+    // One object per request (no spread): the match itself may be the table's shared one.
+    request.gatewayRoute =
+      match.pathModel === undefined
+        ? { route: match.route, query }
+        : { route: match.route, pathModel: match.pathModel, query };
     // From here on request.url is the normalised path: forwarded, logged and routed as checked.
     const checked = path + query;
     if (checked !== url) request.raw.url = checked;

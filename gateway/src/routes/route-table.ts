@@ -186,16 +186,17 @@ interface CompiledPattern {
 }
 
 export class RouteTable {
-  private readonly exact = new Map<string, Map<string, RouteSpec>>();
+  /** Exact paths' matches, made once: the hot path allocates nothing here. */
+  private readonly exact = new Map<string, Map<string, RouteMatch>>();
   private readonly patterns = new Map<string, CompiledPattern[]>();
 
   constructor(routes: readonly RouteSpec[] = ROUTES) {
     for (const route of routes) {
       if (!route.path.includes('{')) {
-        const byPath = this.exact.get(route.method) ?? new Map<string, RouteSpec>();
+        const byPath = this.exact.get(route.method) ?? new Map<string, RouteMatch>();
         if (byPath.has(route.path))
           throw new Error(`duplicate route ${route.method} ${route.path}`);
-        byPath.set(route.path, route);
+        byPath.set(route.path, Object.freeze({ route }));
         this.exact.set(route.method, byPath);
         continue;
       }
@@ -207,8 +208,8 @@ export class RouteTable {
 
   /** The route `method path` is, for a normalised path; undefined when the gateway serves none. */
   match(method: string, path: string): RouteMatch | undefined {
-    const route = this.exact.get(method)?.get(path);
-    if (route !== undefined) return { route };
+    const exact = this.exact.get(method)?.get(path);
+    if (exact !== undefined) return exact;
     const patterns = this.patterns.get(method);
     if (patterns === undefined) return undefined;
     const segments = path.slice(1).split('/');

@@ -4,6 +4,7 @@
 // everything else is checked — its route group enabled for the key, every model it names
 // (body, form, path, query) one the key reaches, its limits — and forwarded.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type {
   FastifyPluginAsync,
   FastifyReply,
@@ -34,6 +35,7 @@ import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { forward } from '../proxy/forward.ts';
 import type { Upstream } from '../proxy/upstream.ts';
+import type { RequestState } from '../request-state.ts';
 import type { RoutingView } from '../routing/routing-view.ts';
 import {
   keyReachesNoModel,
@@ -42,6 +44,7 @@ import {
   unsupportedBody,
 } from './route-errors.ts';
 import type { GatewayRoute } from './route-guard.ts';
+import type { RouteSpec } from './route-table.ts';
 
 export interface V1RoutesOptions {
   view: RoutingView;
@@ -105,7 +108,10 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
     if (group !== 'inference' && !(policy.enabledRoutes ?? []).includes(group)) {
       throw routeNotEnabled(group);
     }
-    const model = await checkedModel(request, route, policy, options);
+    // Synchronous unless a body must be read (a form, a sniffed stream) or a batch's input
+    // looked at: `await` on a plain value would still cost a turn of the microtask queue.
+    const checking = checkedModel(request, route, policy, options);
+    const model = checking instanceof Promise ? await checking : checking;
     if (model !== undefined) state.model = model;
     await admit(request, reply, policy, model, limiter, metrics, options);
     return forward(request, reply, options);
@@ -119,18 +125,32 @@ export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options
  * Checks every model the request names — where its route carries it (JSON body, form field,
  * path) and a `model` query parameter — against the key's models, and returns the one its
  * limits are counted under (the path's, where the route has one: LiteLLM uses that). Reads a
- * form body here, keeping its bytes as the body to forward.
+ * form body here, keeping its bytes as the body to forward. A Promise only when a body is
+ * read or a batch's input checked.
  */
-async function checkedModel(
+function checkedModel(
   request: FastifyRequest,
   route: GatewayRoute,
   policy: KeyPolicy,
   options: V1RoutesOptions,
-): Promise<string | undefined> {
-  const { bodyLimitBytes } = options;
-  const spec = route.route;
+): string | undefined | Promise<string | undefined> {
   const named: string[] = [];
   if (route.pathModel !== undefined) named.push(route.pathModel);
+  const reading = readBodyModels(request, route.route, named, options.bodyLimitBytes);
+  if (reading === undefined) return checkNamed(request, route, policy, named, options);
+  return reading.then(() => checkNamed(request, route, policy, named, options));
+}
+
+/**
+ * Adds the models the body names to `named`, or refuses a body LiteLLM would read unchecked;
+ * a Promise when the body must be read first (a form, a stream sniffed for JSON).
+ */
+function readBodyModels(
+  request: FastifyRequest,
+  spec: RouteSpec,
+  named: string[],
+  bodyLimitBytes: number,
+): Promise<void> | undefined {
   const contentType = request.headers['content-type'];
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   // LiteLLM reads a body as a form whenever its content type contains "form"
@@ -148,14 +168,9 @@ async function checkedModel(
     if (request.rawBody !== undefined || !isFormContentType(request.headers['content-type'])) {
       throw unsupportedBody(spec.path, 'multipart/form-data');
     }
-    const read = await readFormModel(request.raw, request.headers, bodyLimitBytes);
-    // Forwarded as they came (forward.ts sends rawBody when the body is parsed).
-    request.rawBody = read.body;
-    request.body = read.model === undefined ? {} : { model: read.model };
-    if (read.model !== undefined) named.push(read.model);
-    else if (spec.model === 'form') throw missingModel();
-    for (const names of read.targetModelNames) named.push(...modelList(names));
-  } else if (request.rawBody !== undefined) {
+    return readForm(request, spec, named, bodyLimitBytes);
+  }
+  if (request.rawBody !== undefined) {
     const model = modelOf(request.body);
     if (model !== undefined) named.push(model);
     else if (spec.model === 'json') throw missingModel();
@@ -169,10 +184,41 @@ async function checkedModel(
     throw unsupportedBody(spec.path, 'application/json');
   } else if (hasBody) {
     // A body that streams on: LiteLLM reads it as JSON too when it is one, so it must not be.
-    const sniffed = await sniffJsonObject(request.raw);
-    if (sniffed === 'json-object') throw unsupportedBody(spec.path, 'application/json');
-    if (sniffed === 'blank') throw invalidBody('The request body holds whitespace only.');
+    return sniffJsonObject(request.raw).then((sniffed) => {
+      if (sniffed === 'json-object') throw unsupportedBody(spec.path, 'application/json');
+      if (sniffed === 'blank') throw invalidBody('The request body holds whitespace only.');
+    });
   }
+  return undefined;
+}
+
+/** Reads a multipart form's model fields; its bytes become the body to forward. */
+async function readForm(
+  request: FastifyRequest,
+  spec: RouteSpec,
+  named: string[],
+  bodyLimitBytes: number,
+): Promise<void> {
+  const read = await readFormModel(request.raw, request.headers, bodyLimitBytes);
+  // Forwarded as they came (forward.ts sends rawBody when the body is parsed).
+  request.rawBody = read.body;
+  request.body = read.model === undefined ? {} : { model: read.model };
+  if (read.model !== undefined) named.push(read.model);
+  else if (spec.model === 'form') throw missingModel();
+  for (const names of read.targetModelNames) named.push(...modelList(names));
+}
+
+/**
+ * Adds the query's and the x-litellm-model header's models, checks every one named against
+ * the key's, then a batch's input (a Promise); returns the model limits count under.
+ */
+function checkNamed(
+  request: FastifyRequest,
+  route: GatewayRoute,
+  policy: KeyPolicy,
+  named: string[],
+  options: V1RoutesOptions,
+): string | undefined | Promise<string | undefined> {
   if (route.query.length > 1) {
     const query = new URLSearchParams(route.query.slice(1));
     named.push(...query.getAll('model'));
@@ -183,15 +229,15 @@ async function checkedModel(
   for (const model of named) {
     if (!policy.models.includes(model)) throw modelNotAllowed(model);
   }
-  if (spec.model === 'batch') {
+  if (route.route.model === 'batch') {
     const batch = batchRequestOf(request.body);
-    await checkBatchInput(
+    return checkBatchInput(
       batch,
       request.state.key!,
       policy.models,
       options.upstream,
-      bodyLimitBytes,
-    );
+      options.bodyLimitBytes,
+    ).then(() => named[0]);
   }
   return named[0];
 }
@@ -222,22 +268,33 @@ async function admit(
   }
   if (decision.countedBy !== 'redis') metrics.rateLimitFallbacks.inc({ mode: decision.countedBy });
   const state = request.state;
+  // Whatever happens next (answer, error, caller gone), the slot is freed and the reservation
+  // settled, on 'close': app.ts's one listener calls settleAdmission.
   state.admission = admission;
   state.countedBy = decision.countedBy;
+  state.window = decision.window;
   reply.headers(rateLimitHeaders(decision));
-  // Whatever happens next (answer, error, caller gone), the slot is freed and the reservation
-  // settled: to the usage, or kept when none arrived (token-estimate.ts, tokensToSettle).
-  reply.raw.once('close', () => {
-    if (state.settled) return;
-    state.settled = true;
-    const tokens = tokensToSettle({
-      usedTokens: state.usage?.totalTokens,
-      reserved: reserveTokens,
-      answered: reply.raw.writableFinished,
-      statusCode: reply.raw.statusCode,
-    });
-    void limiter.settle(admission, tokens, decision.countedBy, decision.window);
+}
+
+/**
+ * Frees an admitted request's slot and settles its reservation: to the usage, or kept when
+ * none arrived (token-estimate.ts, tokensToSettle). Once per request, when its answer is over.
+ */
+export function settleAdmission(
+  state: RequestState,
+  raw: ServerResponse,
+  limiter: RateLimiter,
+): void {
+  const admission = state.admission;
+  if (admission === undefined || state.settled) return;
+  state.settled = true;
+  const tokens = tokensToSettle({
+    usedTokens: state.usage?.totalTokens,
+    reserved: admission.reserveTokens ?? 0,
+    answered: raw.writableFinished,
+    statusCode: raw.statusCode,
   });
+  void limiter.settle(admission, tokens, state.countedBy!, state.window);
 }
 
 /** A comma-separated list of model names, as LiteLLM splits one. */
@@ -248,10 +305,14 @@ function modelList(names: string): string[] {
     .filter((name) => name !== '');
 }
 
+const NO_MODELS: readonly string[] = Object.freeze([]);
+
 /** Models a JSON body names besides `model`: managed files' targets, a realtime session's. */
-function otherBodyModels(body: unknown): string[] {
-  if (typeof body !== 'object' || body === null) return [];
+function otherBodyModels(body: unknown): readonly string[] {
+  if (typeof body !== 'object' || body === null) return NO_MODELS;
   const { target_model_names: targets, session } = body as Record<string, unknown>;
+  // The usual body names neither: no arrays to build.
+  if (targets === undefined && session === undefined) return NO_MODELS;
   const models: string[] = [];
   for (const target of [targets].flat()) {
     if (typeof target === 'string') models.push(...modelList(target));

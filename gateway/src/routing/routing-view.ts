@@ -143,10 +143,10 @@ export class RoutingView {
     const hit = this.cache.get(hash);
     if (hit === undefined) return undefined;
     if (hit === 'absent') {
-      this.#metrics?.keyLookups.inc({ result: 'negative_hit' });
+      this.#metrics?.countKeyLookup('negative_hit');
       return ABSENT;
     }
-    this.#metrics?.keyLookups.inc({ result: 'hit' });
+    this.#metrics?.countKeyLookup('hit');
     return { kind: 'found', entry: hit };
   }
 
@@ -154,7 +154,7 @@ export class RoutingView {
   load(hash: string): Promise<Lookup> {
     const running = this.#loading.get(hash);
     if (running) return running;
-    this.#metrics?.keyLookups.inc({ result: 'miss' });
+    this.#metrics?.countKeyLookup('miss');
     const loading = this.#read(hash).finally(() => this.#loading.delete(hash));
     this.#loading.set(hash, loading);
     return loading;

@@ -36,6 +36,8 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Stop after this many requests instead (autocannon's `amount`). */
   amount?: number;
+  /** A response slower than this counts as an error. Default 30 s. */
+  timeoutSeconds?: number;
 }
 
 export interface LoadResult {
@@ -98,7 +100,7 @@ export function runLoad(target: Target, options: LoadOptions): Promise<LoadResul
         pipelining: 1,
         duration: options.durationSeconds,
         ...(options.amount ? { amount: options.amount } : {}),
-        timeout: 30,
+        timeout: options.timeoutSeconds ?? 30,
         requests: [{ onResponse }],
         ...(target.keys
           ? { setupClient: spreadKeys(target, options.connections, onResponse) }

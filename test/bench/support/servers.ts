@@ -31,6 +31,8 @@ export interface NodeServerOptions {
   env?: Record<string, string>;
   /** Extra Node flags, e.g. --cpu-prof. */
   nodeFlags?: readonly string[];
+  /** A command the server runs under, e.g. valgrind (callgrind.ts): its pid stays the server's. */
+  wrapper?: readonly string[];
   timeoutMs?: number;
 }
 
@@ -46,6 +48,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<Serve
     command: 'env',
     args: [
       ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...(options.wrapper ?? []),
       process.execPath,
       ...(options.nodeFlags ?? []),
       childScript,
