@@ -35,22 +35,15 @@ export function teamSource(litellm: LiteLLMClient): LiteLLMObjectSource {
 }
 
 /**
- * Users: /user/list, page by page (at most 100 a page). Newest first, so users created
- * meanwhile push others to later pages: one may be seen twice (deduplicated), none missed.
+ * Users: /user/list, every page (LiteLLMClient.listAllUsers: deduplicated, so a user created
+ * meanwhile that pushes others to a later page is seen once, none missed).
  */
 export function userSource(litellm: LiteLLMClient, pageSize = 100): LiteLLMObjectSource {
   return {
     kind: 'user',
     async list(signal) {
-      const users = new Map<string, LiteLLMObject>();
-      for (let page = 1; ; page++) {
-        const answer = await litellm.listUsers({ page, page_size: pageSize }, { signal });
-        for (const u of answer.users) {
-          users.set(u.user_id, { kind: 'user', id: u.user_id, metadata: u.metadata });
-        }
-        if (answer.users.length === 0 || page >= answer.total_pages) break;
-      }
-      return [...users.values()];
+      const users = await litellm.listAllUsers({ signal, pageSize });
+      return users.map((u) => ({ kind: 'user', id: u.user_id, metadata: u.metadata }));
     },
     delete: (id, signal) =>
       ignoringNotFound(
@@ -60,26 +53,15 @@ export function userSource(litellm: LiteLLMClient, pageSize = 100): LiteLLMObjec
 }
 
 /**
- * Keys: /key/list with full rows, page by page (at most 100 a page); the id is the key's
+ * Keys: /key/list with full rows, every page (LiteLLMClient.listAllKeys); the id is the key's
  * hash (LiteLLM's token), which /key/delete takes. A key's owner is its VirtualKey.
  */
 export function keySource(litellm: LiteLLMClient, pageSize = 100): LiteLLMObjectSource {
   return {
     kind: 'key',
     async list(signal) {
-      const keys = new Map<string, LiteLLMObject>();
-      for (let page = 1; ; page++) {
-        const answer = await litellm.listKeys(
-          { page, size: pageSize, return_full_object: true },
-          { signal },
-        );
-        for (const k of answer.keys) {
-          if (typeof k === 'string' || !k.token) continue;
-          keys.set(k.token, { kind: 'key', id: k.token, metadata: k.metadata });
-        }
-        if (answer.keys.length === 0 || page >= (answer.total_pages ?? 1)) break;
-      }
-      return [...keys.values()];
+      const keys = await litellm.listAllKeys({ signal, pageSize });
+      return keys.map((k) => ({ kind: 'key', id: k.token!, metadata: k.metadata }));
     },
     delete: (id, signal) =>
       ignoringNotFound(
