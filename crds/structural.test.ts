@@ -44,6 +44,30 @@ describe('toStructural', () => {
     expect(out).toEqual({ 'x-kubernetes-int-or-string': true });
   });
 
+  it("lifts an int-or-string's branch checks onto the field, as Quantity schemas have them", () => {
+    const out = toStructural({
+      description: 'money',
+      anyOf: [
+        { type: 'integer', minimum: 0, maximum: 99 },
+        { type: 'string', maxLength: 5, pattern: '^[0-9]+$' },
+      ],
+    });
+    expect(out).toEqual({
+      'x-kubernetes-int-or-string': true,
+      description: 'money',
+      minimum: 0,
+      maximum: 99,
+      maxLength: 5,
+      pattern: '^[0-9]+$',
+    });
+    expect(() =>
+      toStructural({
+        maxLength: 3,
+        anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 5 }],
+      }),
+    ).toThrow(/"maxLength" is set both/);
+  });
+
   it('refuses other unions, naming the path', () => {
     const schema = {
       type: 'object',

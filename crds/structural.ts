@@ -49,14 +49,16 @@ export class StructuralSchemaError extends Error {
 }
 
 /** Returns a new, structural schema; never mutates its input. */
-export function toStructural(schema: JSONSchema, path = ''): JSONSchema {
+export function toStructural(input: JSONSchema, path = ''): JSONSchema {
   const out: JSONSchema = {};
+  let schema = input;
 
   const union = (schema.anyOf ?? schema.oneOf) as JSONSchema[] | undefined;
   if (union) {
     const types = union.map((s) => s.type).sort();
     if (union.length === 2 && types[0] === 'integer' && types[1] === 'string') {
       out['x-kubernetes-int-or-string'] = true;
+      schema = liftIntOrStringChecks(schema, union, path);
     } else {
       throw new StructuralSchemaError(
         path,
@@ -104,7 +106,12 @@ export function toStructural(schema: JSONSchema, path = ''): JSONSchema {
         break;
       case 'minimum':
       case 'maximum':
-        if (schema.type === 'integer' && Math.abs(value as number) === SAFE_INT_BOUND) break;
+        if (
+          (schema.type === 'integer' || out['x-kubernetes-int-or-string']) &&
+          Math.abs(value as number) === SAFE_INT_BOUND
+        ) {
+          break;
+        }
         out[key] = value;
         break;
       case 'allOf':
@@ -146,4 +153,28 @@ export function assertRe2Compatible(pattern: string, path = ''): void {
       `pattern ${pattern} uses look-around or back-references, which Go's RE2 cannot compile`,
     );
   }
+}
+
+/**
+ * An int-or-string field carries no type, so its branches' checks move up to it, as
+ * Kubernetes' own Quantity schemas have them: a pattern or length checks only strings and a
+ * minimum or maximum only numbers, so nothing changes in what is accepted.
+ */
+function liftIntOrStringChecks(schema: JSONSchema, union: JSONSchema[], path: string): JSONSchema {
+  const lifted: JSONSchema = { ...schema };
+  delete lifted.anyOf;
+  delete lifted.oneOf;
+  for (const branch of union) {
+    for (const [key, value] of Object.entries(branch)) {
+      if (key === 'type') continue;
+      if (key in lifted) {
+        throw new StructuralSchemaError(
+          path,
+          `"${key}" is set both on the int-or-string field and in one of its branches`,
+        );
+      }
+      lifted[key] = value;
+    }
+  }
+  return lifted;
 }

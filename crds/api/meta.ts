@@ -74,6 +74,30 @@ export const money = (description: string) =>
     .regex(MONEY)
     .describe(`${description} US dollars as a decimal string, e.g. "100" or "12.50".`);
 
+/** The largest whole-dollar amount MONEY allows (12 integer digits). */
+export const MAX_WHOLE_DOLLARS = 999_999_999_999;
+
+/**
+ * Money as people write it in a spec: a whole number of dollars (`100`) or a decimal string
+ * (`"12.50"`), the way resource quantities take both (x-kubernetes-int-or-string). A float
+ * (`12.5`) stays refused at apply time: it is not exact, and the schema's message says to
+ * quote it. The operator reads either form as the same exact amount (dollarsOf).
+ */
+export const moneyInput = (description: string) =>
+  z
+    .union([z.int().min(0).max(MAX_WHOLE_DOLLARS), z.string().max(19).regex(MONEY)])
+    .describe(
+      `${description} US dollars: a whole number (100) or a decimal string ("12.50"); quote amounts with cents, a bare 12.5 is refused.`,
+    );
+export type MoneyInput = z.infer<ReturnType<typeof moneyInput>>;
+
+/** The exact decimal string of a spec amount: 100 → "100", "12.50" → "12.50". */
+export function dollarsOf(amount: MoneyInput): string;
+export function dollarsOf(amount: MoneyInput | undefined): string | undefined;
+export function dollarsOf(amount: MoneyInput | undefined): string | undefined {
+  return typeof amount === 'number' ? String(amount) : amount;
+}
+
 /**
  * Durations are `<count><unit>`, units s, m, h, d, w — LiteLLM's own notation, so a value
  * is passed through unchanged. Budget periods may also use `mo` (a calendar month, reset
@@ -101,7 +125,7 @@ const count = (description: string) => z.int().min(0).max(1_000_000_000).describ
 
 /** The fields every limits block has; an absent field means "no limit", 0 means "none allowed". */
 export const limitFields = {
-  maxBudget: money('Spend allowed per budget period (or in total without one), in').optional(),
+  maxBudget: moneyInput('Spend allowed per budget period (or in total without one), in').optional(),
   budgetDuration: z
     .string()
     .max(8)

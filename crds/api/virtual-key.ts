@@ -11,6 +11,7 @@ import {
   limitFields,
   modelName,
   money,
+  moneyInput,
   objectName,
   observedGeneration,
   setOf,
@@ -67,7 +68,7 @@ const keyLimits = cel(
   z
     .object({
       ...limitFields,
-      softBudget: money('Spend at which LiteLLM sends a budget alert, in').optional(),
+      softBudget: moneyInput('Spend at which LiteLLM sends a budget alert, in').optional(),
     })
     .describe('Limits for this key.'),
   budgetDurationNeedsMaxBudget,

@@ -121,9 +121,19 @@ const invalid: [string, ManifestBuilder, string][] = [
     'spec.limits.maxBudget: Invalid value: "lots"',
   ],
   [
-    'budget given as a YAML number',
-    aTeam().with('spec.limits.maxBudget', 100),
-    'spec.limits.maxBudget: Invalid value: "integer"',
+    'budget given as a YAML float (not exact: it must be quoted)',
+    aTeam().with('spec.limits.maxBudget', 12.5),
+    'spec.limits.maxBudget in body must be of type integer,string: "number"',
+  ],
+  [
+    'budget given as a negative whole number',
+    aTeam().with('spec.limits.maxBudget', -5),
+    'spec.limits.maxBudget: Invalid value: -5',
+  ],
+  [
+    'budget given as a whole number over 12 digits',
+    aTeam().with('spec.limits.maxBudget', 1_000_000_000_000),
+    'spec.limits.maxBudget: Invalid value: 1000000000000',
   ],
   [
     'negative budget',
@@ -262,6 +272,11 @@ const invalid: [string, ManifestBuilder, string][] = [
     'softBudget must not exceed maxBudget',
   ],
   [
+    'softBudget above a whole-number maxBudget',
+    aVirtualKey().with('spec.limits', { maxBudget: 10, softBudget: '12.5' }),
+    'softBudget must not exceed maxBudget',
+  ],
+  [
     'secret name invalid',
     aVirtualKey().with('spec.secret.name', 'My_Secret'),
     'spec.secret.name: Invalid value',
@@ -304,6 +319,39 @@ describe('invalid manifests are rejected at apply time with a clear message', ()
     ]) {
       expect(await rejection(manifest)).toBeUndefined();
     }
+  });
+});
+
+describe('money as people write it', () => {
+  it('takes whole dollars as a number and keeps every amount exactly as written', async () => {
+    const team = aTeam('whole-dollars')
+      .with('spec.limits.maxBudget', 100)
+      .build<KubernetesObject>();
+    const key = aVirtualKey('mixed-money')
+      .with('spec.limits', { maxBudget: 250, softBudget: '199.999999' })
+      .build<KubernetesObject>();
+    key.metadata!.namespace = namespace;
+    const storedTeam = await client.create(team);
+    const storedKey = await client.create(key);
+    try {
+      expect((storedTeam as { spec: { limits: object } }).spec.limits).toMatchObject({
+        maxBudget: 100,
+      });
+      expect((storedKey as { spec: { limits: object } }).spec.limits).toMatchObject({
+        maxBudget: 250,
+        softBudget: '199.999999',
+      });
+    } finally {
+      await client.delete(storedKey);
+      await client.delete(storedTeam);
+    }
+  });
+
+  it('refuses a float with the field it is in and the types it takes', async () => {
+    // The apiserver checks types before any rule of ours runs, so its own words are what
+    // kubectl shows; the field's description (kubectl explain) and README say to quote it.
+    const message = await rejection(aUser('float-budget').with('spec.limits.maxBudget', 0.1));
+    expect(message).toContain('spec.limits.maxBudget in body must be of type integer,string');
   });
 });
 

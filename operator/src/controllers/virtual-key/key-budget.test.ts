@@ -6,7 +6,7 @@ import { budgetExceeded, keyBudgetExceeded, teamBudgetExceeded } from './key-bud
 
 const HASH = hashKey('sk-abcdefghijklmnopqrstuvwxyz');
 
-const team = (spend?: string, maxBudget?: string, teamId?: string): Team => {
+const team = (spend?: string, maxBudget?: string | number, teamId?: string): Team => {
   let b = aTeam('ml').with('spec.namespaces', ['ml-research']);
   if (maxBudget !== undefined) b = b.with('spec.limits', { maxBudget });
   if (spend !== undefined || teamId !== undefined)
@@ -60,6 +60,11 @@ describe('teamBudgetExceeded', () => {
     });
     expect(teamBudgetExceeded(team('500.00', '500'))).toBeUndefined();
     expect(teamBudgetExceeded(team('499.99', '500'))).toBeUndefined();
+  });
+
+  it('compares a whole-number maxBudget exactly, as the decimal string it is', () => {
+    expect(teamBudgetExceeded(team('100.000001', 100))?.maxBudget).toBe('100');
+    expect(teamBudgetExceeded(team('100', 100))).toBeUndefined();
   });
 
   it('names the team by its LiteLLM id, else its name', () => {

@@ -14,6 +14,7 @@
 // hold (moneyFromNumber): the key then simply reaches LiteLLM, which decides.
 import type { Team } from '../../../../crds/api/index.ts';
 import type { KeyPolicy } from '../../../../contracts/routing/schema.ts';
+import { dollarsOf } from '../../../../crds/api/meta.ts';
 import { compareMoney, moneyFromNumber } from '../shared/money.ts';
 
 export type BudgetExceeded = NonNullable<KeyPolicy['budgetExceeded']>;
@@ -38,7 +39,7 @@ export function keyBudgetExceeded(
 
 export function teamBudgetExceeded(team: BudgetTeam | undefined): BudgetExceeded | undefined {
   const spend = team?.status?.spend;
-  const max = team?.spec?.limits?.maxBudget;
+  const max = dollarsOf(team?.spec?.limits?.maxBudget);
   if (spend === undefined || max === undefined || compareMoney(spend, max) <= 0) return undefined;
   return exceeded('team', team!.status?.teamId ?? team!.metadata.name!, spend, max);
 }

@@ -48,6 +48,8 @@ describe('routingLimits', () => {
       maxBudget: '1.5',
       budgetDuration: '1mo',
     });
+    // A whole-number budget as written in the spec reaches the gateway as the same exact string.
+    expect(routingLimits({ maxBudget: 100 })).toEqual({ maxBudget: '100' });
     expect(routingLimits({ tpm: 10, maxParallelRequests: 2 })).toEqual({
       tpm: 10,
       maxParallelRequests: 2,

@@ -4,6 +4,7 @@
 // gateway enforces the subscription limits itself: LiteLLM's open-source edition refuses
 // per-model key budgets.
 import type { Limits, ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
+import { dollarsOf } from '../../../../crds/api/meta.ts';
 import {
   ROUTING_SCHEMA_VERSION,
   type KeyPolicy,
@@ -34,7 +35,7 @@ export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimit
   if (limits.tpm !== undefined) out.tpm = limits.tpm;
   if (limits.maxParallelRequests !== undefined)
     out.maxParallelRequests = limits.maxParallelRequests;
-  if (limits.maxBudget !== undefined) out.maxBudget = limits.maxBudget;
+  if (limits.maxBudget !== undefined) out.maxBudget = dollarsOf(limits.maxBudget);
   if (limits.budgetDuration !== undefined) out.budgetDuration = limits.budgetDuration;
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -72,6 +72,13 @@ describe('keyLimitFields', () => {
       max_parallel_requests: null,
     });
   });
+
+  it('takes whole-number money as written in the spec', () => {
+    expect(keyLimitFields({ maxBudget: 100, softBudget: 0 })).toMatchObject({
+      max_budget: 100,
+      soft_budget: 0,
+    });
+  });
 });
 
 describe('generateRequest', () => {

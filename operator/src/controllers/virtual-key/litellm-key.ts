@@ -12,6 +12,7 @@
 //   route, whoever owns it. /key/update has no key_type, so a key minted before this rule
 //   converges through allowed_routes.
 import type { VirtualKey } from '../../../../crds/api/index.ts';
+import type { MoneyInput } from '../../../../crds/api/meta.ts';
 import type { GenerateKeyRequest, KeyRow, UpdateKeyRequest } from '../../litellm/schemas.ts';
 import { NO_MODELS } from '../team/litellm-team.ts';
 import { hasOwnerMetadata, mergeOwnerMetadata, type OwnerRef } from '../shared/ownership.ts';
@@ -43,7 +44,7 @@ export function keyAlias(namespace: string, name: string, previous = false): str
 }
 
 export function keyLimitFields(limits: VirtualKey['spec']['limits']): KeyLimitFields {
-  const money = (value: string | undefined) => (value === undefined ? null : Number(value));
+  const money = (value: MoneyInput | undefined) => (value === undefined ? null : Number(value));
   return {
     max_budget: money(limits?.maxBudget),
     soft_budget: money(limits?.softBudget),
