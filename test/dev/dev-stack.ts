@@ -49,7 +49,7 @@ const gatewayMain = join(root, 'gateway/src/main.ts');
 const LOGS = ['gateway.log', 'operator.log'];
 const MASTER_KEY = 'sk-dev-master-key-0000';
 const MODELS = ['granite-3-8b', 'llama-3-8b', 'gpt-test', 'emb-test'];
-/** examples/40-virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
+/** examples/gitops/tenant/base/virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
 const EXAMPLE_KEY = {
   namespace: 'ml-research',
   name: 'chatbot',
@@ -104,7 +104,7 @@ async function startLiteLLM(): Promise<{ url: string; masterKey: string; descrip
   };
 }
 
-/** The README's quick start (examples/tenant-rbac.yaml, then `-k examples/`), server-side. */
+/** The README's quick start (`-k examples/`, then examples/tenant-rbac.yaml), server-side. */
 async function applyExamples(kc: KubeConfig, kubectl: string | undefined): Promise<string[]> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];

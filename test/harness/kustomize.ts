@@ -43,10 +43,11 @@ export function objectsOf(yaml: string): KubernetesObject[] {
 }
 
 /**
- * What the README's quick start applies, in its order: examples/tenant-rbac.yaml (the tenant
- * ClusterRoles, `kubectl apply -f`), then examples/ (`kubectl apply -k`: both GitOps bases).
+ * What the README's quick start applies, in its order: examples/ (`kubectl apply -k`: both
+ * GitOps bases, the namespace first), then examples/tenant-rbac.yaml (`kubectl apply -f`: the
+ * tenant ClusterRoles, and a Role in that namespace).
  */
 export async function quickStartObjects(kubectl?: string): Promise<KubernetesObject[]> {
   const rbac = await readFile(join(EXAMPLES_DIR, 'tenant-rbac.yaml'), 'utf8');
-  return [...objectsOf(rbac), ...(await kustomize(EXAMPLES_DIR, kubectl))];
+  return [...(await kustomize(EXAMPLES_DIR, kubectl)), ...objectsOf(rbac)];
 }

@@ -282,7 +282,7 @@ async function applyFile(kc: KubeConfig, file: string): Promise<void> {
   }
 }
 
-/** The README's quick start (examples/tenant-rbac.yaml, then `-k examples/`), server-side. */
+/** The README's quick start (`-k examples/`, then examples/tenant-rbac.yaml), server-side. */
 async function applyExamples(kc: KubeConfig, kubectl: string | undefined): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   for (const object of await quickStartObjects(kubectl)) {
