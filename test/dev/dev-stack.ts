@@ -23,7 +23,7 @@
 // GATEWAY_MANAGEMENT_PORT (default 8082, likewise), HEALTH_PORT (the operator's: default
 // 8081, likewise), LOG_LEVEL (the operator's and the gateway's).
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -31,12 +31,11 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
   type KubeConfig,
-  type KubernetesObject,
 } from '@kubernetes/client-node';
 import getPort from 'get-port';
-import { parseAllDocuments } from 'yaml';
 import { GROUP, VERSION, type User, type VirtualKey } from '../../crds/api/index.ts';
 import { startLiteLLMProxy } from '../harness/litellm-proxy.ts';
+import { quickStartObjects } from '../harness/kustomize.ts';
 import { startProcess, tailOfLog, waitUntilReady } from '../harness/process.ts';
 import { OPENSHIFT_GROUP_CRD, startTestBed } from '../harness/test-bed.ts';
 import { pollUntil } from '../harness/wait.ts';
@@ -44,14 +43,13 @@ import { startLiteLLMServer } from '../litellm-server/server.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const devDir = resolve(root, process.env.DEV_DIR || '.dev');
-const examplesDir = join(root, 'examples');
 const operatorMain = join(root, 'operator/src/main.ts');
 const gatewayMain = join(root, 'gateway/src/main.ts');
 /** The child processes' logs in devDir. */
 const LOGS = ['gateway.log', 'operator.log'];
 const MASTER_KEY = 'sk-dev-master-key-0000';
 const MODELS = ['granite-3-8b', 'llama-3-8b', 'gpt-test', 'emb-test'];
-/** examples/40-virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
+/** examples/gitops/tenant/base/virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
 const EXAMPLE_KEY = {
   namespace: 'ml-research',
   name: 'chatbot',
@@ -106,25 +104,20 @@ async function startLiteLLM(): Promise<{ url: string; masterKey: string; descrip
   };
 }
 
-/** kubectl apply --server-side for every manifest in examples/, in file-name order. */
-async function applyExamples(kc: KubeConfig): Promise<string[]> {
+/** The README's quick start (`-k examples/`, then examples/tenant-rbac.yaml), server-side. */
+async function applyExamples(kc: KubeConfig, kubectl: string | undefined): Promise<string[]> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];
-  const files = (await readdir(examplesDir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-  for (const file of files) {
-    for (const doc of parseAllDocuments(await readFile(join(examplesDir, file), 'utf8'))) {
-      const object = doc.toJS() as KubernetesObject | null;
-      if (!object?.kind) continue;
-      await api.patch(
-        object,
-        undefined,
-        undefined,
-        'llm-tenancy-dev',
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-      applied.push(`${object.kind}/${object.metadata?.name}`);
-    }
+  for (const object of await quickStartObjects(kubectl)) {
+    await api.patch(
+      object,
+      undefined,
+      undefined,
+      'llm-tenancy-dev',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    applied.push(`${object.kind}/${object.metadata?.name}`);
   }
   return applied;
 }
@@ -247,7 +240,7 @@ async function main(): Promise<void> {
     intervalMs: 200,
   });
 
-  const applied = await applyExamples(bed.kubeConfig!);
+  const applied = await applyExamples(bed.kubeConfig!, bed.kubectlPath);
   // Worth waiting for a little: it shows the operator works, or why not, before the banner.
   await pollUntil(
     async () =>

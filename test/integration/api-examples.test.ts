@@ -1,4 +1,4 @@
-// What a user sees: `kubectl apply -f examples/` works, `kubectl get` prints readable
+// What a user sees: `kubectl apply -k examples/` (both GitOps bases) works, `kubectl get` prints readable
 // columns, and status can only be written through the /status subresource.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -37,12 +37,12 @@ function kubectlWithInput(
 }
 
 describe('examples/', () => {
-  it('kubectl apply -f examples/ accepts every manifest (strict field validation)', async () => {
-    const out = await kubectl('apply', '-f', examples);
+  it('kubectl apply -k examples/ accepts every manifest (strict field validation)', async () => {
+    const out = await kubectl('apply', '-k', examples);
     expect(out).toContain('team.llmtenancy.dev/ml-research created');
     expect(out).toContain('virtualkey.llmtenancy.dev/chatbot created');
     // Applying again changes nothing: defaults come from the CRD, not from a client.
-    const again = await kubectl('apply', '-f', examples);
+    const again = await kubectl('apply', '-k', examples);
     expect(again).not.toMatch(/configured|created/);
   });
 

@@ -98,7 +98,7 @@ describe('npm run dev', () => {
     });
     expect(info.status).toBe(200);
 
-    // The example key (examples/40-virtual-key.yaml), read from its Secret as the README's
+    // The example key (examples/gitops/tenant/base/virtual-key.yaml), read from its Secret as the README's
     // kubectl command does, through the gateway: granite-3-8b is subscribed, llama-3-8b not.
     const example = { group: GROUP, version: VERSION, plural: 'virtualkeys' };
     await expect

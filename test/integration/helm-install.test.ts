@@ -6,7 +6,7 @@
 // the rendered Deployment gives it, against the LiteLLM test server and the test Redis. The
 // example key flow must work with nothing more: the RBAC is enough.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { CHART_DIR, helm, renderChart, type RenderedObject } from '../harness/helm.ts';
+import { quickStartObjects } from '../harness/kustomize.ts';
 import { startProcess, type ManagedProcess } from '../harness/process.ts';
 import { OPENSHIFT_GROUP_CRD } from '../harness/test-bed.ts';
 import { start as startLiteLLM, type LiteLLMTestServer } from '../litellm-server/server.ts';
@@ -203,7 +204,7 @@ describe('the chart in a real API server', () => {
         ],
         logFile: join(dir, 'operator.log'),
       });
-      await applyExamples(kc);
+      await applyExamples(kc, plane.binaries.kubectl);
       const custom = kc.makeApiClient(CustomObjectsApi);
       await expect
         .poll(
@@ -281,10 +282,10 @@ async function applyFile(kc: KubeConfig, file: string): Promise<void> {
   }
 }
 
-/** examples/ as `kubectl apply --server-side` would, in file-name order. */
-async function applyExamples(kc: KubeConfig): Promise<void> {
-  const dir = join(root, 'examples');
-  for (const file of (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    await applyFile(kc, join(dir, file));
+/** The README's quick start (`-k examples/`, then examples/tenant-rbac.yaml), server-side. */
+async function applyExamples(kc: KubeConfig, kubectl: string | undefined): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const object of await quickStartObjects(kubectl)) {
+    await api.patch(object, undefined, undefined, 'helm-test', true, PatchStrategy.ServerSideApply);
   }
 }

@@ -245,7 +245,7 @@ describe('rotationDue / keyDeadlines / requeueAfterMs', () => {
       return reconciles;
     }
 
-    // examples/40-virtual-key.yaml: rotation every 30d, on day 90 and later.
+    // examples/gitops/tenant/base/virtual-key.yaml: rotation every 30d, on day 90 and later.
     const monthly = { rotation: { every: '30d', gracePeriod: '1h' } };
     const longAgo = 91 * DAY;
 
