@@ -95,6 +95,17 @@ export class KeyValues {
     return this.#secrets.replace(desired);
   }
 
+  /** True when `current` already says exactly what write would write for `material`. */
+  secretUpToDate(
+    key: VirtualKey,
+    layout: SecretLayout,
+    material: Pick<KeyMaterial, 'value'>,
+    current: V1Secret | undefined,
+  ): boolean {
+    if (!current) return false;
+    return secretUpToDate(current, desiredSecret(key, layout, material, this.#gatewayUrl, current));
+  }
+
   /**
    * A key whose Secret was renamed (spec.secret.name changed) moves to the new Secret with
    * its value; the old Secret is deleted after the new one is written.
