@@ -57,7 +57,7 @@ import {
 } from './key-schedule.ts';
 import { legacyPreviousKey, secretLayout, type SecretLayout } from './key-secret.ts';
 import { keyStatus, notReadyReason, recordedKeys, type KeyOutcome } from './key-status.ts';
-import type { KeyValues } from './key-values.ts';
+import { SECRET_CONFLICT, SecretNameTakenError, type KeyValues } from './key-values.ts';
 import {
   generateRequest,
   keyAlias,
@@ -255,6 +255,16 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
   // ---- the pipeline --------------------------------------------------------------------
 
   async #converge(): Promise<Observed<KeyObserved> | Waiting> {
+    try {
+      return await this.#pipeline();
+    } catch (err) {
+      if (!(err instanceof SecretNameTakenError)) throw err;
+      if (err.key) this.#key = err.key;
+      return secretConflict(this.#layout.name);
+    }
+  }
+
+  async #pipeline(): Promise<Observed<KeyObserved> | Waiting> {
     const { now, changes } = this.#context;
     const access = this.#access;
     let recorded = this.#recorded;
@@ -587,7 +597,7 @@ const addMs = (date: Date, ms: number) => new Date(date.getTime() + ms);
 function secretConflict(name: string): Waiting {
   return {
     kind: 'waiting',
-    reason: 'SecretConflict',
+    reason: SECRET_CONFLICT,
     message: `Secret name ${name} is not available to this VirtualKey: the operator writes a key only into a Secret it created for this VirtualKey; choose another spec.secret.name`,
   };
 }
