@@ -177,13 +177,20 @@ export class KeySecrets {
     this.#cache = cache;
   }
 
-  async read(namespace: string, name: string): Promise<V1Secret | undefined> {
+  /**
+   * The Secret, from the cache. Not in the cache: none yet (or the cache is behind), or
+   * someone else's of that name; read live unless `live` is false (the caller tells such a
+   * Secret apart by the 409 of its create).
+   */
+  async read(
+    namespace: string,
+    name: string,
+    options: { live?: boolean } = {},
+  ): Promise<V1Secret | undefined> {
     const ref = { namespace, name };
-    // Not in the cache: none yet (or the cache is behind), or someone else's of that name.
-    return (
-      (await this.#kube.get<V1Secret>(this.#cache, ref)) ??
-      (await this.#kube.read<V1Secret>(SECRET, ref))
-    );
+    const cached = await this.#kube.get<V1Secret>(this.#cache, ref);
+    if (cached || options.live === false) return cached;
+    return this.#kube.read<V1Secret>(SECRET, ref);
   }
 
   /** Creates `secret`; when one appeared meanwhile, returns that one instead (the caller re-checks). */

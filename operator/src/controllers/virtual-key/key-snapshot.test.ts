@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LiteLLMClient } from '../../litellm/client.ts';
+import { LiteLLMClient } from '../../litellm/client.ts';
 import type { KeyRow, ListKeysQuery, ListKeysResponse } from '../../litellm/schemas.ts';
 import { FakeClock } from '../../runtime/fake-clock.ts';
 import { INSTALLATION_KEY, MANAGED_BY_KEY, OWNER_KEY, OWNER_UID_KEY } from '../shared/ownership.ts';
@@ -60,6 +60,10 @@ function fakeLiteLLM(rows: KeyRow[]) {
         current_page: page,
         total_pages: Math.max(1, Math.ceil(rows.length / size)),
       });
+    },
+    // The client's own pager, over the pages above.
+    listAllKeys(options: Parameters<LiteLLMClient['listAllKeys']>[0]) {
+      return LiteLLMClient.prototype.listAllKeys.call(this, options);
     },
     keyInfo(hash: string) {
       calls.info++;

@@ -1,5 +1,5 @@
-// This installation's keys in LiteLLM, read in pages (GET /key/list, 100 full rows a page)
-// at most once per resync interval, so that a resync of N converged keys costs about N/100
+// This installation's keys in LiteLLM, read in pages (the client's listAllKeys: GET /key/list,
+// 100 full rows a page) at most once per resync interval, so that a resync of N converged keys costs about N/100
 // LiteLLM reads instead of N GET /key/info (observing one object at a time, as
 // crossplane-runtime does, is a constant load on LiteLLM at 10,000 keys for nothing).
 //
@@ -30,7 +30,7 @@ const PAGE_SIZE = 100;
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
 export interface KeySnapshotOptions {
-  litellm: Pick<LiteLLMClient, 'listKeys'>;
+  litellm: Pick<LiteLLMClient, 'listAllKeys'>;
   /** Only keys stamped with this installation id are kept (shared/ownership.ts). */
   installationId: string;
   /** A snapshot older than this is taken again before use: the VirtualKey resync interval. */
@@ -40,7 +40,7 @@ export interface KeySnapshotOptions {
 }
 
 export class KeySnapshot {
-  readonly #litellm: Pick<LiteLLMClient, 'listKeys'>;
+  readonly #litellm: Pick<LiteLLMClient, 'listAllKeys'>;
   readonly #installation: string;
   readonly #maxAgeMs: number;
   readonly #clock: Clock;
@@ -99,17 +99,13 @@ export class KeySnapshot {
     const startedAt = this.#clock.now();
     const rows = new Map<string, KeyRow>();
     try {
-      for (let page = 1; ; page++) {
-        const answer = await this.#litellm.listKeys(
-          { page, size: this.#pageSize, return_full_object: true },
-          { signal, object: 'the VirtualKey snapshot' },
-        );
-        for (const row of answer.keys) {
-          if (typeof row === 'string' || !row.token) continue;
-          if (installationOf(row.metadata) !== this.#installation) continue;
-          rows.set(row.token, row);
-        }
-        if (answer.keys.length === 0 || page >= (answer.total_pages ?? 1)) break;
+      const all = await this.#litellm.listAllKeys({
+        pageSize: this.#pageSize,
+        signal,
+        object: 'the VirtualKey snapshot',
+      });
+      for (const row of all) {
+        if (installationOf(row.metadata) === this.#installation) rows.set(row.token!, row);
       }
     } catch (err) {
       this.#retryAt = this.#clock.now() + Math.min(RETRY_AFTER_FAILURE_MS, this.#maxAgeMs);

@@ -6,6 +6,7 @@
 // value the operator did not record is never one it made, and is never used.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { VirtualKey } from '../../../../crds/api/index.ts';
+import { getCondition } from '../../runtime/conditions.ts';
 import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { StatusWriter } from '../../runtime/status.ts';
 import type { KeyMaterial, RecordedKeys, SecretValue } from './key-material.ts';
@@ -17,7 +18,7 @@ import {
   secretUpToDate,
   type SecretLayout,
 } from './key-secret.ts';
-import { recordKeys } from './key-status.ts';
+import { recordedKeys, recordKeys } from './key-status.ts';
 import { VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
 import { KEY_SECRET_TARGET } from './targets.ts';
 
@@ -26,6 +27,22 @@ export type SecretRead =
   | { secret: V1Secret | undefined; found: SecretValue }
   /** A Secret of that name exists and is not this VirtualKey's: never written. */
   | 'unavailable';
+
+/** The Ready reason of a VirtualKey whose Secret name is someone else's Secret. */
+export const SECRET_CONFLICT = 'SecretConflict';
+
+/**
+ * Create found a Secret of the key's name that is not this VirtualKey's (the cache holds
+ * only the operator's labelled Secrets, so it did not know). `key` is the VirtualKey as
+ * written once the minted value was taken out of status again.
+ */
+export class SecretNameTakenError extends Error {
+  override readonly name = 'SecretNameTakenError';
+  key: VirtualKey | undefined;
+  constructor(secretName: string) {
+    super(`Secret ${secretName} exists and is not this VirtualKey's`);
+  }
+}
 
 export class KeyValues {
   readonly #secrets: KeySecrets;
@@ -43,7 +60,13 @@ export class KeyValues {
    * the recorded key in the Secret of a former spec.secret.name moves to the new one.
    */
   async read(key: VirtualKey, layout: SecretLayout, recorded: RecordedKeys): Promise<SecretRead> {
-    const secret = await this.#secrets.read(key.metadata.namespace!, layout.name);
+    // With no key recorded there is no value of ours to find: the cache's word that there is
+    // no Secret is enough (someone else's of that name shows as a 409 on create, see write),
+    // unless status already says the name is taken.
+    const taken = getCondition(key.status?.conditions, 'Ready')?.reason === SECRET_CONFLICT;
+    const secret = await this.#secrets.read(key.metadata.namespace!, layout.name, {
+      live: recorded.current !== undefined || taken,
+    });
     if (secret && !isOwnedBy(secret, key)) return 'unavailable';
     if (secret)
       return { secret, found: keyValueIn(secret, layout.apiKeyKey, recorded.current?.hash) };
@@ -61,7 +84,14 @@ export class KeyValues {
       current: { hash: material.hash, mintedAt: material.mintedAt },
       previous: material.previous,
     });
-    return { key: recorded, secret: await this.write(recorded, layout, material, secret) };
+    try {
+      return { key: recorded, secret: await this.write(recorded, layout, material, secret) };
+    } catch (err) {
+      if (!(err instanceof SecretNameTakenError)) throw err;
+      // The value was never written: status records again what it did before.
+      err.key = await this.record(recorded, recordedKeys(key.status));
+      throw err;
+    }
   }
 
   /** Writes `recorded` into status; returns the VirtualKey as written. */
@@ -87,12 +117,25 @@ export class KeyValues {
     const desired = desiredSecret(key, layout, material, this.#gatewayUrl, current);
     if (!current) {
       const { created, secret } = await this.#secrets.create(desired);
-      // Someone else wrote it meanwhile (a stale cache, another replica): start over.
+      // A Secret of that name that is not this VirtualKey's: never written.
+      if (!created && !isOwnedBy(secret, key)) throw new SecretNameTakenError(layout.name);
+      // Ours, written meanwhile (a stale cache, another replica): start over.
       if (!created) throw new Error(`Secret ${layout.name} appeared meanwhile; retrying`);
       return secret;
     }
     if (secretUpToDate(current, desired)) return current;
     return this.#secrets.replace(desired);
+  }
+
+  /** True when `current` already says exactly what write would write for `material`. */
+  secretUpToDate(
+    key: VirtualKey,
+    layout: SecretLayout,
+    material: Pick<KeyMaterial, 'value'>,
+    current: V1Secret | undefined,
+  ): boolean {
+    if (!current) return false;
+    return secretUpToDate(current, desiredSecret(key, layout, material, this.#gatewayUrl, current));
   }
 
   /**

@@ -8,8 +8,10 @@
 // the metadata to write to create and update, and never lets a kind touch an object it
 // does not own.
 import type { EventSpec } from '../../../runtime/events.ts';
+import type { Logger } from '../../../runtime/logger.ts';
 import type { StatusOf } from '../../../runtime/status.ts';
 import type { LiteLLMError } from '../../../litellm/errors.ts';
+import type { Ownership } from '../ownership.ts';
 
 /** One change made in LiteLLM (or found there), told as an Event; Normal unless said. */
 export type Change = Omit<EventSpec, 'type'> & { type?: EventSpec['type'] };
@@ -30,6 +32,8 @@ export interface ExternalContext {
   now: Date;
   /** Changes the client made; recorded as Events once the pass is over. */
   changes: Change[];
+  /** The reconcile's logger (controller, object and reconcileID already on it). */
+  log: Logger;
 }
 
 /** The LiteLLM object as observed (or as just created). */
@@ -41,7 +45,8 @@ export interface Observed<O> {
   upToDate: boolean;
 }
 
-export type ExternalObservation<O> = ({ exists: true } & Observed<O>) | { exists: false };
+/** What observe found; or that the reconcile must wait (what it read says it cannot go on). */
+export type ExternalObservation<O> = ({ exists: true } & Observed<O>) | { exists: false } | Waiting;
 
 /**
  * A reconcile that cannot go on until something outside it changes (another object
@@ -52,6 +57,8 @@ export interface Waiting {
   kind: 'waiting';
   reason: string;
   message: string;
+  /** What the kind's notReadyStatus also shows (VirtualKey: the team and missing models). */
+  detail?: unknown;
 }
 
 export interface ExternalClient<T, O> {
@@ -62,19 +69,38 @@ export interface ExternalClient<T, O> {
   /** Reads the LiteLLM object; exists: false when LiteLLM has none (404). */
   observe(): Promise<ExternalObservation<O>>;
   /**
-   * Creates it with `metadata` (ours). A LiteLLM 409 is rethrown as it is: the managed
-   * reconciler observes again and judges ownership.
+   * Whose the observed object is, for a kind that judges it itself (a VirtualKey's keys,
+   * row by row); without it, the managed reconciler reads `metadata` and restores ours.
+   * A kind that judges ownership keeps its metadata itself.
    */
-  create(metadata: Record<string, string>): Promise<Observed<O>>;
+  ownership?(observed: Observed<O>): Ownership;
+  /**
+   * Creates it with `metadata` (ours), or says why it must wait. A LiteLLM 409 is rethrown
+   * as it is: the managed reconciler observes again and judges ownership.
+   */
+  create(metadata: Record<string, string>): Promise<Observed<O> | Waiting>;
   /**
    * Makes an existing object what the object's spec says. `metadata`, when given, is the
    * whole metadata to write with it (ownership restored or taken over).
    */
-  update(observed: Observed<O>, metadata: Record<string, unknown> | undefined): Promise<void>;
+  update(
+    observed: Observed<O>,
+    metadata: Record<string, unknown> | undefined,
+  ): Promise<void | Waiting>;
   /** Writes only the metadata (deletionPolicy Orphan's released mark). */
   updateMetadata(observed: Observed<O>, metadata: Record<string, unknown>): Promise<void>;
   /** Deletes it; a 404 is taken care of by the managed reconciler. */
   delete(observed: Observed<O>): Promise<void>;
+  /**
+   * Publishes what others read of the synced object (crossplane's connection details; a
+   * VirtualKey's gateway records), after LiteLLM is in sync and before status.
+   */
+  publish?(observed: Observed<O>): Promise<void>;
+  /**
+   * The object as the client last wrote it (a VirtualKey records key values in status
+   * before LiteLLM hears of them): status is written over this copy, not a stale one.
+   */
+  latest?(): T;
   /**
    * Create answered 409 yet observe finds nothing (the id is free but something else, an
    * e-mail address, is taken): the outcome to report, or undefined to fail with `error`.

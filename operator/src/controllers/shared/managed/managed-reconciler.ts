@@ -47,7 +47,6 @@ import type {
   Change,
   ExternalClient,
   ExternalContext,
-  LiteLLMMetadata,
   Observed,
   Waiting,
 } from './external-client.ts';
@@ -58,14 +57,17 @@ const RESYNC_JITTER = 0.1;
 /** What the managed reconciler reads of an object: a name, a uid, conditions, a policy. */
 export type ManagedObject = KubeObject & {
   metadata: NonNullable<KubeObject['metadata']>;
-  spec: { deletionPolicy?: 'Delete' | 'Orphan' };
+  /** deletionPolicy, when the kind has one (VirtualKeys have none: Delete). */
+  spec: object;
   status?: { conditions?: Condition[] };
 };
 
-/** Why an object is not Ready: a waiting outcome, or a failed LiteLLM call. */
+/** Why an object is not Ready: a waiting outcome, or a failed call. */
 export interface NotReady {
   reason: string;
   message: string;
+  /** The waiting outcome's kind detail (Waiting.detail). */
+  detail?: unknown;
   /** True for a failed call (what status recorded stays), false for waiting. */
   failed: boolean;
   /** metadata.generation of the object the reconcile read (not of a fresher copy). */
@@ -96,7 +98,18 @@ export interface ManagedKind<T extends ManagedObject, O> {
   /** Told when our own object's metadata had to be put back; nothing is told when absent. */
   restored?(id: string): Change;
   orphaned(id: string): Change;
-  deleted(id: string): Change;
+  /** Told once deleted; without it the client tells what it deleted itself. */
+  deleted?(id: string): Change;
+  /**
+   * A failure of something besides LiteLLM the kind depends on (VirtualKey: Redis), as the
+   * Ready reason to record; the error is rethrown as it is, for the controller's backoff.
+   */
+  failure?(err: unknown): { reason: string; message: string } | undefined;
+  /**
+   * Folds the changes of one pass into one Event per type (notes joined), so a new object
+   * costs one Event rather than one per step.
+   */
+  coalesceEvents?: boolean;
   /** Drops what the kind remembers of an object that is going away. */
   forget?(object: T): void;
 }
@@ -151,15 +164,19 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
       call: this.#call(object, context),
       now,
       changes,
+      log: context.log,
     });
     try {
       const outcome = external.blocked?.() ?? (await this.#sync(object, external, changes));
       if (outcome.kind === 'waiting') {
-        const { reason, message } = outcome;
-        await this.#writeNotReady(object, { reason, message, failed: false }, now, context);
+        const { reason, message, detail } = outcome;
+        const notReady = { reason, message, detail, failed: false };
+        await this.#writeNotReady(object, notReady, now, context, external.latest?.());
         return { requeueAfter: this.#resyncDelay() };
       }
-      const written = await this.#deps.status.update(this.#kind.resource, object, (current) =>
+      await external.publish?.(outcome.observed);
+      const latest = external.latest?.() ?? object;
+      const written = await this.#deps.status.update(this.#kind.resource, latest, (current) =>
         external.syncedStatus(current, outcome.observed, now),
       );
       if (written.outcome === 'updated' && external.statusChanges) {
@@ -176,15 +193,19 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
   async #sync(object: T, external: ExternalClient<T, O>, changes: Change[]): Promise<Outcome<O>> {
     const owner = this.#ownerOf(object);
     let observation = await external.observe();
+    if ('kind' in observation) return observation;
     if (!observation.exists) {
       try {
-        observation = { exists: true, ...(await external.create(ownerMetadata(owner))) };
+        const created = await external.create(ownerMetadata(owner));
+        if ('kind' in created) return created;
+        observation = { exists: true, ...created };
       } catch (err) {
         // Taken meanwhile: by our own attempt whose answer was lost, another replica, or
         // something else. Look again and judge by ownership.
         const conflict = findLiteLLMError(err);
         if (conflict?.kind !== 'conflict') throw err;
         observation = await external.observe();
+        if ('kind' in observation) return observation;
         if (!observation.exists) {
           const waiting = external.createConflict?.(conflict);
           if (waiting) return waiting;
@@ -193,7 +214,7 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
       }
     }
 
-    const ownership = this.#ownership(object, observation.metadata);
+    const ownership = this.#ownership(object, external, observation);
     if (ownership === 'other-owner' || (ownership === 'unmanaged' && !adoptionRequested(object))) {
       const holder = holderOf(observation.metadata, this.#deps.installationId);
       return {
@@ -202,13 +223,16 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
         message: this.#kind.conflictMessage(external.id, ownership, holder),
       };
     }
+    // A kind that judges ownership itself keeps its own metadata.
     const metadataStale =
-      !hasOwnerMetadata(observation.metadata, owner) || isReleased(observation.metadata);
+      !external.ownership &&
+      (!hasOwnerMetadata(observation.metadata, owner) || isReleased(observation.metadata));
     if (!observation.upToDate || metadataStale) {
       const metadata = metadataStale
         ? withoutReleasedMark(mergeOwnerMetadata(observation.metadata, owner))
         : undefined;
-      await external.update(observation, metadata);
+      const waiting = await external.update(observation, metadata);
+      if (waiting) return waiting;
     }
     if (ownership !== 'ours') changes.push(this.#kind.adopted(external.id, ownership));
     else if (metadataStale && this.#kind.restored) changes.push(this.#kind.restored(external.id));
@@ -226,16 +250,17 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
       call: this.#call(object, context),
       now,
       changes,
+      log: context.log,
     });
     try {
       const observation = await external.observe();
-      if (!observation.exists) return done;
-      const ownership = this.#ownership(object, observation.metadata);
+      if ('kind' in observation || !observation.exists) return done;
+      const ownership = this.#ownership(object, external, observation);
       if (!this.#kind.cleansUp.has(ownership)) {
         context.log.info({ id: external.id, ownership }, 'LiteLLM object is not ours; leaving it');
         return done;
       }
-      if (object.spec.deletionPolicy === 'Orphan') {
+      if (deletionPolicyOf(object) === 'Orphan') {
         if (!isReleased(observation.metadata)) {
           await external.updateMetadata(observation, withReleasedMark(observation.metadata, now));
         }
@@ -247,7 +272,7 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
       } catch (err) {
         if (findLiteLLMError(err)?.kind !== 'notFound') throw err;
       }
-      changes.push(this.#kind.deleted(external.id));
+      if (this.#kind.deleted) changes.push(this.#kind.deleted(external.id));
       return done;
     } finally {
       this.#record(object, changes);
@@ -269,15 +294,18 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
     try {
       return await run();
     } catch (err) {
+      if (context.signal.aborted) throw err;
       const failure = litellmFailure(err);
-      if (!failure || context.signal.aborted) throw err;
-      const { reason, message } = failure;
+      const other = failure ? undefined : this.#kind.failure?.(err);
+      const why = failure ?? other;
+      if (!why) throw err;
+      const { reason, message } = why;
       await this.#writeNotReady(object, { reason, message, failed: true }, this.#now(), context)
-        // The LiteLLM failure is what gets retried; the next attempt writes status again.
+        // The failure is what gets retried; the next attempt writes status again.
         .catch((statusError: unknown) =>
           context.log.warn({ err: statusError }, 'could not record the failure in status'),
         );
-      throw reconcileErrorFor(failure, err);
+      throw failure ? reconcileErrorFor(failure, err) : err;
     }
   }
 
@@ -287,9 +315,10 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
     notReady: Omit<NotReady, 'generation'>,
     now: Date,
     context: ReconcileContext,
+    latest: T = object,
   ): Promise<void> {
     const why = { ...notReady, generation: object.metadata.generation };
-    const written = await this.#deps.status.update(this.#kind.resource, object, (current) =>
+    const written = await this.#deps.status.update(this.#kind.resource, latest, (current) =>
       this.#kind.notReadyStatus(current, why, now),
     );
     const before = getCondition(object.status?.conditions, 'Ready');
@@ -303,15 +332,18 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
   }
 
   #record(object: T, changes: readonly Change[]): void {
+    const events = this.#kind.coalesceEvents ? coalesced(changes) : changes;
     // The recorder never throws; nothing waits for the Events.
-    for (const { type = 'Normal', ...change } of changes) {
+    for (const { type = 'Normal', ...change } of events) {
       void this.#deps.recorder.record(object, { type, ...change });
     }
   }
 
   // ---- helpers -------------------------------------------------------------------------
 
-  #ownership(object: T, metadata: LiteLLMMetadata): Ownership {
+  #ownership(object: T, external: ExternalClient<T, O>, observed: Observed<O>): Ownership {
+    if (external.ownership) return external.ownership(observed);
+    const { metadata } = observed;
     const pinned =
       this.#kind.pinned?.(object) === true &&
       !ofAnotherInstallation(metadata, this.#deps.installationId);
@@ -341,6 +373,25 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
   }
 }
 
+function deletionPolicyOf(object: ManagedObject): 'Delete' | 'Orphan' {
+  const { deletionPolicy } = object.spec as { deletionPolicy?: 'Delete' | 'Orphan' };
+  return deletionPolicy ?? 'Delete';
+}
+
 function adoptionRequested(object: ManagedObject): boolean {
   return object.metadata.annotations?.[ADOPT_ANNOTATION] === 'true';
+}
+
+/**
+ * One Event per type for the changes of one pass: the first change's reason and action,
+ * every note of that type in order.
+ */
+export function coalesced(changes: readonly Change[]): Change[] {
+  const out: Change[] = [];
+  for (const type of ['Warning', 'Normal'] as const) {
+    const ofType = changes.filter((c) => (c.type ?? 'Normal') === type);
+    if (ofType.length === 0) continue;
+    out.push({ ...ofType[0]!, type, note: ofType.map((c) => c.note).join('; ') });
+  }
+  return out;
 }
