@@ -362,6 +362,42 @@ describe('self-service API', () => {
     });
   });
 
+  it('answers 202 without a value, saying why, when the person may not read the Secret', async () => {
+    // No name: one is generated, and the example's Role lets the team read only the Secret
+    // it names.
+    const created = await call('alice', 'POST', '/api/me/keys', { namespace: A, models: [X] });
+    expect(created.status, created.text).toBe(202);
+    const key = created.body.key as { name: string; phase: string; secretName: string };
+    expect(key.name).toMatch(new RegExp(`^${alice}-`));
+    expect(key.phase).toBe('Ready');
+    expect(created.body.value).toBeNull();
+    expect(created.body.warnings).toEqual([
+      expect.stringContaining(
+        `Kubernetes RBAC does not let you read that Secret, so its value cannot be shown: secrets "${key.secretName}" is forbidden`,
+      ),
+    ]);
+    // The gateway's own identity could have read it.
+    expect(secretKey(await objects.secret(A, key.secretName))).toMatch(/^sk-/);
+    expect((await call('alice', 'DELETE', `/api/me/keys/${A}/${key.name}`)).status).toBe(200);
+  });
+
+  it('answers 202 at once for a key that cannot become Ready, with the operator’s reason', async () => {
+    const started = Date.now();
+    const created = await call('alice', 'POST', '/api/me/keys', {
+      namespace: A,
+      name: 'unsubscribed',
+      models: [Z],
+    });
+    expect(created.status, created.text).toBe(202);
+    expect(created.body).toMatchObject({
+      key: { name: 'unsubscribed', phase: 'NotReady', reason: 'ModelsNotSubscribed' },
+      value: null,
+    });
+    expect(created.body.warnings).toEqual([expect.stringContaining('is not Ready')]);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect((await call('alice', 'DELETE', `/api/me/keys/${A}/unsubscribed`)).status).toBe(200);
+  });
+
   it("refuses a key in a namespace not of the person's teams, with the API server's reason", async () => {
     const created = await call('bob', 'POST', '/api/me/keys', {
       namespace: A,

@@ -32,5 +32,10 @@ export async function pagePlugin(app: FastifyInstance, options: PageOptions): Pr
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cache-control', 'no-cache');
   });
-  await app.register(fastifyStatic, { root: PAGE_ROOT, prefix, index: ['index.html'] });
+  await app.register(fastifyStatic, {
+    root: PAGE_ROOT,
+    prefix,
+    index: ['index.html'],
+    redirect: true,
+  });
 }
