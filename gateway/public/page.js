@@ -1,4 +1,4 @@
-/* global document, fetch, Node, FormData, navigator */
+/* global document, fetch, Node, FormData, navigator, setTimeout, clearTimeout */
 // The self-service page: reads /api as the signed-in person and renders it with DOM calls
 // (textContent only: nothing from the API is parsed as HTML). State-changing calls carry the
 // session's CSRF token (GET /auth/session) in x-csrf-token.
@@ -160,11 +160,13 @@ function renderKeys(keys) {
   $('no-keys').hidden = keys.length > 0;
   for (const key of keys) {
     const tr = el('tr');
-    const revoke = el('button', 'Revoke', {
-      type: 'button',
-      'aria-label': `Revoke key ${key.namespace}/${key.name}`,
-    });
-    revoke.addEventListener('click', () => revokeKey(key, revoke));
+    const revoke = key.deleting
+      ? el('span', 'Revoking…')
+      : el('button', 'Revoke', {
+          type: 'button',
+          'aria-label': `Revoke key ${key.namespace}/${key.name}`,
+        });
+    if (!key.deleting) revoke.addEventListener('click', () => revokeKey(key, revoke));
     for (const cell of [
       key.name,
       key.namespace,
@@ -200,9 +202,16 @@ async function revokeKey(key, button) {
   }
 }
 
+let refreshTimer;
+
 async function refreshKeys() {
   const { keys, warnings } = await api('GET', '/api/me/keys');
   renderKeys(keys);
+  // A revoked key stays until the operator has removed it from LiteLLM: look again soon.
+  clearTimeout(refreshTimer);
+  if (keys.some((k) => k.deleting)) {
+    refreshTimer = setTimeout(() => void refreshKeys().catch(() => {}), 1000);
+  }
   return warnings;
 }
 

@@ -37,9 +37,15 @@ const HEADERS_TIMEOUT_MS = 65_000;
 export class KubeTransport {
   readonly #kc: KubeConfig;
   #dispatcher: Promise<Dispatcher | undefined> | undefined;
+  #connections = 0;
 
   constructor(kc: KubeConfig) {
     this.#kc = kc;
+  }
+
+  /** Connections opened so far (TCP, and TLS on https): the figure keep-alive keeps low. */
+  get connectionsOpened(): number {
+    return this.#connections;
   }
 
   get server(): string {
@@ -118,6 +124,15 @@ export class KubeTransport {
       keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
     };
+    const dispatcher = this.#dispatcherFor(options, pool);
+    dispatcher?.on('connect', () => this.#connections++);
+    return dispatcher;
+  }
+
+  #dispatcherFor(
+    options: ReturnType<KubeConfig['createDispatcherOptions']>,
+    pool: Agent.Options,
+  ): Dispatcher | undefined {
     switch (options.type) {
       case 'agent':
         return new Agent({ ...pool, connect: options.connect });

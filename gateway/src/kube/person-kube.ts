@@ -54,6 +54,11 @@ export class PersonKube {
     return new KubeAsPerson(this.#transport, impersonationHeaders(person));
   }
 
+  /** Connections opened to the API server so far (one keep-alive pool for every person). */
+  get connectionsOpened(): number {
+    return this.#transport.connectionsOpened;
+  }
+
   close(): Promise<void> {
     return this.#transport.close();
   }
@@ -126,14 +131,18 @@ export class KubeAsPerson {
   }
 
   async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
+    const send = () => this.#transport.send({ method, path, body, headers: this.#headers, signal });
     let response;
     try {
-      response = await this.#transport.send({
-        method,
-        path,
-        body,
-        headers: this.#headers,
-        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      response = await send().catch((err: unknown) => {
+        // A pooled connection the far side (a load balancer, a restarting API server) closed
+        // while idle fails the first request sent on it: a read is sent again, once, on a new
+        // connection. A write is not: it may have reached the API server.
+        if (signal.aborted || !(method === 'GET' || path.endsWith('/selfsubjectreviews'))) {
+          throw err;
+        }
+        return send();
       });
     } catch (err) {
       throw new KubeUnreachable(

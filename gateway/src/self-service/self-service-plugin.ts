@@ -56,33 +56,24 @@ export async function selfServicePlugin(
 
   app.get('/api/me', async (request) => {
     const { principal, kube } = caller(request);
-    const warnings: string[] = [];
-    let user = null;
-    if (principal.userName) {
-      try {
-        user = userSummary(await kube.getUser(principal.userName));
-      } catch (err) {
-        if (isNotFound(err)) warnings.push(`Your User ${principal.userName} does not exist (yet).`);
-        else if (isForbidden(err)) {
-          warnings.push(`Kubernetes RBAC does not let you read your User: ${err.message}`);
-        } else throw fromKubeFailure(err, 'read your User');
-      }
-    }
-    const teams = await myTeams(kube, principal).catch((err: unknown) => {
-      throw fromKubeFailure(err, 'list your teams');
-    });
-    const kubernetes = await kube.whoAmI().catch((err: unknown) => {
-      throw fromKubeFailure(err, 'ask Kubernetes who you are');
-    });
+    const [user, teams, kubernetes] = await Promise.all([
+      myUser(kube, principal.userName),
+      myTeams(kube, principal).catch((err: unknown) => {
+        throw fromKubeFailure(err, 'list your teams');
+      }),
+      kube.whoAmI().catch((err: unknown) => {
+        throw fromKubeFailure(err, 'ask Kubernetes who you are');
+      }),
+    ]);
     return {
       via: principal.via,
       login: principal.login,
       userName: principal.userName || null,
       role: principal.role,
-      user,
+      user: user.user,
       teams: teams.teams.map(({ team, role }) => ({ ...teamSummary(team), role })),
       kubernetes: { username: kubernetes.username, groups: kubernetes.groups },
-      warnings: [...warnings, ...teams.warnings],
+      warnings: [...user.warnings, ...teams.warnings],
     };
   });
 
@@ -92,21 +83,21 @@ export async function selfServicePlugin(
     try {
       const teams = await myTeams(kube, principal);
       const warnings = [...teams.warnings];
-      const keys = [];
-      for (const namespace of namespacesOf(teams.teams)) {
-        try {
-          const list = await kube.listVirtualKeys(namespace);
-          for (const key of list.items) {
-            if (key.spec.user === principal.userName) keys.push(keySummary(key));
-          }
-        } catch (err) {
-          if (!isForbidden(err)) throw err;
-          warnings.push(
-            `Kubernetes RBAC does not let you list VirtualKeys in ${namespace}: ${err.message}`,
-          );
-        }
-      }
-      return { keys, warnings };
+      const perNamespace = await Promise.all(
+        namespacesOf(teams.teams).map((namespace) =>
+          kube.listVirtualKeys(namespace).then(
+            (list) => list.items.filter((key) => key.spec.user === principal.userName),
+            (err: unknown) => {
+              if (!isForbidden(err)) throw err;
+              warnings.push(
+                `Kubernetes RBAC does not let you list VirtualKeys in ${namespace}: ${err.message}`,
+              );
+              return [];
+            },
+          ),
+        ),
+      );
+      return { keys: perNamespace.flat().map(keySummary), warnings };
     } catch (err) {
       throw fromKubeFailure(err, 'list your keys');
     }
@@ -180,6 +171,27 @@ export async function selfServicePlugin(
     });
     return { keys: list.items.map(keySummary) };
   });
+}
+
+/** The person's User, or why it cannot be shown; none for the master key. */
+async function myUser(
+  kube: KubeAsPerson,
+  userName: string,
+): Promise<{ user: ReturnType<typeof userSummary> | null; warnings: string[] }> {
+  if (!userName) return { user: null, warnings: [] };
+  try {
+    return { user: userSummary(await kube.getUser(userName)), warnings: [] };
+  } catch (err) {
+    if (isNotFound(err))
+      return { user: null, warnings: [`Your User ${userName} does not exist (yet).`] };
+    if (isForbidden(err)) {
+      return {
+        user: null,
+        warnings: [`Kubernetes RBAC does not let you read your User: ${err.message}`],
+      };
+    }
+    throw fromKubeFailure(err, 'read your User');
+  }
 }
 
 function toRefusal(error: unknown, request: FastifyRequest): OpenAIError {

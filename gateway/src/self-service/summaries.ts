@@ -29,6 +29,8 @@ export function keySummary(key: VirtualKey) {
     user: key.spec.user ?? null,
     team: key.status?.team ?? null,
     ...readiness(key),
+    /** Revoked: the operator is removing it from LiteLLM, then it disappears. */
+    deleting: key.metadata.deletionTimestamp !== undefined,
     models: key.status?.models ?? [],
     requestedModels: key.spec.models ?? [],
     missingModels: key.status?.missingModels ?? [],
