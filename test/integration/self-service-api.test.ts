@@ -17,7 +17,10 @@ import { DEFAULT_ADMIN_GROUPS, USER_NAME_EXTRA } from '../../crds/admission/virt
 import type { ModelSubscription } from '../../crds/api/index.ts';
 import { hashKey } from '../../contracts/routing/key-hash.ts';
 import { PersonKube } from '../../gateway/src/kube/person-kube.ts';
-import { selfServicePlugin } from '../../gateway/src/self-service/self-service-plugin.ts';
+import {
+  selfServicePlugin,
+  type SelfServiceOptions,
+} from '../../gateway/src/self-service/self-service-plugin.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
@@ -87,7 +90,10 @@ describe('self-service API', () => {
   const apps: FastifyInstance[] = [];
   const kubes: PersonKube[] = [];
 
-  async function gatewayOn(kubeConfig: KubeConfig): Promise<FastifyInstance> {
+  async function gatewayOn(
+    kubeConfig: KubeConfig,
+    overrides: Partial<Omit<SelfServiceOptions, 'kube'>> = {},
+  ): Promise<FastifyInstance> {
     const personKube = new PersonKube(kubeConfig);
     kubes.push(personKube);
     const instance = Fastify();
@@ -96,6 +102,7 @@ describe('self-service API', () => {
       kube: personKube,
       keyLabels: labels,
       keyReadyTimeoutMs: 30_000,
+      ...overrides,
     });
     apps.push(instance);
     return instance;
@@ -397,6 +404,37 @@ describe('self-service API', () => {
     expect(created.body.warnings).toEqual([expect.stringContaining('is not Ready')]);
     expect(Date.now() - started).toBeLessThan(25_000);
     expect((await call('alice', 'DELETE', `/api/me/keys/${A}/unsubscribed`)).status).toBe(200);
+  });
+
+  it('answers 202 after the bounded wait when no operator makes the key Ready', async () => {
+    // Keys this gateway labels for another run: no operator reconciles them.
+    const unwatched = await gatewayOn(kc, {
+      keyLabels: { [TEST_RUN_LABEL]: `nobody-${run}` },
+      keyReadyTimeoutMs: 1_500,
+    });
+    const started = Date.now();
+    const created = await call(
+      'alice',
+      'POST',
+      '/api/me/keys',
+      { namespace: A, name: 'unwatched', models: [X] },
+      unwatched,
+    );
+    const took = Date.now() - started;
+    expect(created.status, created.text).toBe(202);
+    expect(created.body).toMatchObject({
+      key: { name: 'unwatched', phase: 'Pending' },
+      value: null,
+    });
+    expect(created.body.warnings).toEqual([
+      expect.stringContaining(`VirtualKey ${A}/unwatched was created but is not Ready after 1.5s`),
+    ]);
+    expect(took).toBeGreaterThanOrEqual(1_500);
+    expect(took).toBeLessThan(5_000);
+    // The key has no finalizer yet (no operator saw it): deleting it removes it at once.
+    expect(
+      (await call('alice', 'DELETE', `/api/me/keys/${A}/unwatched`, undefined, unwatched)).status,
+    ).toBe(200);
   });
 
   it("refuses a key in a namespace not of the person's teams, with the API server's reason", async () => {
