@@ -55,7 +55,7 @@ export async function createMyKey(
       namespace: body.namespace,
       ...(body.name
         ? { name: body.name }
-        : { generateName: `${principal.userName.slice(0, 40)}-` }),
+        : { generateName: generatedNamePrefix(principal.userName) }),
       labels: { ...options.labels, ...CREATED_BY_LABEL },
     },
     spec: {
@@ -126,4 +126,13 @@ async function readValue(
     }
     throw err;
   }
+}
+
+/**
+ * `<user>-`, a prefix the API server completes with 5 random characters: a DNS label (the
+ * key's Secret gets the same name), so no dots, and at most 63 characters in all.
+ */
+export function generatedNamePrefix(userName: string): string {
+  const base = userName.replace(/\./g, '-').slice(0, 40).replace(/-+$/, '');
+  return `${base || 'key'}-`;
 }

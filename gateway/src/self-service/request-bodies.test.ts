@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OpenAIError } from '../errors/openai-error.ts';
+import { generatedNamePrefix } from './create-key.ts';
 import { CreateKeyBody, parseBody } from './request-bodies.ts';
 
 function refusal(body: unknown): OpenAIError {
@@ -36,5 +37,17 @@ describe('CreateKeyBody', () => {
     expect(error.type).toBe('invalid_request_error');
     expect(error.param).toBe(param);
     expect(error.message).toMatch(new RegExp(`^${param.replace('.', '\\.')}: `));
+  });
+});
+
+describe('generatedNamePrefix', () => {
+  it.each([
+    ['alice', 'alice-'],
+    ['alice.example', 'alice-example-'],
+    [`${'a'.repeat(39)}.b`, `${'a'.repeat(39)}-`],
+    [`${'a'.repeat(39)}-b`, `${'a'.repeat(39)}-`],
+  ])('names %s’s keys %s…', (user, prefix) => {
+    expect(generatedNamePrefix(user)).toBe(prefix);
+    expect(`${prefix}abcde`).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 });
