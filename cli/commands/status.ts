@@ -65,7 +65,7 @@ missing, the operator's Lease is stale, or the gateway does not answer.`,
     }
     const mark = (good: boolean) => (good ? 'ok  ' : 'FAIL');
     let text = `${mark(crds.ok)}  CRDs      ${crds.message}\n`;
-    text += `${mark(operator.ok)}  Operator  ${operator.message}\n`;
+    text += `${operator.checked || !operator.ok ? mark(operator.ok) : '-   '}  Operator  ${operator.message}\n`;
     text += gateway
       ? `${mark(gateway.ok)}  Gateway   ${gateway.message}\n`
       : '-     Gateway   not checked: pass --gateway URL (its public …/v1 address or management port)\n';

@@ -9,6 +9,8 @@ import { shortDuration } from '../output/time.ts';
 export interface OperatorReport {
   /** false only when something is wrong (a stale Lease); not finding one is not an error. */
   ok: boolean;
+  /** A Lease was found and read: ok says something. */
+  checked: boolean;
   lease?: string;
   leader?: string;
   renewedAgo?: string;
@@ -40,7 +42,11 @@ export async function checkOperator(
         ? leaseRef.split('/', 2)
         : [undefined, leaseRef];
       if (!namespace) {
-        return { ok: false, message: `--operator-lease must be NAMESPACE/NAME, not "${leaseRef}"` };
+        return {
+          ok: false,
+          checked: false,
+          message: `--operator-lease must be NAMESPACE/NAME, not "${leaseRef}"`,
+        };
       }
       lease = await rest.request<Lease>({
         method: 'GET',
@@ -57,6 +63,7 @@ export async function checkOperator(
       if (found.length === 0) {
         return {
           ok: true,
+          checked: false,
           message:
             'no operator Lease found: leader election is off (as in the dev stack), or the release is named otherwise (--operator-lease NAMESPACE/NAME)',
         };
@@ -67,6 +74,7 @@ export async function checkOperator(
     if (err instanceof ApiError && (err.statusCode === 403 || err.statusCode === 404)) {
       return {
         ok: err.statusCode === 403,
+        checked: false,
         message:
           err.statusCode === 403
             ? `cannot tell: ${err.message.split(';')[0]}; pass --operator-lease NAMESPACE/NAME to read one Lease`
@@ -87,6 +95,7 @@ export async function checkOperator(
   const podText = pods ? `; operator pods ${pods.ready}/${pods.total} Ready` : '';
   return {
     ok: fresh,
+    checked: true,
     lease: ref,
     leader: spec.holderIdentity || undefined,
     renewedAgo,
