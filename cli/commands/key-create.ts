@@ -10,7 +10,8 @@ import { checkModels } from '../model-access.ts';
 import { isReady } from '../output/conditions.ts';
 import { shortDuration } from '../output/time.ts';
 import { waitFor } from '../wait.ts';
-import { createAndReport, labelsFlag } from '../write.ts';
+import { createAndReport, labelsFlag, reportWrite } from '../write.ts';
+import type { AnyObject } from '../kube/resources.ts';
 
 /** What to do about a key that is not Ready, by its reason. */
 const NEXT_STEP: Record<string, string> = {
@@ -138,7 +139,11 @@ reason if it is not Ready within --timeout.`,
     if (ctx.global.dryRun !== 'client' && models?.length) {
       await checkModels(ctx, namespace, models);
     }
-    let key = (await createAndReport(ctx, object)) as unknown as VirtualKey;
+    const machine = ctx.global.output !== 'table' && ctx.global.output !== 'wide';
+    // With --wait, -o json|yaml|name prints the key as it is once Ready, not as created.
+    let key = (ctx.values.wait && machine && ctx.global.dryRun === 'none'
+      ? await ctx.resources().create(object, 'none')
+      : await createAndReport(ctx, object)) as unknown as VirtualKey;
     if (ctx.global.dryRun !== 'none') return;
     const name = key.metadata.name!;
     if (ctx.values.wait) {
@@ -160,8 +165,9 @@ reason if it is not Ready within --timeout.`,
       }
       key = outcome.object;
       ctx.io.err(`VirtualKey ${namespace}/${name} is Ready\n`);
+      if (machine) reportWrite(ctx, key as unknown as AnyObject, 'created');
     }
-    if (ctx.global.output !== 'table' && ctx.global.output !== 'wide') return;
+    if (machine) return;
     const values =
       ctx.values['show-key'] && isReady(key) ? await secretValues(ctx, key) : undefined;
     if (ctx.values['show-key'] && !isReady(key)) {

@@ -213,6 +213,25 @@ describe('kubectl llm', () => {
     const shownValue = secretKey(await objects.secret(namespace, 'shown'));
     expect(shown.stdout).toContain(`export OPENAI_API_KEY='${shownValue}'`);
 
+    // -o json with --wait prints the key once Ready, and nothing else on stdout.
+    const waited = JSON.parse(
+      ok(
+        await cli(
+          'key',
+          'create',
+          'json',
+          '-n',
+          namespace,
+          '--labels',
+          label,
+          '--wait',
+          '-o',
+          'json',
+        ),
+      ).stdout,
+    ) as VirtualKey;
+    expect(waited.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
     const keys = tableRows(ok(await cli('keys', '-n', namespace)).stdout);
     expect(keys.find((r) => r.NAME === 'chatbot')).toMatchObject({
       MODELS: 'granite-3-8b',
@@ -224,11 +243,11 @@ describe('kubectl llm', () => {
     const json = JSON.parse(ok(await cli('keys', '-n', namespace, '-o', 'json')).stdout) as {
       items: VirtualKey[];
     };
-    expect(json.items.map((k) => k.metadata.name).sort()).toEqual(['chatbot', 'shown']);
+    expect(json.items.map((k) => k.metadata.name).sort()).toEqual(['chatbot', 'json', 'shown']);
     const yaml = parse(ok(await cli('keys', '-n', namespace, '-o', 'yaml')).stdout) as {
       items: VirtualKey[];
     };
-    expect(yaml.items).toHaveLength(2);
+    expect(yaml.items).toHaveLength(3);
   });
 
   it('key create --wait ends on the waiting reason after --timeout, exit 1', async () => {
