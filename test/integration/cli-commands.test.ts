@@ -16,6 +16,7 @@ import {
   startKeyOperator,
   type KeyOperator,
 } from './support/key-operator.ts';
+import { startApiserverProxy } from './support/apiserver-proxy.ts';
 import { kubectlLlm, runProcess, tableRows, type Run } from './support/kubectl-llm.ts';
 import { createAll } from './support/principals.ts';
 import { poll, suffix, TEST_RUN_LABEL } from './support/team-operator.ts';
@@ -123,6 +124,37 @@ describe('kubectl llm', () => {
     expect(ok(await cli('teams', '-l', label, '-o', 'name')).stdout).toContain(
       `team.llmtenancy.dev/${name}\n`,
     );
+  });
+
+  it('a Team edit never overwrites an edit made between its read and its write', async () => {
+    const name = await team('race', ['--members', 'alice']);
+    let raced = false;
+    // Someone else adds zoe after kubectl-llm read the Team and before its patch arrives.
+    const proxy = await startApiserverProxy(kc, {
+      before: async (method, path) => {
+        if (
+          raced ||
+          method !== 'PATCH' ||
+          !path.startsWith(`/apis/llmtenancy.dev/v1alpha1/teams/${name}?`)
+        )
+          return;
+        raced = true;
+        await objects.teams.patch(name, {
+          spec: { members: [{ user: 'alice' }, { user: 'zoe' }] },
+        });
+      },
+    });
+    try {
+      ok(await kubectlLlm(proxy.kubeconfigPath, ['team', 'add-member', name, 'bob']));
+    } finally {
+      await proxy.close();
+    }
+    expect(raced).toBe(true);
+    expect((await objects.teams.get(name))!.spec.members).toEqual([
+      { user: 'alice' },
+      { user: 'zoe' },
+      { user: 'bob' },
+    ]);
   });
 
   it('refuses a bad --budget with the schema message before asking the apiserver', async () => {
@@ -440,6 +472,18 @@ describe('kubectl llm', () => {
     expect(key.stderr).toContain(
       `ask a cluster admin for "create" on virtualkeys.llmtenancy.dev in ${other}`,
     );
+    // status as a tenant: what RBAC hides is said, and counts fall back to their namespace.
+    const status = await cli('status', '-n', namespace, ...as);
+    expect(status.stdout).toContain(
+      'Operator  cannot tell: forbidden: you may not list leases.coordination.k8s.io at cluster scope',
+    );
+    const counts = tableRows(status.stdout.slice(status.stdout.indexOf('KIND')));
+    expect(counts.find((c) => c.KIND === 'VirtualKey')).toMatchObject({
+      READY: expect.any(String),
+      SCOPE: `namespace ${namespace}`,
+    });
+    expect(counts.find((c) => c.KIND === 'Team')?.SCOPE).toBe('cluster');
+
     const list = await cli('keys', '-A', ...as);
     expect(list.code).toBe(1);
     expect(list.stderr).toContain(

@@ -3,13 +3,8 @@
 // gateway at all, Ready counts per kind; and the CRDs-missing error, seen through a proxy
 // that sends requests for llmtenancy.dev to a group the apiserver does not serve, so the
 // answer is the apiserver's own.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,7 +12,7 @@ import { buildManagementApp } from '../../gateway/src/management.ts';
 import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
 import { LeaderElector } from '../../operator/src/runtime/leader-election.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
-import { kubeConfigYaml } from '../harness/kubeconfig.ts';
+import { startApiserverProxy, type ApiserverProxy } from './support/apiserver-proxy.ts';
 import { kubectlLlm, tableRows } from './support/kubectl-llm.ts';
 import { poll, suffix } from './support/team-operator.ts';
 
@@ -146,56 +141,21 @@ describe('kubectl llm status', () => {
   });
 
   describe('without the CRDs', () => {
-    let dir: string;
-    let proxy: http.Server;
+    let proxy: ApiserverProxy;
     let proxied: string;
 
     beforeAll(async () => {
-      // Forwards to the apiserver as the admin; llmtenancy.dev becomes a group nobody serves.
-      proxy = http.createServer((req, res) => {
-        const path = (req.url ?? '/').replace(
-          /^\/apis\/llmtenancy\.dev(?=\/|$|\?)/,
-          '/apis/absent.llmtenancy.test',
-        );
-        const target = new URL(kc.getCurrentCluster()!.server);
-        const options: https.RequestOptions = {
-          method: req.method,
-          host: target.hostname,
-          port: target.port,
-          path,
-          headers: { ...req.headers, host: target.host },
-        };
-        void kc.applyToHTTPSOptions(options).then(() => {
-          const upstream = https.request(options, (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          });
-          upstream.on('error', () => res.destroy());
-          req.pipe(upstream);
-        });
+      // llmtenancy.dev becomes a group nobody serves: the answers are the apiserver's own.
+      proxy = await startApiserverProxy(kc, {
+        namespace,
+        rewritePath: (path) =>
+          path.replace(/^\/apis\/llmtenancy\.dev(?=\/|$|\?)/, '/apis/absent.llmtenancy.test'),
       });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      const viaProxy = new KubeConfig();
-      viaProxy.loadFromOptions({
-        clusters: [
-          {
-            name: 'filtered',
-            server: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-            skipTLSVerify: true,
-          },
-        ],
-        users: [{ name: 'anyone' }],
-        contexts: [{ name: 'filtered', cluster: 'filtered', user: 'anyone', namespace }],
-        currentContext: 'filtered',
-      });
-      dir = await mkdtemp(join(tmpdir(), 'cli-status-'));
-      proxied = join(dir, 'kubeconfig');
-      await writeFile(proxied, kubeConfigYaml(viaProxy));
+      proxied = proxy.kubeconfigPath;
     });
 
     afterAll(async () => {
-      await new Promise((resolve) => proxy?.close(resolve));
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await proxy?.close();
     });
 
     it('status fails on the CRDs and says how to install them', async () => {
