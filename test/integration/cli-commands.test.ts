@@ -296,12 +296,12 @@ describe('kubectl llm', () => {
       label,
       '--wait',
       '--timeout',
-      '4s',
+      '10s',
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('warning: model llama-3-8b has no Active subscription');
     expect(result.stderr).toContain(
-      `VirtualKey ${namespace}/early is not Ready after 4s: ModelsNotSubscribed:`,
+      `VirtualKey ${namespace}/early is not Ready after 10s: ModelsNotSubscribed:`,
     );
     expect(result.stderr).toContain(
       `next: subscribe to the missing models: kubectl llm subscribe MODEL -n ${namespace}`,
