@@ -103,6 +103,11 @@ function parseGlobal(values: Record<string, unknown>): GlobalValues {
 
 /** Runs the plugin with `argv` (without node and the script); resolves to the exit code. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === '__complete') {
+    const { complete } = await import('./complete.ts');
+    io.out(complete(argv.slice(1)));
+    return EXIT_OK;
+  }
   const { command, words } = findCommand(argv);
   if (!command) {
     const help = argv.length === 0 || argv.includes('--help') || argv.includes('-h');

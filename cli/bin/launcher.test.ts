@@ -12,7 +12,8 @@ const oldVersion = existsSync(OLD_NODE)
   : undefined;
 const older = oldVersion !== undefined && Number(oldVersion.slice(1).split('.')[0]) < 24;
 
-describe.skipIf(!older)(`the launcher under ${oldVersion}`, () => {
+// Each case starts two Node processes: on a loaded machine that takes more than vitest's 5 s.
+describe.skipIf(!older)(`the launcher under ${oldVersion}`, { timeout: 30_000 }, () => {
   it('re-runs the plugin under the pinned Node 24 with the same arguments and exit code', () => {
     const help = spawnSync(OLD_NODE, [LAUNCHER, 'keys', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
