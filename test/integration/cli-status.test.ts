@@ -4,7 +4,7 @@
 // that sends requests for llmtenancy.dev to a group the apiserver does not serve, so the
 // answer is the apiserver's own.
 import type { AddressInfo } from 'node:net';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import getPort from 'get-port';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,7 +57,39 @@ describe('kubectl llm status', () => {
     return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, app };
   }
 
+  /** Operator pods as the chart labels them (no kubelet runs: status is written here). */
+  async function operatorPod(name: string, ready: boolean) {
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: {
+          name,
+          labels: {
+            'app.kubernetes.io/part-of': 'llm-tenancy',
+            'app.kubernetes.io/component': 'operator',
+          },
+        },
+        spec: { containers: [{ name: 'operator', image: 'llm-tenancy:test' }] },
+      },
+    });
+    const pod = await core.readNamespacedPod({ namespace, name });
+    await core.replaceNamespacedPodStatus({
+      namespace,
+      name,
+      body: {
+        ...pod,
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+        },
+      },
+    });
+  }
+
   it('reports CRDs, the leader, a ready gateway and Ready counts; exit 0', async () => {
+    await operatorPod('operator-a', true);
+    await operatorPod('operator-b', false);
     const gateway = await management(true);
     try {
       const lease = `${namespace}/llm-tenancy-operator`;
@@ -75,7 +107,7 @@ describe('kubectl llm status', () => {
       );
       expect(result.stdout).toMatch(
         new RegExp(
-          `^ok {4}Operator  leader ${identity} \\(Lease ${lease}, renewed \\d+s ago\\)$`,
+          `^ok {4}Operator  leader ${identity} \\(Lease ${lease}, renewed \\d+s ago\\); operator pods 1/2 Ready$`,
           'm',
         ),
       );
