@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{crds,contracts,operator,gateway}/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['{cli,crds,contracts,operator,gateway}/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {

@@ -1,0 +1,67 @@
+// Is the gateway reachable? With its management address (port 8081) /readyz says whether it
+// has read the routing config; with its public address (…/v1) a request without a key must be
+// refused with an OpenAI-shaped 401, which shows the gateway itself answered.
+export interface GatewayReport {
+  ok: boolean;
+  url: string;
+  message: string;
+}
+
+const TIMEOUT_MS = 5_000;
+
+async function get(url: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body };
+}
+
+export async function checkGateway(url: string): Promise<GatewayReport> {
+  const base = url.replace(/\/+$/, '');
+  try {
+    if (!base.endsWith('/v1')) {
+      const ready = await get(`${base}/readyz`);
+      if (ready.status === 200) {
+        const status = (ready.body as { status?: string; degraded?: string[] })?.status;
+        const degraded = (ready.body as { degraded?: string[] })?.degraded;
+        return {
+          ok: true,
+          url: base,
+          message: `${base}/readyz: ${status ?? 'ready'}${degraded?.length ? ` (degraded: ${degraded.join(', ')})` : ''}`,
+        };
+      }
+      if (ready.status === 503) {
+        const failing = (ready.body as { failing?: string[] })?.failing ?? [];
+        return {
+          ok: false,
+          url: base,
+          message: `${base}/readyz: not ready (failing: ${failing.join(', ') || 'unknown'}); see the gateway's logs`,
+        };
+      }
+    }
+    const api = base.endsWith('/v1') ? base : `${base}/v1`;
+    const models = await get(`${api}/models`);
+    const openAiError = (models.body as { error?: { message?: string } })?.error;
+    if (models.status === 401 && openAiError) {
+      return { ok: true, url: base, message: `${api} answers (401 without a key, as it should)` };
+    }
+    return {
+      ok: false,
+      url: base,
+      message: `${api}/models answered HTTP ${models.status}${openAiError ? '' : ', not an OpenAI-shaped error'}: is ${base} the gateway? Pass its public URL (…/v1) or its management port (…:8081)`,
+    };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    return {
+      ok: false,
+      url: base,
+      message: `gateway unreachable at ${base} (${why}); check the URL, or reach it through kubectl port-forward svc/<release>-gateway 8081 and pass --gateway http://localhost:8081`,
+    };
+  }
+}
