@@ -32,7 +32,7 @@ describe('buildObject', () => {
         { 'limits.maxBudget': '--budget' },
       ),
     ).toThrow(
-      /invalid VirtualKey, nothing was sent:\n {2}--budget: spec\.limits\.maxBudget: .*\n {4}expected: .*US dollars as a decimal string, e\.g\. "100" or "12\.50"\./,
+      /invalid VirtualKey, nothing was sent:\n {2}--budget: spec\.limits\.maxBudget: .*\n {4}expected: .*US dollars: a whole number \(100\) or a decimal string \("12\.50"\)/,
     );
     expect(() =>
       buildObject(

@@ -4,6 +4,7 @@ import type { Column } from './table.ts';
 import { readyCondition } from './conditions.ts';
 import { age } from './time.ts';
 import type { Condition } from '../../crds/api/index.ts';
+import { dollarsOf, type MoneyInput } from '../../crds/api/meta.ts';
 
 interface Listed {
   metadata: {
@@ -35,7 +36,8 @@ export const readyColumns = <R extends Listed>(): Column<R>[] => [
 ];
 
 /** "12.5/100", "12.5", "0/100", or undefined with neither. */
-export function spendOfBudget(spend: string | undefined, budget: string | undefined) {
+export function spendOfBudget(spend: string | undefined, maxBudget: MoneyInput | undefined) {
+  const budget = dollarsOf(maxBudget);
   if (spend === undefined && budget === undefined) return undefined;
   return budget === undefined ? (spend ?? '0') : `${spend ?? '0'}/${budget}`;
 }

@@ -163,7 +163,7 @@ describe('kubectl llm', () => {
     const created = await cli('team', 'create', n('bad-budget'), '--budget', '12,50');
     expect(created.code).toBe(1);
     expect(created.stderr).toContain('--budget: spec.limits.maxBudget');
-    expect(created.stderr).toContain('US dollars as a decimal string');
+    expect(created.stderr).toContain('US dollars: a whole number (100) or a decimal string');
     expect(await objects.teams.get(n('bad-budget'))).toBeUndefined();
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`teams.llmtenancy.dev "${n('never')}" not found`);
