@@ -3,7 +3,9 @@
 // requests get 503, running ones (streams included) get SHUTDOWN_GRACE to finish, then the
 // rest are cut and the connections closed.
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildGatewayApp } from './app.ts';
 import { KeyReader } from './auth/key-from-request.ts';
@@ -17,6 +19,13 @@ import { createGatewayLogger } from './observability/logger.ts';
 import { createUpstream } from './proxy/upstream.ts';
 import { connectGatewayRedis } from './redis-connections.ts';
 import { RoutingView } from './routing/routing-view.ts';
+import type { IdentityProvider } from './signin/identity-provider.ts';
+import { MasterKey } from './signin/master-key.ts';
+import { OidcLogin } from './signin/oidc-login.ts';
+import { OpenShiftLogin } from './signin/openshift-login.ts';
+import type { PeopleSideOptions } from './signin/people-side.ts';
+import { SessionStore } from './signin/session-store.ts';
+import { UserProvisioner } from './signin/user-provisioner.ts';
 
 export interface RunningGateway {
   /** http://host:port: the OpenAI base URL is `${url}/v1`. */
@@ -36,6 +45,14 @@ export interface StartGatewayOptions {
   routingCheckIntervalMs?: number;
   /** process metrics (off in tests running several gateways in one process). Default true. */
   defaultMetrics?: boolean;
+  /** Where Users are provisioned at login. Default: in-cluster, else KUBECONFIG. */
+  kubeConfig?: KubeConfig;
+  /** Labels on the Users sign-in creates (tests scope their operators by one). */
+  provisionedUserLabels?: Record<string, string>;
+  /** The /api and /ui plugins, registered in the people side's scope. */
+  peopleRoutes?: readonly FastifyPluginAsync[];
+  /** How often the master key file is checked for a rotation. Default 2 s. */
+  masterKeyCheckIntervalMs?: number;
 }
 
 export async function startGateway(
@@ -80,7 +97,9 @@ export async function startGateway(
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   let closing = false;
+  const peopleSide = await buildPeopleSide(config, options, redis.commands, logger);
   const app = buildGatewayApp({
+    peopleSide,
     view,
     limiter,
     upstream,
@@ -152,6 +171,60 @@ export async function startGateway(
       return view.loaded && view.current;
     },
     close,
+  };
+}
+
+async function buildPeopleSide(
+  config: GatewayConfig,
+  options: StartGatewayOptions,
+  redis: Redis,
+  logger: Logger,
+): Promise<PeopleSideOptions> {
+  const signin = config.signin;
+  let masterKey: MasterKey | undefined;
+  if (signin.masterKeyFile) {
+    masterKey = new MasterKey({
+      file: signin.masterKeyFile,
+      logger,
+      ...(options.masterKeyCheckIntervalMs !== undefined && {
+        checkIntervalMs: options.masterKeyCheckIntervalMs,
+      }),
+    });
+    await masterKey.load();
+  }
+  let identityProvider: IdentityProvider | undefined;
+  let provisioner: UserProvisioner | undefined;
+  if (signin.login) {
+    identityProvider =
+      signin.provider === 'openshift'
+        ? new OpenShiftLogin(signin.login, logger)
+        : new OidcLogin(signin.login, logger);
+    let kubeConfig = options.kubeConfig;
+    if (!kubeConfig) {
+      kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+    }
+    provisioner = new UserProvisioner({
+      kubeConfig,
+      autoProvision: signin.autoProvision,
+      readyTimeoutMs: signin.userReadyTimeoutMs,
+      logger,
+      ...(options.provisionedUserLabels && { labels: options.provisionedUserLabels }),
+    });
+  }
+  return {
+    config: signin,
+    sessions: new SessionStore({
+      redis,
+      prefix: config.routingPrefix,
+      idleLifetimeMs: signin.sessions.idleLifetimeMs,
+      absoluteLifetimeMs: signin.sessions.absoluteLifetimeMs,
+    }),
+    logger,
+    identityProvider,
+    provisioner,
+    masterKey,
+    routes: options.peopleRoutes ?? [],
   };
 }
 
