@@ -9,6 +9,14 @@ import type { LoginConfig } from './signin-config.ts';
 import type { IdentityProvider, SignedIn } from './identity-provider.ts';
 import { identityProviderUnavailable, loginRefused } from './people-errors.ts';
 import type { PendingLogin } from './session-store.ts';
+import { OpenAIError } from '../errors/openai-error.ts';
+
+/** openid-client's ClientError says "invalid response encountered"; its cause says what. */
+export function validationProblem(err: Error): string {
+  const cause = err.cause;
+  const message = cause instanceof Error ? cause.message : err.message;
+  return message.replace(/\.$/, '');
+}
 
 export class OidcLogin implements IdentityProvider {
   readonly #config: LoginConfig;
@@ -67,9 +75,10 @@ export class OidcLogin implements IdentityProvider {
     } catch (err) {
       throw this.#refusal(err);
     }
-    const claims = tokens.claims();
-    if (!claims)
+    const idClaims = tokens.claims();
+    if (!idClaims)
       throw loginRefused(401, 'no_id_token', 'The identity provider returned no ID token.');
+    const claims = await this.#withUserInfo(config, tokens.access_token, idClaims);
     const login = this.#login(claims);
     const groupsClaim = claims[this.#config.groupsClaim];
     const groups = Array.isArray(groupsClaim)
@@ -89,6 +98,24 @@ export class OidcLogin implements IdentityProvider {
       refreshToken: tokens.refresh_token,
       tokensExpireAt: Date.now() + (tokens.expiresIn() ?? 3600) * 1000,
     };
+  }
+
+  /**
+   * The ID token's claims completed by the UserInfo endpoint's (many providers put groups,
+   * e-mail and name only there); the ID token's own claims win, its subject must match.
+   */
+  async #withUserInfo(
+    config: oidc.Configuration,
+    accessToken: string,
+    claims: oidc.IDToken,
+  ): Promise<oidc.IDToken> {
+    if (!config.serverMetadata().userinfo_endpoint) return claims;
+    try {
+      const info = await oidc.fetchUserInfo(config, accessToken, claims.sub);
+      return { ...info, ...claims };
+    } catch (err) {
+      throw this.#refusal(err);
+    }
   }
 
   #login(claims: oidc.IDToken): string {
@@ -137,6 +164,7 @@ export class OidcLogin implements IdentityProvider {
 
   /** openid-client's errors as what the person is told; network failures as 503. */
   #refusal(err: unknown) {
+    if (err instanceof OpenAIError) return err;
     if (err instanceof oidc.AuthorizationResponseError) {
       return loginRefused(
         401,
@@ -155,7 +183,7 @@ export class OidcLogin implements IdentityProvider {
       return loginRefused(
         401,
         'invalid_callback',
-        `The login response failed validation (${err.message}). Sign in again.`,
+        `The login response failed validation: ${validationProblem(err)}. Sign in again.`,
       );
     }
     this.#log.error({ err: { message: (err as Error).message } }, 'the token request failed');

@@ -10,6 +10,7 @@ import type { LoginConfig } from './signin-config.ts';
 import type { IdentityProvider, SignedIn } from './identity-provider.ts';
 import { identityProviderUnavailable, loginRefused } from './people-errors.ts';
 import type { PendingLogin } from './session-store.ts';
+import { validationProblem } from './oidc-login.ts';
 
 interface OpenShiftUser {
   metadata?: { name?: string; uid?: string };
@@ -104,7 +105,7 @@ export class OpenShiftLogin implements IdentityProvider {
         throw loginRefused(
           401,
           'invalid_callback',
-          `The login response failed validation (${err.message}). Sign in again.`,
+          `The login response failed validation: ${validationProblem(err)}. Sign in again.`,
         );
       }
       this.#log.error(

@@ -41,6 +41,8 @@ export interface PendingLogin {
 }
 
 export const PENDING_LOGIN_TTL_MS = 10 * 60_000;
+/** How long a call waits for a Redis connection that is not ready before it fails. */
+const CONNECT_WAIT_MS = 1_000;
 
 /** A fresh random identifier: 256 bits, base64url. */
 export const randomId = () => randomBytes(32).toString('base64url');
@@ -70,6 +72,25 @@ export class SessionStore {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * The connection fails commands while it is not ready (no offline queue: /v1 must not wait
+   * on it). A login is worth a short wait for a connection being (re)made, not more.
+   */
+  async #connected(): Promise<Redis> {
+    const redis = this.#redis;
+    if (redis.status === 'ready') return redis;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      redis.once('ready', done);
+    });
+    return redis;
+  }
+
   #sessionKey = (id: string) => `${this.#prefix}session:${hashed(id)}`;
   #loginKey = (id: string) => `${this.#prefix}login:${hashed(id)}`;
 
@@ -85,7 +106,9 @@ export class SessionStore {
       absoluteDeadline: now + this.#absoluteMs,
     };
     const id = randomId();
-    await this.#redis.set(
+    await (
+      await this.#connected()
+    ).set(
       this.#sessionKey(id),
       JSON.stringify(session),
       'PX',
@@ -98,15 +121,15 @@ export class SessionStore {
   /** The live session of `id`, its idle timer renewed; undefined when over or unknown. */
   async get(id: string): Promise<SessionData | undefined> {
     const key = this.#sessionKey(id);
-    const raw = await this.#redis.get(key);
+    const raw = await (await this.#connected()).get(key);
     if (raw === null) return undefined;
     const session = JSON.parse(raw) as SessionData;
     const left = session.absoluteDeadline - this.#now();
     if (left <= 0) {
-      await this.#redis.del(key);
+      await (await this.#connected()).del(key);
       return undefined;
     }
-    await this.#redis.pexpire(key, Math.min(this.#idleMs, left));
+    await (await this.#connected()).pexpire(key, Math.min(this.#idleMs, left));
     return session;
   }
 
@@ -114,29 +137,27 @@ export class SessionStore {
   async update(id: string, session: SessionData): Promise<void> {
     const left = session.absoluteDeadline - this.#now();
     if (left <= 0) return this.destroy(id);
-    await this.#redis.set(
-      this.#sessionKey(id),
-      JSON.stringify(session),
-      'PX',
-      Math.min(this.#idleMs, left),
-      'XX',
-    );
+    await (
+      await this.#connected()
+    ).set(this.#sessionKey(id), JSON.stringify(session), 'PX', Math.min(this.#idleMs, left), 'XX');
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#redis.del(this.#sessionKey(id));
+    await (await this.#connected()).del(this.#sessionKey(id));
   }
 
   /** Records a login under way; returns the id its pre-login cookie carries. */
   async startLogin(pending: PendingLogin): Promise<string> {
     const id = randomId();
-    await this.#redis.set(this.#loginKey(id), JSON.stringify(pending), 'PX', PENDING_LOGIN_TTL_MS);
+    await (
+      await this.#connected()
+    ).set(this.#loginKey(id), JSON.stringify(pending), 'PX', PENDING_LOGIN_TTL_MS);
     return id;
   }
 
   /** The login under way of `id`, removed as it is read: a callback is answered once. */
   async takeLogin(id: string): Promise<PendingLogin | undefined> {
-    const raw = await this.#redis.getdel(this.#loginKey(id));
+    const raw = await (await this.#connected()).getdel(this.#loginKey(id));
     return raw === null ? undefined : (JSON.parse(raw) as PendingLogin);
   }
 }

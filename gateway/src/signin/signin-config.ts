@@ -92,7 +92,7 @@ const url = z.preprocess(
     .optional(),
 );
 
-const minute = { ms: 60_000, what: '1m' };
+const second = { ms: 1000, what: '1s' };
 
 const SigninEnv = z.object({
   SIGNIN_PROVIDER: z.preprocess(
@@ -113,8 +113,8 @@ const SigninEnv = z.object({
   SIGNIN_ALLOW_HTTP: bool(false),
   SESSION_SECRET_FILE: text(),
   SESSION_COOKIE_SECURE: bool(true),
-  SESSION_IDLE_LIFETIME: duration('8h', { ms: 1000, what: '1s' }),
-  SESSION_ABSOLUTE_LIFETIME: duration('24h', minute),
+  SESSION_IDLE_LIFETIME: duration('8h', second),
+  SESSION_ABSOLUTE_LIFETIME: duration('24h', second),
   ROLE_GROUPS: text(),
   DEFAULT_ROLE: z.preprocess(
     unsetIfEmpty,

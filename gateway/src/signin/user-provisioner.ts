@@ -2,8 +2,10 @@
 // (AUTO_PROVISION), its email, name, groups and role refreshed at every later one, with a
 // server-side apply under the field manager `llm-tenancy-gateway` (so an admin's own fields
 // stay theirs). The login then waits (bounded: USER_READY_TIMEOUT) on a watch until the User
-// controller reports the User Ready for this very spec, which means it exists in LiteLLM with
-// its teams: a person is never signed in before LiteLLM knows them.
+// controller reports the User Ready for this very spec and lists every Ready Team naming one
+// of the person's groups, which means it exists in LiteLLM with its teams: a person is never
+// signed in before LiteLLM knows them (the User controller may report a new User Ready once
+// before the Team controller has added it to its group's Teams; that is not enough).
 import {
   ApiException,
   CustomObjectsApi,
@@ -14,7 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { userObjectName } from '../../../contracts/identity/user-object-name.ts';
-import { API_VERSION, GROUP, VERSION, type User } from '../../../crds/api/index.ts';
+import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds/api/index.ts';
 import type { UserRole } from '../../../crds/api/user.ts';
 import { accountNotReady, loginRefused, kubernetesUnavailable } from './people-errors.ts';
 
@@ -79,8 +81,30 @@ export class UserProvisioner {
       );
     }
     const applied = await this.#apply(name, identity, role);
-    await this.#waitReady(name, applied.metadata?.generation ?? 1);
+    const teams = await this.#teamsNaming(identity.groups);
+    await this.#waitReady(name, applied.metadata?.generation ?? 1, teams);
     return name;
+  }
+
+  /** The Ready Teams whose spec.groups name one of `groups`: the User must be in each. */
+  async #teamsNaming(groups: readonly string[]): Promise<string[]> {
+    if (groups.length === 0) return [];
+    const mine = new Set(groups);
+    try {
+      const list = (await this.#api.listClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: 'teams',
+      })) as { items: Team[] };
+      return list.items
+        .filter((team) => team.spec?.groups?.some((g) => mine.has(g)))
+        .filter((team) =>
+          team.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        )
+        .map((team) => team.metadata.name!);
+    } catch (err) {
+      throw this.#unavailable(err, 'list teams');
+    }
   }
 
   async #get(name: string): Promise<User | undefined> {
@@ -146,12 +170,14 @@ export class UserProvisioner {
   }
 
   /** Resolves once the User is Ready for `generation`; throws accountNotReady at the timeout. */
-  async #waitReady(name: string, generation: number): Promise<void> {
+  async #waitReady(name: string, generation: number, teams: readonly string[]): Promise<void> {
     const isReady = (user: User | undefined) =>
       (user?.status?.observedGeneration ?? 0) >= generation &&
-      user?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+      user?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
+      teams.every((team) => user.status?.teams?.includes(team));
     const deadline = Date.now() + this.#options.readyTimeoutMs;
-    let lastReason = 'waiting for the operator';
+    let lastReason =
+      teams.length > 0 ? `waiting for the teams ${teams.join(', ')}` : 'waiting for the operator';
     while (Date.now() < deadline) {
       // Watched from a fresh read, so a Ready reached before the watch started is seen.
       const user = await this.#get(name);
