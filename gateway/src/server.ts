@@ -53,6 +53,8 @@ export interface StartGatewayOptions {
   peopleRoutes?: readonly FastifyPluginAsync[];
   /** How often the master key file is checked for a rotation. Default 2 s. */
   masterKeyCheckIntervalMs?: number;
+  /** Tests: the gateway's clock this far ahead when it validates ID tokens (seconds). */
+  oidcClockSkewSeconds?: number;
 }
 
 export async function startGateway(
@@ -198,7 +200,11 @@ async function buildPeopleSide(
     identityProvider =
       signin.provider === 'openshift'
         ? new OpenShiftLogin(signin.login, logger)
-        : new OidcLogin(signin.login, logger);
+        : new OidcLogin(signin.login, logger, {
+            ...(options.oidcClockSkewSeconds !== undefined && {
+              clockSkewSeconds: options.oidcClockSkewSeconds,
+            }),
+          });
     let kubeConfig = options.kubeConfig;
     if (!kubeConfig) {
       kubeConfig = new KubeConfig();

@@ -195,6 +195,21 @@ describe('sign-in with an OpenID provider', () => {
     expect(browser.cookies.has('llmt_session')).toBe(false);
   });
 
+  it('refuses an expired ID token', async () => {
+    // The gateway's clock two hours ahead: the provider's one-hour ID token has expired.
+    const late = await bed.startGateway({}, { oidcClockSkewSeconds: 7_200 });
+    const login = name('ivan');
+    person(login, []);
+    const browser = new Browser();
+    const res = await finishLogin(late, browser, await startLogin(late, browser, login));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({
+      error: { type: 'auth_error', message: expect.stringMatching(/"exp".*expiration is past/) },
+    });
+    expect(browser.cookies.has('llmt_session')).toBe(false);
+    expect(await users.get(login)).toBeUndefined();
+  });
+
   it('refuses a name that belongs to another identity', async () => {
     const login = name('erin');
     await users.create(login, {

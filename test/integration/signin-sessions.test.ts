@@ -48,7 +48,11 @@ describe('people-side sessions and the master key', () => {
       headers: { 'x-csrf-token': String(body.csrfToken) },
     });
     expect(out.status).toBe(200);
-    expect(await out.json()).toMatchObject({ signedOut: true });
+    // RP-initiated logout: where to send the browser to end the provider's session too.
+    expect(await out.json()).toMatchObject({
+      signedOut: true,
+      endSessionUrl: expect.stringMatching(new RegExp(`^${bed.oidc.issuer}/session/end\\?`)),
+    });
     // The logout cleared the cookie; the same cookie kept by another tab is over too.
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
     const otherTab = new Browser();
@@ -155,6 +159,22 @@ describe('people-side sessions and the master key', () => {
     expect((await as('sk-master-one')).status).toBe(401);
     // The key never reaches the logs.
     expect(bed.logs.join('')).not.toMatch(/sk-master-(one|two)/);
+  });
+
+  it('routes the people side to its own router: unknown paths 404 in OpenAI shape, /v1 keeps its key', async () => {
+    const browser = await signIn(a, person(login()));
+    for (const path of ['/auth/nope', '/api/nothing-here', '/ui/x', '/authx', '/']) {
+      const res = await browser.fetch(`${a.url}${path}`);
+      expect(res.status, `${path} ${await res.clone().text()}`).toBe(404);
+      expect(await res.json()).toMatchObject({
+        error: { type: 'invalid_request_error', code: '404' },
+      });
+    }
+    // Normalised like every path, then routed: /auth/./session is /auth/session.
+    expect((await browser.fetch(`${a.url}/auth/./session`)).status).toBe(200);
+    // A session is no API key.
+    const v1 = await browser.fetch(`${a.url}/v1/models`);
+    expect(v1.status).toBe(401);
   });
 
   it('has no master-key access without a master key file', async () => {

@@ -21,11 +21,14 @@ export function validationProblem(err: Error): string {
 export class OidcLogin implements IdentityProvider {
   readonly #config: LoginConfig;
   readonly #log: Logger;
+  readonly #clockSkewSeconds: number;
   #discovered: Promise<oidc.Configuration> | undefined;
 
-  constructor(config: LoginConfig, logger: Logger) {
+  /** clockSkewSeconds: how far ahead of ours the provider's clock is taken to be (tests). */
+  constructor(config: LoginConfig, logger: Logger, options: { clockSkewSeconds?: number } = {}) {
     this.#config = config;
     this.#log = logger.child({ component: 'oidc-login' });
+    this.#clockSkewSeconds = options.clockSkewSeconds ?? 0;
   }
 
   #configuration(): Promise<oidc.Configuration> {
@@ -33,7 +36,7 @@ export class OidcLogin implements IdentityProvider {
       .discovery(
         new URL(this.#config.serverUrl),
         this.#config.clientId,
-        undefined,
+        this.#clockSkewSeconds === 0 ? undefined : { [oidc.clockSkew]: this.#clockSkewSeconds },
         oidc.ClientSecretBasic(this.#config.clientSecret),
         this.#config.allowHttp
           ? { execute: [oidc.allowInsecureRequests], timeout: 10 }
