@@ -195,6 +195,68 @@ describe('sign-in with an OpenID provider', () => {
     expect(browser.cookies.has('llmt_session')).toBe(false);
   });
 
+  it("waits for the person's Teams, not only for the User to be Ready", async () => {
+    // A Ready Team naming the person's group that no controller of this bed reconciles (no
+    // test-run label): the User gets Ready without it, and the login must not complete.
+    const team = name('unreconciled');
+    const group = `unreconciled-${bed.run}`;
+    const api = customObjects(bed.admin);
+    const created = (await api.createClusterCustomObject({
+      group: 'llmtenancy.dev',
+      version: 'v1alpha1',
+      plural: 'teams',
+      body: {
+        apiVersion: 'llmtenancy.dev/v1alpha1',
+        kind: 'Team',
+        metadata: { name: team },
+        spec: { groups: [group] },
+      },
+    })) as Team;
+    await api.replaceClusterCustomObjectStatus({
+      group: 'llmtenancy.dev',
+      version: 'v1alpha1',
+      plural: 'teams',
+      name: team,
+      body: {
+        ...created,
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'Reconciled',
+              message: 'ready',
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+    });
+    const waiting = await bed.startGateway({ USER_READY_TIMEOUT: '2s' });
+    const login = name('judy');
+    person(login, [group]);
+    const browser = new Browser();
+    const res = await finishLogin(waiting, browser, await startLogin(waiting, browser, login));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      error: {
+        message: expect.stringMatching(
+          new RegExp(`being set up \\(waiting for the teams ${team}\\)`),
+        ),
+      },
+    });
+    // The User itself did get Ready.
+    expect(
+      (await users.get(login))?.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    ).toBe('True');
+    await api.deleteClusterCustomObject({
+      group: 'llmtenancy.dev',
+      version: 'v1alpha1',
+      plural: 'teams',
+      name: team,
+    });
+  });
+
   it('refuses an expired ID token', async () => {
     // The gateway's clock two hours ahead: the provider's one-hour ID token has expired.
     const late = await bed.startGateway({}, { oidcClockSkewSeconds: 7_200 });

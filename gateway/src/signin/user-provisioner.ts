@@ -175,16 +175,22 @@ export class UserProvisioner {
       (user?.status?.observedGeneration ?? 0) >= generation &&
       user?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true &&
       teams.every((team) => user.status?.teams?.includes(team));
+    /** What the person is told they wait for. */
+    const reasonOf = (user: User | undefined) => {
+      const ready = user?.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status !== 'True') return ready?.reason ?? 'waiting for the operator';
+      const missing = teams.filter((team) => !user?.status?.teams?.includes(team));
+      return missing.length > 0 ? `waiting for the teams ${missing.join(', ')}` : 'almost done';
+    };
     const deadline = Date.now() + this.#options.readyTimeoutMs;
-    let lastReason =
-      teams.length > 0 ? `waiting for the teams ${teams.join(', ')}` : 'waiting for the operator';
+    let lastReason = 'waiting for the operator';
     while (Date.now() < deadline) {
       // Watched from a fresh read, so a Ready reached before the watch started is seen.
       const user = await this.#get(name);
       if (isReady(user)) return;
-      lastReason = user?.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? lastReason;
+      lastReason = reasonOf(user);
       const seen = await this.#watchUntil(name, user?.metadata?.resourceVersion, deadline, (u) => {
-        lastReason = u.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? lastReason;
+        lastReason = reasonOf(u);
         return isReady(u);
       });
       if (seen) return;
