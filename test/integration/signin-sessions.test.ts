@@ -4,7 +4,9 @@
 // idle and absolute lifetimes end a session, a login rotates the session id, Redis down is a
 // 503 on the people side only, and the master key is refused when wrong, accepted when right,
 // and rotated with its file without a restart.
+import { createHash } from 'node:crypto';
 import { writeFileSync, renameSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/src/server.ts';
@@ -111,6 +113,44 @@ describe('people-side sessions and the master key', () => {
     expect((await sessionOf(short, busy)).body).toMatchObject({
       error: { type: 'auth_error', message: expect.stringMatching(/Not signed in/) },
     });
+  });
+
+  it('refreshes expired provider tokens, and ends the session when the provider refuses', async () => {
+    const refreshing = await bed.startGateway({
+      OIDC_SCOPES: 'openid email profile groups offline_access',
+    });
+    const sub = person(login());
+    const browser = await signIn(refreshing, sub);
+    const id = decodeURIComponent(browser.cookies.get(SESSION_COOKIE)!).replace(/\.[^.]+$/, '');
+    const key = `${bed.prefix}session:${createHash('sha256').update(id).digest('base64url')}`;
+    const redis = new Redis(bed.redisUrl);
+    try {
+      const expire = async () => {
+        const session = JSON.parse((await redis.get(key))!) as {
+          refreshToken?: string;
+          tokensExpireAt: number;
+        };
+        await redis.set(
+          key,
+          JSON.stringify({ ...session, tokensExpireAt: Date.now() - 1000 }),
+          'KEEPTTL',
+        );
+        return session;
+      };
+      const before = await expire();
+      expect(before.refreshToken).toEqual(expect.any(String));
+      expect((await sessionOf(refreshing, browser)).status).toBe(200);
+      const after = JSON.parse((await redis.get(key))!) as { tokensExpireAt: number };
+      expect(after.tokensExpireAt).toBeGreaterThan(Date.now());
+
+      // The person is gone at the provider: the next refresh is refused, the session ends.
+      bed.oidc.users.delete(sub);
+      await expire();
+      expect((await sessionOf(refreshing, browser)).status).toBe(401);
+      expect(await redis.exists(key)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('answers 503 on the people side when Redis is down, and leaves /v1 alone', async () => {

@@ -62,6 +62,8 @@ export class OidcLogin implements IdentityProvider {
       nonce: pending.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
       code_challenge_method: 'S256',
+      // OpenID Connect Core 11: offline_access (a refresh token) is granted on consent only.
+      ...(this.#config.scopes.split(/\s+/).includes('offline_access') && { prompt: 'consent' }),
     });
   }
 
