@@ -12,6 +12,7 @@ import type { Team, User } from '../../crds/api/index.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { authorizeAs } from '../harness/oidc-login.ts';
 import { ClusterObjects } from './support/cluster-objects.ts';
+import { startTcpProxy } from './support/tcp-proxy.ts';
 import {
   Browser,
   customObjects,
@@ -255,6 +256,25 @@ describe('sign-in with an OpenID provider', () => {
       plural: 'teams',
       name: team,
     });
+  });
+
+  it('provisions over a kept-alive connection, not a new one per call', async () => {
+    const server = new URL(bed.gatewayKc.getCurrentCluster()!.server);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port) });
+    try {
+      const pooled = await bed.startGateway({}, { kubeConfig: proxy.kubeConfig(bed.gatewayKc) });
+      const logins = [name('kim'), name('lee'), name('max')];
+      for (const login of logins) {
+        person(login, []);
+        await signIn(pooled, login);
+      }
+      // Each login reads, applies, lists Teams and reads again (4 calls and more), and may
+      // watch (a connection of its own): one pool plus the watches, not a handshake a call
+      // (3 measured with the pool, 9 without).
+      expect(proxy.connections).toBeLessThanOrEqual(1 + logins.length);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses an expired ID token', async () => {

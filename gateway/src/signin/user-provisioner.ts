@@ -8,7 +8,7 @@
 // before the Team controller has added it to its group's Teams; that is not enough).
 import {
   ApiException,
-  CustomObjectsApi,
+  type CustomObjectsApi,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { userObjectName } from '../../../contracts/identity/user-object-name.ts';
 import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds/api/index.ts';
 import type { UserRole } from '../../../crds/api/user.ts';
+import { pooledCustomObjectsApi } from './kube-api.ts';
 import { accountNotReady, loginRefused, kubernetesUnavailable } from './people-errors.ts';
 
 export const FIELD_MANAGER = 'llm-tenancy-gateway';
@@ -52,7 +53,7 @@ export class UserProvisioner {
 
   constructor(options: UserProvisionerOptions) {
     this.#kc = options.kubeConfig;
-    this.#api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#api = pooledCustomObjectsApi(options.kubeConfig);
     this.#options = options;
     this.#log = options.logger.child({ component: 'user-provisioner' });
   }
