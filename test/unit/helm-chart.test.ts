@@ -432,6 +432,7 @@ describe('the Helm chart', () => {
       'gateway.signin.clientSecret.name': 'dex-client',
       'gateway.signin.sessionSecret.name': 'gateway-sessions',
       'gateway.signin.roleGroups': 'admin=platform-admins',
+      'gateway.masterKeyAccess': true,
     };
     const gatewaySpec = (objects: RenderedObject[]) =>
       (
@@ -502,9 +503,17 @@ describe('the Helm chart', () => {
       expect(binding.subjects).toEqual([
         { kind: 'ServiceAccount', name: 'llm-llm-tenancy-gateway', namespace: expect.any(String) },
       ]);
-      // Sign-in off: none of it.
+      // Sign-in and master-key access off (the defaults): none of it, and no master key.
       const off = await renderChart(REQUIRED);
       expect(named(off, 'ClusterRole', 'llm-llm-tenancy-gateway')).toBeUndefined();
+      expect(envOf(gatewaySpec(off).containers[0]!).LITELLM_MASTER_KEY_FILE).toBeUndefined();
+      // The master key alone (before SSO): the same rights, so it can act as an admin.
+      const masterKeyOnly = await renderChart({ ...REQUIRED, 'gateway.masterKeyAccess': true });
+      expect(named(masterKeyOnly, 'ClusterRole', 'llm-llm-tenancy-gateway')!.rules).toEqual(
+        role.rules,
+      );
+      expect(gatewaySpec(masterKeyOnly).automountServiceAccountToken).toBe(true);
+      expect(envOf(gatewaySpec(masterKeyOnly).containers[0]!).SIGNIN_PROVIDER).toBeUndefined();
     });
 
     it('refuses sign-in without its secrets, with the value to set', async () => {
