@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { userObjectName } from '../../operator/src/identity/user-object-name.ts';
+import { userObjectName } from '../../contracts/identity/user-object-name.ts';
 import { VirtualKeySpec } from '../api/virtual-key.ts';
 import { adminGroupsExpression, virtualKeyUserPolicy } from './virtual-key-user.ts';
 

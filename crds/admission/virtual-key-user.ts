@@ -7,7 +7,7 @@
 // and status writes included, are never evaluated here):
 //
 //   self      the requester's login name is the User's name. The login → User name rule
-//             (operator/src/identity/user-object-name.ts) keeps a login that is a valid
+//             (contracts/identity/user-object-name.ts) keeps a login that is a valid
 //             object name as it is, so for those logins this equality IS the rule. Other
 //             logins (e-mail addresses, upper case, "oidc:" prefixes) are hashed by the rule;
 //             CEL has no hash function, so they cannot be matched here and get their personal

@@ -21,7 +21,13 @@ import type { Upstream } from './proxy/upstream.ts';
 import { overheadMs } from './request-state.ts';
 import type { RoutingView } from './routing/routing-view.ts';
 import { addRouteGuard, answerFrameworkError } from './routes/route-guard.ts';
+import { unknownRoute } from './routes/route-errors.ts';
 import { settleAdmission, v1Routes } from './routes/v1-routes.ts';
+import {
+  PEOPLE_PREFIXES,
+  registerPeopleSide,
+  type PeopleSideOptions,
+} from './signin/people-side.ts';
 
 export const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
 
@@ -41,6 +47,8 @@ export interface GatewayAppOptions {
   keyReader: KeyReader;
   /** True once the gateway is stopping: new requests get 503. */
   isClosing: () => boolean;
+  /** The people side (sign-in, sessions, /api, /ui); absent: only /v1 is served. */
+  peopleSide?: PeopleSideOptions | undefined;
 }
 
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
@@ -114,7 +122,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     done(options.isClosing() ? shuttingDown() : undefined);
   });
   // The route allowlist: unknown routes and refused paths are answered before anything else.
-  addRouteGuard(app);
+  addRouteGuard(app, undefined, options.peopleSide ? PEOPLE_PREFIXES : []);
 
   // JSON bodies: parsed to read the model, and kept as bytes to forward unchanged.
   app.addContentTypeParser(
@@ -149,10 +157,16 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     return reply.code(refusal.statusCode).headers(refusal.headers).send(refusal.toBody());
   });
 
+  // Only people paths reach fastify's router unmatched (the guard answers every other one).
+  app.setNotFoundHandler((request) => {
+    throw unknownRoute(request.method, request.url.split('?')[0]!);
+  });
+
   app.register(v1Routes, {
     ...options,
     authenticate: authenticateOnRequest(options.view, options.keyReader),
   });
+  if (options.peopleSide) registerPeopleSide(app, options.peopleSide);
   return app;
 }
 

@@ -43,6 +43,23 @@ describe('parseGatewayConfig', () => {
       negativeCacheTtlMs: 2_000,
       shutdownGraceMs: 30_000,
       logLevel: 'info',
+      signin: {
+        provider: 'off',
+        sessions: {
+          secret: undefined,
+          cookieSecure: true,
+          idleLifetimeMs: 8 * 3_600_000,
+          absoluteLifetimeMs: 24 * 3_600_000,
+        },
+        roleGroups: {},
+        defaultRole: 'user',
+        autoProvision: true,
+        userReadyTimeoutMs: 30_000,
+        usernamePrefix: '',
+        groupsPrefix: '',
+        masterKeyFile: undefined,
+        masterKeyGroups: ['llm-tenancy-admins'],
+      },
     });
   });
 
@@ -87,6 +104,7 @@ describe('parseGatewayConfig', () => {
       negativeCacheTtlMs: 500,
       shutdownGraceMs: 120_000,
       logLevel: 'debug',
+      signin: parseGatewayConfig(minimal).signin,
     });
   });
 
@@ -309,6 +327,13 @@ describe('describeGatewayConfig', () => {
       negativeCacheTtl: '2s',
       shutdownGrace: '30s',
       logLevel: 'info',
+      signin: {
+        provider: 'off',
+        autoProvision: true,
+        roleGroups: {},
+        defaultRole: 'user',
+        masterKey: 'off',
+      },
     });
   });
 

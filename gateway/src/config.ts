@@ -24,6 +24,7 @@
 //   NEGATIVE_CACHE_TTL       how long an unknown key is refused without asking Redis (2s)
 //   SHUTDOWN_GRACE           how long a stopping gateway lets running requests finish (30s)
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
+//   SIGNIN_PROVIDER, …       the people side (sign-in, sessions, master key): signin/signin-config.ts
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration } from '../../contracts/config/duration.ts';
@@ -42,6 +43,11 @@ import {
 } from '../../contracts/config/env-fields.ts';
 import { redactUrl } from '../../contracts/config/redact-url.ts';
 import { FORWARDED_REQUEST_HEADERS } from './proxy/request-headers.ts';
+import {
+  describeSigninConfig,
+  parseSigninConfig,
+  type SigninConfig,
+} from './signin/signin-config.ts';
 
 export { ConfigError };
 
@@ -68,6 +74,8 @@ export interface GatewayConfig {
   negativeCacheTtlMs: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** The people side: sign-in, sessions, the master key (signin/signin-config.ts). */
+  signin: SigninConfig;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -205,7 +213,9 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
   if (ports.success && ports.data.PORT !== 0 && ports.data.PORT === ports.data.MANAGEMENT_PORT) {
     problems.push('MANAGEMENT_PORT: must differ from PORT');
   }
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const signin = parseSigninConfig(env, problems);
+  if (!parsed.success || problems.length > 0 || signin === undefined)
+    throw new ConfigError(problems);
   const e = parsed.data;
   return {
     litellmUrl: e.LITELLM_URL.replace(/\/+$/, ''),
@@ -226,6 +236,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     negativeCacheTtlMs: e.NEGATIVE_CACHE_TTL,
     shutdownGraceMs: e.SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
+    signin,
   };
 }
 
@@ -249,5 +260,6 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     negativeCacheTtl: formatDuration(config.negativeCacheTtlMs),
     shutdownGrace: formatDuration(config.shutdownGraceMs),
     logLevel: config.logLevel,
+    signin: describeSigninConfig(config.signin),
   };
 }

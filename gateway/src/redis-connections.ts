@@ -68,7 +68,9 @@ export function connectGatewayRedis(
     commands,
     subscriber,
     async close() {
-      await Promise.allSettled([commands.quit(), subscriber.quit()]);
+      // QUIT waits for a connection that may never come (Redis down since start): not long.
+      const quit = Promise.allSettled([commands.quit(), subscriber.quit()]);
+      await Promise.race([quit, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       commands.disconnect();
       subscriber.disconnect();
     },

@@ -3,7 +3,9 @@
 // requests get 503, running ones (streams included) get SHUTDOWN_GRACE to finish, then the
 // rest are cut and the connections closed.
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildGatewayApp } from './app.ts';
 import { KeyReader } from './auth/key-from-request.ts';
@@ -17,6 +19,16 @@ import { createGatewayLogger } from './observability/logger.ts';
 import { createUpstream } from './proxy/upstream.ts';
 import { connectGatewayRedis } from './redis-connections.ts';
 import { RoutingView } from './routing/routing-view.ts';
+import type { IdentityProvider } from './signin/identity-provider.ts';
+import { MasterKey } from './signin/master-key.ts';
+import { OidcLogin } from './signin/oidc-login.ts';
+import { OpenShiftLogin } from './signin/openshift-login.ts';
+import type { PeopleSideOptions } from './signin/people-side.ts';
+import { SessionStore } from './signin/session-store.ts';
+import { UserProvisioner } from './signin/user-provisioner.ts';
+import { PersonKube } from './kube/person-kube.ts';
+import { pagePlugin } from './page/page-plugin.ts';
+import { selfServicePlugin } from './self-service/self-service-plugin.ts';
 
 export interface RunningGateway {
   /** http://host:port: the OpenAI base URL is `${url}/v1`. */
@@ -36,6 +48,23 @@ export interface StartGatewayOptions {
   routingCheckIntervalMs?: number;
   /** process metrics (off in tests running several gateways in one process). Default true. */
   defaultMetrics?: boolean;
+  /** Where Users are provisioned at login. Default: in-cluster, else KUBECONFIG. */
+  kubeConfig?: KubeConfig;
+  /** Labels on the Users sign-in creates (tests scope their operators by one). */
+  provisionedUserLabels?: Record<string, string>;
+  /**
+   * Plugins registered in the people side's scope besides the self-service API (/api) and its
+   * page (/ui), which it serves whenever someone can sign in (SSO or the master key).
+   */
+  peopleRoutes?: readonly FastifyPluginAsync[];
+  /** POST /api/me/keys: how long it waits for the new key. Default 20 s. */
+  keyReadyTimeoutMs?: number;
+  /** Labels on the VirtualKeys the self-service API creates (tests scope their operators by one). */
+  selfServiceKeyLabels?: Record<string, string>;
+  /** How often the master key file is checked for a rotation. Default 2 s. */
+  masterKeyCheckIntervalMs?: number;
+  /** Tests: the gateway's clock this far ahead when it validates ID tokens (seconds). */
+  oidcClockSkewSeconds?: number;
 }
 
 export async function startGateway(
@@ -80,7 +109,9 @@ export async function startGateway(
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   let closing = false;
+  const { peopleSide, personKube } = await buildPeopleSide(config, options, redis.commands, logger);
   const app = buildGatewayApp({
+    peopleSide,
     view,
     limiter,
     upstream,
@@ -131,6 +162,7 @@ export async function startGateway(
     view.stop();
     await management.close();
     await upstream.close();
+    await personKube?.close();
     await redis.close();
     logger.info('gateway stopped');
   };
@@ -153,6 +185,86 @@ export async function startGateway(
     },
     close,
   };
+}
+
+async function buildPeopleSide(
+  config: GatewayConfig,
+  options: StartGatewayOptions,
+  redis: Redis,
+  logger: Logger,
+): Promise<{ peopleSide: PeopleSideOptions; personKube: PersonKube | undefined }> {
+  const signin = config.signin;
+  let masterKey: MasterKey | undefined;
+  if (signin.masterKeyFile) {
+    masterKey = new MasterKey({
+      file: signin.masterKeyFile,
+      logger,
+      ...(options.masterKeyCheckIntervalMs !== undefined && {
+        checkIntervalMs: options.masterKeyCheckIntervalMs,
+      }),
+    });
+    await masterKey.load();
+  }
+  let identityProvider: IdentityProvider | undefined;
+  let provisioner: UserProvisioner | undefined;
+  const kubeConfig = (): KubeConfig => {
+    if (options.kubeConfig) return options.kubeConfig;
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    return kc;
+  };
+  if (signin.login) {
+    identityProvider =
+      signin.provider === 'openshift'
+        ? new OpenShiftLogin(signin.login, logger)
+        : new OidcLogin(signin.login, logger, {
+            ...(options.oidcClockSkewSeconds !== undefined && {
+              clockSkewSeconds: options.oidcClockSkewSeconds,
+            }),
+          });
+    provisioner = new UserProvisioner({
+      kubeConfig: kubeConfig(),
+      autoProvision: signin.autoProvision,
+      readyTimeoutMs: signin.userReadyTimeoutMs,
+      logger,
+      ...(options.provisionedUserLabels && { labels: options.provisionedUserLabels }),
+    });
+  }
+  // Nobody can be a principal without a login or the master key: no API client is built then
+  // (and the chart gives the gateway no ServiceAccount token).
+  const routes: FastifyPluginAsync[] = [];
+  let personKube: PersonKube | undefined;
+  if (signin.login || masterKey) {
+    const kube = new PersonKube(kubeConfig());
+    personKube = kube;
+    routes.push(
+      (app) =>
+        selfServicePlugin(app, {
+          kube,
+          ...(options.keyReadyTimeoutMs !== undefined && {
+            keyReadyTimeoutMs: options.keyReadyTimeoutMs,
+          }),
+          ...(options.selfServiceKeyLabels && { keyLabels: options.selfServiceKeyLabels }),
+        }),
+      (app) => pagePlugin(app, {}),
+    );
+  }
+  routes.push(...(options.peopleRoutes ?? []));
+  const peopleSide: PeopleSideOptions = {
+    config: signin,
+    sessions: new SessionStore({
+      redis,
+      prefix: config.routingPrefix,
+      idleLifetimeMs: signin.sessions.idleLifetimeMs,
+      absoluteLifetimeMs: signin.sessions.absoluteLifetimeMs,
+    }),
+    logger,
+    identityProvider,
+    provisioner,
+    masterKey,
+    routes,
+  };
+  return { peopleSide, personKube };
 }
 
 function baseUrl(app: FastifyInstance, host: string): string {

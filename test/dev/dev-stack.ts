@@ -11,7 +11,10 @@
 //     users, teams or keys, so the operator's Users and Teams stay LiteLLMUnavailable there;
 //   - the gateway, as a child process running gateway/src/main.ts in front of that LiteLLM,
 //     with the bed's Redis for its routing config and rate-limit counters, logging to
-//     .dev/gateway.log; started first, so the operator writes its URL into every key Secret;
+//     .dev/gateway.log; started first, so the operator writes its URL into every key Secret.
+//     Its sign-in is on, against the bed's OIDC provider, whose demo person (DEMO_LOGIN, in
+//     the ml-researchers group of examples/10-team.yaml) signs in at /auth/login; and the
+//     master key (.dev/master-key) is an admin on the people side;
 //   - the operator itself, as a child process running operator/src/main.ts, logging to
 //     .dev/operator.log;
 //
@@ -22,6 +25,7 @@
 // (default 4000, or a free port when taken), GATEWAY_PORT (default 8080, likewise),
 // GATEWAY_MANAGEMENT_PORT (default 8082, likewise), HEALTH_PORT (the operator's: default
 // 8081, likewise), LOG_LEVEL (the operator's and the gateway's).
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -48,6 +52,11 @@ const gatewayMain = join(root, 'gateway/src/main.ts');
 /** The child processes' logs in devDir. */
 const LOGS = ['gateway.log', 'operator.log'];
 const MASTER_KEY = 'sk-dev-master-key-0000';
+/**
+ * The demo person of the test OpenID provider. Its development login form takes any
+ * password; the banner and README say "demo" so nobody wonders what to type.
+ */
+const DEMO_LOGIN = { login: 'demo', password: 'demo', group: 'ml-researchers' };
 const MODELS = ['granite-3-8b', 'llama-3-8b', 'gpt-test', 'emb-test'];
 /** examples/gitops/tenant/base/virtual-key.yaml: its key, in its Secret, reaches granite-3-8b only. */
 const EXAMPLE_KEY = {
@@ -127,9 +136,25 @@ function freePort(wanted: string | undefined, fallback: number): Promise<number>
   return getPort({ host: '127.0.0.1', port: Number(wanted || fallback) });
 }
 
+interface GatewaySignin {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  kubeconfig: string;
+}
+
 /** The gateway (gateway/src/main.ts) as a child process, once its /healthz answers. */
-async function startGateway(litellmUrl: string, redisUrl: string) {
-  const port = await freePort(process.env.GATEWAY_PORT, 8080);
+async function startGateway(
+  port: number,
+  litellmUrl: string,
+  redisUrl: string,
+  signin: GatewaySignin,
+) {
+  const secret = async (name: string, value: string) => {
+    const path = join(devDir, name);
+    await writeFile(path, value, { mode: 0o600 });
+    return path;
+  };
   const managementPort = await freePort(process.env.GATEWAY_MANAGEMENT_PORT, 8082);
   const logFile = join(devDir, 'gateway.log');
   const gatewayEnv: Record<string, string> = {
@@ -140,6 +165,20 @@ async function startGateway(litellmUrl: string, redisUrl: string) {
     MANAGEMENT_PORT: String(managementPort),
     SHUTDOWN_GRACE: '5s',
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    // Sign-in against the bed's OIDC provider, over plain http on this machine only.
+    SIGNIN_PROVIDER: 'oidc',
+    SIGNIN_ALLOW_HTTP: 'true',
+    SESSION_COOKIE_SECURE: 'false',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    OIDC_ISSUER_URL: signin.issuer,
+    OIDC_CLIENT_ID: signin.clientId,
+    OIDC_CLIENT_SECRET_FILE: await secret('oidc-client-secret', signin.clientSecret),
+    OIDC_USERNAME_CLAIM: 'sub',
+    SESSION_SECRET_FILE: await secret('session-secret', randomBytes(48).toString('base64')),
+    ROLE_GROUPS: 'admin=llm-tenancy-admins',
+    LITELLM_MASTER_KEY_FILE: await secret('master-key', MASTER_KEY),
+    // The bed's admin kubeconfig stands in for the gateway's ServiceAccount here.
+    KUBECONFIG: signin.kubeconfig,
   };
   const gateway = await startProcess({
     name: 'gateway',
@@ -198,12 +237,32 @@ async function main(): Promise<void> {
   await mkdir(devDir, { recursive: true });
   // A failed start quotes these logs: none may be left from an earlier run.
   for (const log of LOGS) await rm(join(devDir, log), { force: true });
-  const bed = await startTestBed({ kube: { extraCRDs: [OPENSHIFT_GROUP_CRD] } });
+  // The gateway's port first: the OIDC client's redirect URI names it.
+  const gatewayPort = await freePort(process.env.GATEWAY_PORT, 8080);
+  const bed = await startTestBed({
+    kube: { extraCRDs: [OPENSHIFT_GROUP_CRD] },
+    oidc: {
+      client: { redirectUri: `http://127.0.0.1:${gatewayPort}/auth/callback` },
+      users: [
+        {
+          sub: DEMO_LOGIN.login,
+          email: 'demo@example.com',
+          name: 'Demo Person',
+          groups: [DEMO_LOGIN.group],
+        },
+      ],
+    },
+  });
   stops.push({ what: 'test bed', stop: () => bed.stop() });
   const kubeconfig = join(devDir, 'kubeconfig');
   await writeFile(kubeconfig, bed.kubeconfigYaml!, { mode: 0o600 });
   const litellm = await startLiteLLM();
-  const gateway = await startGateway(litellm.url, bed.redisUrl!);
+  const gateway = await startGateway(gatewayPort, litellm.url, bed.redisUrl!, {
+    issuer: bed.oidc!.issuer,
+    clientId: bed.oidc!.client.clientId,
+    clientSecret: bed.oidc!.client.clientSecret,
+    kubeconfig,
+  });
   const gatewayUrl = `${gateway.url}/v1`;
 
   const healthPort = await freePort(process.env.HEALTH_PORT, 8081);
@@ -295,6 +354,12 @@ async function main(): Promise<void> {
   operator        ${healthUrl}/metrics   (log: ${operatorLog})
   redis           ${bed.redisUrl}
   OIDC issuer     ${bed.oidc!.issuer}
+
+Sign in from a browser: ${gateway.url}/auth/login
+  as ${DEMO_LOGIN.login}, password ${DEMO_LOGIN.password} (the test provider's form; group ${DEMO_LOGIN.group}
+  puts the demo person in Team ml-research); then ${gateway.url}/auth/session says who you are.
+The master key is an admin on the people side:
+  curl -s ${gateway.url}/auth/session -H "Authorization: Bearer $LITELLM_MASTER_KEY"
 
 Applied examples/: ${applied.join(', ')}
 Users: ${users.map((u) => `${u.name} Ready=${u.ready}`).join(', ') || 'none'}

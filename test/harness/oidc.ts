@@ -27,6 +27,8 @@ export interface OidcClient {
 
 export interface OidcOptions {
   client?: Partial<OidcClient>;
+  /** More clients of the same provider (a forged callback brings a code issued to one). */
+  extraClients?: readonly OidcClient[];
   users?: readonly OidcUser[];
 }
 
@@ -81,15 +83,13 @@ export async function startOidcProvider(options: OidcOptions = {}): Promise<Oidc
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        redirect_uris: [client.redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      },
-    ],
+    clients: [client, ...(options.extraClients ?? [])].map((c) => ({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      redirect_uris: [c.redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    })),
     jwks: { keys: [key] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GROUP, VERSION, type User, type VirtualKey } from '../../crds/api/index.ts';
+import { authorizeAs } from '../harness/oidc-login.ts';
 import { tailOfLog } from '../harness/process.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -145,6 +146,39 @@ describe('npm run dev', () => {
     expect(await refused.json()).toMatchObject({
       error: { type: 'key_model_access_denied', param: 'model', code: '403' },
     });
+
+    // The banner's login URL: the demo person signs in through the gateway, and is a member
+    // of ml-research through the ml-researchers group.
+    const loginUrl = /Sign in from a browser: (\S+)/.exec(await readFile(log, 'utf8'))?.[1];
+    expect(loginUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\/login$/);
+    const cookies = new Map<string, string>();
+    const keep = (res: Response) => {
+      for (const c of res.headers.getSetCookie()) {
+        const [pair = ''] = c.split(';');
+        cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+      }
+    };
+    const cookie = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const start = await fetch(loginUrl!, { redirect: 'manual' });
+    keep(start);
+    const callback = await authorizeAs(start.headers.get('location')!, 'demo');
+    const signedIn = await fetch(new URL(`/auth/callback${callback.search}`, loginUrl), {
+      redirect: 'manual',
+      headers: { cookie: cookie() },
+    });
+    expect(signedIn.status, await signedIn.clone().text()).toBe(303);
+    keep(signedIn);
+    const session = await fetch(new URL('/auth/session', loginUrl), {
+      headers: { cookie: cookie() },
+    });
+    expect(await session.json()).toMatchObject({ user: 'demo', via: 'session' });
+    const demo = (await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'users',
+      name: 'demo',
+    })) as User;
+    expect(demo.status?.teams).toContain('ml-research');
 
     process.kill(-child.pid!, 'SIGINT');
     // npm re-raises the Ctrl-C it got once its script has exited, as in a terminal.

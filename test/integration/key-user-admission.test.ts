@@ -19,7 +19,7 @@ import {
   USER_NAME_EXTRA,
   VIRTUAL_KEY_USER_POLICY,
 } from '../../crds/admission/virtual-key-user.ts';
-import { userObjectName } from '../../operator/src/identity/user-object-name.ts';
+import { userObjectName } from '../../contracts/identity/user-object-name.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { createAll, impersonatingWith, serviceAccountKubeConfig } from './support/principals.ts';
 import { GROUP, suffix, VERSION } from './support/team-operator.ts';

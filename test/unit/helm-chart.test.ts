@@ -421,6 +421,109 @@ describe('the Helm chart', () => {
     expectCovered('### Gateway configuration', 'gateway');
   });
 
+  describe('with sign-in on', () => {
+    const SIGNIN = {
+      ...REQUIRED,
+      'gateway.ingress.enabled': true,
+      'gateway.ingress.host': 'llm.example.com',
+      'gateway.signin.provider': 'oidc',
+      'gateway.signin.issuerUrl': 'https://dex.example.com',
+      'gateway.signin.clientId': 'llm-tenancy',
+      'gateway.signin.clientSecret.name': 'dex-client',
+      'gateway.signin.sessionSecret.name': 'gateway-sessions',
+      'gateway.signin.roleGroups': 'admin=platform-admins',
+      'gateway.masterKeyAccess': true,
+    };
+    const gatewaySpec = (objects: RenderedObject[]) =>
+      (
+        named(objects, 'Deployment', 'llm-llm-tenancy-gateway')!.spec as {
+          template: { spec: PodSpec };
+        }
+      ).template.spec;
+
+    it('gives the gateway a token, its secrets as files and settings its config accepts', async () => {
+      const objects = await renderChart(SIGNIN);
+      const spec = gatewaySpec(objects);
+      expect(spec.automountServiceAccountToken).toBe(true);
+      expect(
+        named(objects, 'ServiceAccount', 'llm-llm-tenancy-gateway')!.automountServiceAccountToken,
+      ).toBe(true);
+      const env = envOf(spec.containers[0]!);
+      expect(env).toMatchObject({
+        SIGNIN_PROVIDER: 'oidc',
+        PUBLIC_URL: 'https://llm.example.com',
+        OIDC_ISSUER_URL: 'https://dex.example.com',
+        OIDC_CLIENT_SECRET_FILE: '/etc/llm-tenancy/signin/client-secret',
+        SESSION_SECRET_FILE: '/etc/llm-tenancy/signin/session-secret',
+        LITELLM_MASTER_KEY_FILE: '/etc/llm-tenancy/litellm/master-key',
+        ROLE_GROUPS: 'admin=platform-admins',
+      });
+      expect(spec.volumes?.map((v) => v.name)).toEqual(
+        expect.arrayContaining(['signin-secrets', 'litellm-master-key']),
+      );
+      // The files are read at start: point the config at copies, then it must accept the rest.
+      const dir = await mkdtemp(join(tmpdir(), 'chart-signin-'));
+      await writeFile(join(dir, 'client'), 'secret');
+      await writeFile(join(dir, 'session'), 'x'.repeat(48));
+      const config = parseGatewayConfig({
+        ...env,
+        OIDC_CLIENT_SECRET_FILE: join(dir, 'client'),
+        SESSION_SECRET_FILE: join(dir, 'session'),
+      });
+      expect(config.signin).toMatchObject({
+        provider: 'oidc',
+        login: { redirectUrl: 'https://llm.example.com/auth/callback' },
+        roleGroups: { admin: ['platform-admins'] },
+        masterKeyFile: '/etc/llm-tenancy/litellm/master-key',
+      });
+      const ingress = named(objects, 'Ingress', 'llm-llm-tenancy-gateway')!;
+      const paths = (ingress.spec as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!
+        .http.paths;
+      expect(paths.map((p) => p.path)).toEqual(['/v1', '/auth', '/api', '/ui']);
+    });
+
+    it('lets the gateway manage Users, read Teams and impersonate people, nothing more', async () => {
+      const objects = await renderChart(SIGNIN);
+      const role = named(objects, 'ClusterRole', 'llm-llm-tenancy-gateway')!;
+      expect(role.rules).toEqual([
+        {
+          apiGroups: ['llmtenancy.dev'],
+          resources: ['users'],
+          verbs: ['get', 'list', 'watch', 'create', 'patch'],
+        },
+        { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] },
+        {
+          apiGroups: ['authentication.k8s.io'],
+          resources: ['userextras/llmtenancy.dev/user-name'],
+          verbs: ['impersonate'],
+        },
+      ]);
+      const binding = named(objects, 'ClusterRoleBinding', 'llm-llm-tenancy-gateway')!;
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'llm-llm-tenancy-gateway', namespace: expect.any(String) },
+      ]);
+      // Sign-in and master-key access off (the defaults): none of it, and no master key.
+      const off = await renderChart(REQUIRED);
+      expect(named(off, 'ClusterRole', 'llm-llm-tenancy-gateway')).toBeUndefined();
+      expect(envOf(gatewaySpec(off).containers[0]!).LITELLM_MASTER_KEY_FILE).toBeUndefined();
+      // The master key alone (before SSO): the same rights, so it can act as an admin.
+      const masterKeyOnly = await renderChart({ ...REQUIRED, 'gateway.masterKeyAccess': true });
+      expect(named(masterKeyOnly, 'ClusterRole', 'llm-llm-tenancy-gateway')!.rules).toEqual(
+        role.rules,
+      );
+      expect(gatewaySpec(masterKeyOnly).automountServiceAccountToken).toBe(true);
+      expect(envOf(gatewaySpec(masterKeyOnly).containers[0]!).SIGNIN_PROVIDER).toBeUndefined();
+    });
+
+    it('refuses sign-in without its secrets, with the value to set', async () => {
+      const values = { ...SIGNIN, 'gateway.signin.sessionSecret.name': '' };
+      await expect(renderOnce(values)).rejects.toThrow(
+        /gateway.signin.sessionSecret.name is required/,
+      );
+    });
+  });
+
   it('has its values reference in README.md up to date (npm run chart-docs)', async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     expect(await readmeWithReference(readme)).toBe(readme);

@@ -92,3 +92,55 @@ app.kubernetes.io/component: {{ .component }}
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- end -}}
+
+{{- /* The gateway's sign-in settings (README "Signing in"), from gateway.signin. */ -}}
+{{- define "llm-tenancy.gatewaySigninEnv" -}}
+{{- $s := .Values.gateway.signin -}}
+{{- $host := "" -}}
+{{- if .Values.gateway.route.enabled }}{{ $host = .Values.gateway.route.host }}{{ else if .Values.gateway.ingress.enabled }}{{ $host = .Values.gateway.ingress.host }}{{ end -}}
+{{- $public := $s.publicUrl | default (ternary (printf "https://%s" $host) "" (ne $host "")) -}}
+- name: SIGNIN_PROVIDER
+  value: {{ $s.provider | quote }}
+- name: PUBLIC_URL
+  value: {{ required "gateway.signin.publicUrl is required with sign-in when neither the Route nor the Ingress names a host" $public | quote }}
+{{- if eq $s.provider "oidc" }}
+- name: OIDC_ISSUER_URL
+  value: {{ required "gateway.signin.issuerUrl is required with provider oidc" $s.issuerUrl | quote }}
+{{- else }}
+- name: OPENSHIFT_API_URL
+  value: {{ $s.openshiftApiUrl | quote }}
+# The API server's certificate is signed by the cluster CA.
+- name: NODE_EXTRA_CA_CERTS
+  value: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+{{- end }}
+- name: OIDC_CLIENT_ID
+  value: {{ required "gateway.signin.clientId is required with sign-in" $s.clientId | quote }}
+- name: OIDC_CLIENT_SECRET_FILE
+  value: /etc/llm-tenancy/signin/client-secret
+- name: SESSION_SECRET_FILE
+  value: /etc/llm-tenancy/signin/session-secret
+{{- with $s.scopes }}
+- name: OIDC_SCOPES
+  value: {{ . | quote }}
+{{- end }}
+- name: OIDC_USERNAME_CLAIM
+  value: {{ $s.usernameClaim | quote }}
+- name: OIDC_GROUPS_CLAIM
+  value: {{ $s.groupsClaim | quote }}
+- name: ROLE_GROUPS
+  value: {{ $s.roleGroups | quote }}
+- name: DEFAULT_ROLE
+  value: {{ $s.defaultRole | quote }}
+- name: AUTO_PROVISION
+  value: {{ $s.autoProvision | quote }}
+- name: USER_READY_TIMEOUT
+  value: {{ $s.userReadyTimeout | quote }}
+- name: SESSION_IDLE_LIFETIME
+  value: {{ $s.idleLifetime | quote }}
+- name: SESSION_ABSOLUTE_LIFETIME
+  value: {{ $s.absoluteLifetime | quote }}
+- name: USERNAME_PREFIX
+  value: {{ $s.usernamePrefix | quote }}
+- name: GROUPS_PREFIX
+  value: {{ $s.groupsPrefix | quote }}
+{{- end -}}

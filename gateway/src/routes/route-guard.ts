@@ -3,7 +3,9 @@
 // (route-table.ts). A refused path gets 400, a route the gateway does not serve 404, both before
 // the key is looked at or a byte of the body is read, and neither is ever forwarded. A served
 // request goes on with its normalised path as its URL (so it is forwarded on that path) and its
-// route on `request.gatewayRoute`.
+// route on `request.gatewayRoute`. The people side's paths (signin/people-side.ts: /auth,
+// /api, /ui) pass the same normalisation and then go to fastify's own router, never to
+// LiteLLM; one it does not serve gets the same OpenAI-shaped 404 (app.ts's not-found handler).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalisePath } from './normalise-path.ts';
 import { invalidPath, unknownRoute } from './route-errors.ts';
@@ -21,16 +23,32 @@ declare module 'fastify' {
   }
 }
 
-export function addRouteGuard(app: FastifyInstance, table = new RouteTable()): void {
+/** "/auth", "/auth/…": a path under one of `prefixes`. */
+export function isUnder(path: string, prefixes: readonly string[]): boolean {
+  return prefixes.some(
+    (prefix) =>
+      path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/'),
+  );
+}
+
+export function addRouteGuard(
+  app: FastifyInstance,
+  table = new RouteTable(),
+  peoplePrefixes: readonly string[] = [],
+): void {
   app.decorateRequest('gatewayRoute', undefined);
   // Callback style, like the gateway's other hooks: no promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.raw.url ?? '/';
     const normalised = normalisePath(url);
     if (!normalised.ok) return done(invalidPath(normalised.problem));
-    const match = table.match(request.method, normalised.path);
-    if (match === undefined) return done(unknownRoute(request.method, normalised.path));
     const { path, query } = normalised;
+    if (isUnder(path, peoplePrefixes)) {
+      if (path + query !== url) request.raw.url = path + query;
+      return done();
+    }
+    const match = table.match(request.method, path);
+    if (match === undefined) return done(unknownRoute(request.method, path));
     // One object per request (no spread): the match itself may be the table's shared one.
     request.gatewayRoute =
       match.pathModel === undefined

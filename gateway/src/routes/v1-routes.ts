@@ -65,6 +65,12 @@ const CREATED = 1677610602;
 export const v1Routes: FastifyPluginAsync<V1RoutesOptions> = async (app, options) => {
   const { view, limiter, metrics } = options;
 
+  // Only routes of the table reach here; a people-side path (/auth, /api, /ui) no people
+  // route serves falls through to the catch-all below and is answered 404, not proxied.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.gatewayRoute !== undefined) return done();
+    done(unknownRoute(request.method, request.url.split('?')[0]!));
+  });
   app.addHook('onRequest', options.authenticate);
   // Then what else needs no body (its encoding), and only then is the body asked for.
   app.addHook('onRequest', bodyGate);

@@ -4,7 +4,7 @@
 // Both are mapped to User object names, so a Team's members are always User names.
 
 import type { User } from '../../../../crds/api/index.ts';
-import { userObjectName } from '../../identity/user-object-name.ts';
+import { userObjectName } from '../../../../contracts/identity/user-object-name.ts';
 
 export interface OpenShiftGroup {
   metadata?: { name?: string };
