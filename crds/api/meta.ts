@@ -192,5 +192,36 @@ export const conditions = () =>
     "The latest observations of the object's state (Ready, Synced, and kind-specific ones).",
   );
 
+/** A fraction written as a decimal with four places: "0.4312"; above 1 once overspent. */
+export const USED_FRACTION = /^[0-9]{1,19}\.[0-9]{4}$/;
+
+/**
+ * The budget in force in LiteLLM and how much of it is used, as the spend sync
+ * (operator/src/controllers/spend/) reads it from LiteLLM. Tenants cannot write it: it is
+ * status, and their role has no access to the status subresource.
+ */
+export const budgetStatus = () =>
+  z
+    .object({
+      maxBudget: money('The budget in force in LiteLLM (its max_budget), in'),
+      usedFraction: z
+        .string()
+        .max(24)
+        .regex(USED_FRACTION)
+        .describe('spend / maxBudget, four decimal places, e.g. "0.4312"; 1 or more: spent.'),
+      periodStart: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          'When the current budget period began: resetsAt minus the budget duration (a calendar month for mo). Absent without a budget duration.',
+        ),
+      resetsAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe('When LiteLLM resets spend to 0 next (its budget_reset_at).'),
+    })
+    .describe('The budget, present when one applies.');
+export type BudgetStatus = z.infer<ReturnType<typeof budgetStatus>>;
+
 export const observedGeneration = () =>
   z.int().min(0).optional().describe('The .metadata.generation this status was computed from.');

@@ -32,6 +32,7 @@ describe('parseConfig', () => {
       orphanCollection: 'dry-run',
       orphanCollectionIntervalMs: 600_000,
       modelCatalogRefreshIntervalMs: 60_000,
+      spendSyncIntervalMs: 60_000,
       redisUrl: 'redis://:s3cret@redis.llm-tenancy.svc:6379',
       routingPrefix: 'llmtenancy:',
       routingCheckIntervalMs: 5_000,
@@ -61,6 +62,7 @@ describe('parseConfig', () => {
         ORPHAN_COLLECTION: 'on',
         ORPHAN_COLLECTION_INTERVAL: '1h',
         MODEL_CATALOG_REFRESH_INTERVAL: '15s',
+        SPEND_SYNC_INTERVAL: '2m',
         REDIS_URL: 'rediss://redis.example.com:6380/2',
         ROUTING_PREFIX: 'prod:',
         ROUTING_CHECK_INTERVAL: '2s',
@@ -87,6 +89,7 @@ describe('parseConfig', () => {
       orphanCollection: 'on',
       orphanCollectionIntervalMs: 3_600_000,
       modelCatalogRefreshIntervalMs: 15_000,
+      spendSyncIntervalMs: 120_000,
       redisUrl: 'rediss://redis.example.com:6380/2',
       routingPrefix: 'prod:',
       routingCheckIntervalMs: 2_000,
@@ -198,6 +201,7 @@ describe('describeConfig', () => {
       masterKey: 'from LITELLM_MASTER_KEY',
       resyncInterval: '5m',
       modelCatalogRefreshInterval: '1m',
+      spendSyncInterval: '1m',
       leaderElection: { lease: 'llm-tenancy/llm-tenancy-operator', leaseDuration: '15s' },
     });
   });

@@ -20,6 +20,8 @@
 //   ORPHAN_COLLECTION                off | dry-run | on (dry-run)
 //   ORPHAN_COLLECTION_INTERVAL       time between orphan collection passes (10m)
 //   MODEL_CATALOG_REFRESH_INTERVAL   how often LiteLLM's models are read (GET /model/info) (60s)
+//   SPEND_SYNC_INTERVAL              how often spend and budgets are read from LiteLLM into
+//                                    status (bulk lists; + up to 10 % jitter) (60s)
 //   HEALTH_PORT                      port of /healthz, /readyz and /metrics (8081)
 //   LEADER_ELECTION                  true | false (true)
 //   LEADER_ELECTION_NAMESPACE        namespace of the Lease (POD_NAMESPACE, or the pod's own)
@@ -75,6 +77,7 @@ export interface OperatorConfig {
   orphanCollection: OrphanCollection;
   orphanCollectionIntervalMs: number;
   modelCatalogRefreshIntervalMs: number;
+  spendSyncIntervalMs: number;
   redisUrl: string;
   routingPrefix: string;
   routingCheckIntervalMs: number;
@@ -132,6 +135,7 @@ const Env = z.object({
   ),
   ORPHAN_COLLECTION_INTERVAL: duration('10m', second),
   MODEL_CATALOG_REFRESH_INTERVAL: duration('60s', second),
+  SPEND_SYNC_INTERVAL: duration('60s', second),
   HEALTH_PORT: port(8081),
   LEADER_ELECTION: bool(true),
   LEADER_ELECTION_NAMESPACE: text(),
@@ -212,6 +216,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
     orphanCollection: e.ORPHAN_COLLECTION,
     orphanCollectionIntervalMs: e.ORPHAN_COLLECTION_INTERVAL,
     modelCatalogRefreshIntervalMs: e.MODEL_CATALOG_REFRESH_INTERVAL,
+    spendSyncIntervalMs: e.SPEND_SYNC_INTERVAL,
     redisUrl: e.REDIS_URL,
     routingPrefix: e.ROUTING_PREFIX,
     routingCheckIntervalMs: e.ROUTING_CHECK_INTERVAL,
@@ -252,6 +257,7 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
     orphanCollection: config.orphanCollection,
     orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
     modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),
+    spendSyncInterval: formatDuration(config.spendSyncIntervalMs),
     redis: redactUrl(config.redisUrl),
     routingPrefix: config.routingPrefix,
     routingCheckInterval: formatDuration(config.routingCheckIntervalMs),
