@@ -38,7 +38,7 @@ async function outcome(call: Promise<unknown>): Promise<'allowed' | number> {
   }
 }
 
-describe('spend and budget in VirtualKey status', () => {
+describe('spend and budget in status', () => {
   const run = suffix();
   const namespace = `spend-${run}`;
   const tenant: Tenant = { namespace, group: `spend-devs-${run}`, user: `dev-${run}` };
@@ -79,7 +79,12 @@ describe('spend and budget in VirtualKey status', () => {
     rbac = await tenantRbac(run, [tenant]);
     await createAll(kc, rbac);
     await rbacInEffect(kc, { user: tenant.user, groups: [tenant.group] }, namespace);
-    await objects.teams.create(namespace, { namespaces: [namespace], models: ['*'], members: [] });
+    await objects.teams.create(namespace, {
+      namespaces: [namespace],
+      models: ['*'],
+      members: [],
+      limits: { maxBudget: 500, budgetDuration: '7d' },
+    });
     await objects.subscription(namespace, 'granite-3-8b', { model: 'granite-3-8b' });
     for (const deadline = Date.now() + poll.timeout; ; await sleep(poll.interval)) {
       const models = (await objects.teams.get(namespace))?.status?.models ?? [];
@@ -192,6 +197,32 @@ describe('spend and budget in VirtualKey status', () => {
       .poll(async () => (await keyOf('edited')).status?.budget, poll)
       .toMatchObject({ maxBudget: '20', usedFraction: '0.1250' });
     expect((await keyOf('edited')).status?.spend).toBe('2.5');
+  });
+
+  it("reports the Team's spend and budget, kept when the Team controller writes status", async () => {
+    const teamId = (await objects.teams.get(namespace))!.status!.teamId!;
+    litellm.store.teams.get(teamId)!.spend = 125;
+    await expect
+      .poll(async () => (await objects.teams.get(namespace))?.status?.budget, poll)
+      .toMatchObject({ maxBudget: '500', usedFraction: '0.2500' });
+    const before = (await objects.teams.get(namespace))!;
+    expect(before.status?.spend).toBe('125');
+    const { periodStart, resetsAt } = before.status!.budget!;
+    expect(Date.parse(resetsAt!) - Date.parse(periodStart!)).toBe(7 * 86_400_000);
+    await sleep(1_000);
+    const settled = await spendWrites();
+
+    // An admin's edit: the Team controller reconciles it and writes its status.
+    await objects.teams.patch(namespace, { spec: { displayName: 'Spend test' } });
+    await expect
+      .poll(async () => (await objects.teams.get(namespace))?.status?.observedGeneration, poll)
+      .toBe((before.metadata.generation ?? 0) + 1);
+    await sleep(1_000);
+    expect((await objects.teams.get(namespace))!.status).toMatchObject({
+      spend: '125',
+      budget: before.status!.budget!,
+    });
+    expect(await spendWrites()).toBe(settled);
   });
 
   async function spendWrites(): Promise<number> {
