@@ -135,6 +135,11 @@ export const limitFields = {
   tpm: count('Tokens per minute.').optional(),
   rpm: count('Requests per minute.').optional(),
   maxParallelRequests: count('Requests in flight at once.').optional(),
+  alertThresholds: setOf(
+    z.int().min(1).max(1000).describe('Percent of maxBudget.'),
+    10,
+    'Percentages of maxBudget at which a BudgetThresholdReached Event is recorded, each once per budget period (Warning from 90). Default: the operator-wide BUDGET_ALERT_THRESHOLDS (50, 75, 90, 100).',
+  ).optional(),
 };
 
 export const budgetDurationNeedsMaxBudget: CelRule = {
@@ -219,6 +224,22 @@ export const budgetStatus = () =>
         .datetime({ offset: true })
         .optional()
         .describe('When LiteLLM resets spend to 0 next (its budget_reset_at).'),
+      alertsSent: z
+        .object({
+          periodStart: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .describe('The budget period the thresholds were reached in (absent: no period).'),
+          thresholds: setOf(
+            z.int().min(1).max(1000),
+            10,
+            'Thresholds (percent) already alerted in that period, ascending.',
+          ),
+        })
+        .optional()
+        .describe(
+          'The budget alerts recorded this period, so a restart does not repeat them; a new period starts afresh.',
+        ),
     })
     .describe('The budget, present when one applies.');
 export type BudgetStatus = z.infer<ReturnType<typeof budgetStatus>>;

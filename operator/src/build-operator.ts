@@ -285,6 +285,8 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       intervalMs: config.spendSyncIntervalMs,
       labelSelectors: selectors,
       counters: deps.spendCounters,
+      recorder,
+      alertThresholds: config.budgetAlertThresholds,
     });
     manager.add(new SingletonLoop(manager, sync), leaderOnly);
   }

@@ -8,6 +8,7 @@
 import type { Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import { jittered } from '../../runtime/backoff.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import type { SingletonLoopOptions } from '../../runtime/singleton-loop.ts';
 import {
@@ -28,6 +29,10 @@ export interface SpendSyncLoopDeps {
   labelSelectors?: KindSelectors;
   /** The gateway's spend counters; default none. */
   counters?: SpendCounterSink;
+  /** For BudgetThresholdReached Events. */
+  recorder?: Pick<EventRecorder, 'record'>;
+  /** BUDGET_ALERT_THRESHOLDS: for objects without spec.limits.alertThresholds. */
+  alertThresholds?: readonly number[];
 }
 
 export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
@@ -48,6 +53,8 @@ export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
     metrics: spendSyncMetrics(manager.metrics.registry),
     log: manager.log.child({ controller: SPEND_SYNC }),
     counters: deps.counters,
+    recorder: deps.recorder,
+    alertThresholds: deps.alertThresholds,
   });
   return {
     name: SPEND_SYNC,

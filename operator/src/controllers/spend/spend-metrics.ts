@@ -8,6 +8,9 @@
 //   llmtenancy_spend_sync_last_success_timestamp_seconds  end of the last pass that read
 //                                                         LiteLLM and wrote every change
 //   llmtenancy_spend_sync_writes_total{kind}              status patches written
+//   llmtenancy_budget_used_ratio{kind,namespace,name}     spend / maxBudget of each object
+//                                                         with a budget (namespace "" for
+//                                                         Teams and Users)
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type SpendSyncStage = 'litellm' | 'kubernetes' | 'counters';
@@ -16,6 +19,7 @@ export interface SpendSyncMetrics {
   errors: Counter<'stage'>;
   lastSuccess: Gauge;
   writes: Counter<'kind'>;
+  usedRatio: Gauge<'kind' | 'namespace' | 'name'>;
 }
 
 const byRegistry = new WeakMap<Registry, SpendSyncMetrics>();
@@ -39,6 +43,12 @@ export function spendSyncMetrics(registry: Registry): SpendSyncMetrics {
         name: 'llmtenancy_spend_sync_writes_total',
         help: 'Status patches the spend sync wrote (spend or budget changed), by kind',
         labelNames: ['kind'],
+        registers: [registry],
+      }),
+      usedRatio: new Gauge({
+        name: 'llmtenancy_budget_used_ratio',
+        help: 'Spend / maxBudget of each Team, User and VirtualKey with a budget, as of the last spend sync (1 or more: spent)',
+        labelNames: ['kind', 'namespace', 'name'],
         registers: [registry],
       }),
     };

@@ -50,8 +50,8 @@ export function spendPatch(
   if (desired.spend !== undefined && desired.spend !== current?.spend) patch.spend = desired.spend;
   if (!sameJson(current?.budget, desired.budget)) patch.budget = desired.budget ?? null;
   if (patch.budget && current?.budget) {
-    // A merge patch merges objects: name the period fields that went away.
-    for (const field of ['periodStart', 'resetsAt'] as const)
+    // A merge patch merges objects: name the fields that went away.
+    for (const field of ['periodStart', 'resetsAt', 'alertsSent'] as const)
       if (desired.budget?.[field] === undefined && current.budget[field] !== undefined)
         (patch.budget as Record<string, unknown>)[field] = null;
   }

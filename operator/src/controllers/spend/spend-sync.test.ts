@@ -18,7 +18,8 @@ import {
   VIRTUAL_KEY_RESOURCE,
   VIRTUAL_KEY_TARGET,
 } from '../shared/kinds.ts';
-import { litellmClient, startLiteLLM } from '../shared/managed/reconciler-test-bed.ts';
+import { eventsIn, litellmClient, startLiteLLM } from '../shared/managed/reconciler-test-bed.ts';
+import { EventRecorder } from '../../runtime/events.ts';
 import type { SpendCounterSink, SpendFigures } from './spend-counter-sink.ts';
 import { spendSyncMetrics } from './spend-metrics.ts';
 import { SpendSync } from './spend-sync.ts';
@@ -33,12 +34,12 @@ beforeAll(async () => {
 afterAll(() => litellm.stop());
 beforeEach(() => litellm.reset());
 
-function team(name: string, teamId: string | null = name): Team {
+function team(name: string, teamId: string | null = name, limits?: object): Team {
   return {
     apiVersion: TEAM_RESOURCE.apiVersion,
     kind: 'Team',
     metadata: { name },
-    spec: { namespaces: [NS] },
+    spec: { namespaces: [NS], ...(limits ? { limits } : {}) },
     status: teamId ? { teamId } : {},
   } as unknown as Team;
 }
@@ -64,7 +65,11 @@ const hashOf = (i: number) => i.toString(16).padStart(64, '0');
 
 function bed(
   objects: KubeObject[],
-  options: { counters?: SpendCounterSink; snapshotStores?: boolean } = {},
+  options: {
+    counters?: SpendCounterSink;
+    snapshotStores?: boolean;
+    alertThresholds?: readonly number[];
+  } = {},
 ) {
   const kube = new FakeKubeClient({ objects });
   // The fake's stores follow every write; a snapshot is a cache that lags behind.
@@ -84,20 +89,27 @@ function bed(
     debug: () => {},
     child: () => log,
   }) as typeof silentLogger;
-  const sync = new SpendSync({
-    litellm: litellmClient(litellm),
-    kube,
-    stores: {
-      teams: storeOf<Team>(TEAM_TARGET),
-      users: storeOf<User>(USER_TARGET),
-      keys: storeOf<VirtualKey>(VIRTUAL_KEY_TARGET),
-    },
-    metrics,
-    log,
-    counters: options.counters,
-    now: () => Date.parse('2026-12-02T12:00:00Z'),
-  });
+  const recorder = new EventRecorder(kube, { reportingController: 'llmtenancy.dev/operator' });
+  // A new SpendSync on the same API server: the operator restarted.
+  const newSync = () =>
+    new SpendSync({
+      litellm: litellmClient(litellm),
+      kube,
+      stores: {
+        teams: storeOf<Team>(TEAM_TARGET),
+        users: storeOf<User>(USER_TARGET),
+        keys: storeOf<VirtualKey>(VIRTUAL_KEY_TARGET),
+      },
+      metrics,
+      log,
+      counters: options.counters,
+      now: () => Date.parse('2026-12-02T12:00:00Z'),
+      recorder,
+      alertThresholds: options.alertThresholds,
+    });
+  let sync = newSync();
   const run = () => sync.sync(new AbortController().signal);
+  const restart = () => void (sync = newSync());
   const statusOf = (resource: typeof TEAM_RESOURCE, name: string) =>
     (
       kube.objectsOf(resource).find((o) => o.metadata?.name === name) as
@@ -109,7 +121,9 @@ function bed(
       .split('\n')
       .find((line) => line.startsWith(`${name}${labels} `))
       ?.split(' ')[1];
-  return { kube, sync, run, statusOf, spendWrites, metric, logs };
+  const events = async () =>
+    (await eventsIn(kube)).filter((e) => e.reason === 'BudgetThresholdReached');
+  return { kube, run, restart, statusOf, spendWrites, metric, logs, events };
 }
 
 function seedLiteLLM() {
@@ -336,6 +350,91 @@ describe('SpendSync', () => {
     expect(await run()).toMatchObject({ written: 0, unchanged: 10_000 });
     expect(litellm.calls.snapshot().total).toBeLessThanOrEqual(100);
   }, 60_000);
+});
+
+describe('SpendSync budget alerts', () => {
+  const teamRow = () => litellm.store.teams.get('ml')!;
+  const spend = (dollars: number) => void (teamRow().spend = dollars);
+  const notes = async (events: () => Promise<{ type: string; note: string }[]>) =>
+    (await events()).map((e) => `${e.type} ${e.note}`);
+  const until = '; the budget resets at 2026-12-31T00:00:00Z';
+
+  it('records each threshold once per period, across restarts, and again after a reset', async () => {
+    seedLiteLLM();
+    spend(10);
+    const { run, restart, events, statusOf } = bed([team('ml')]);
+    await run();
+    expect(await events()).toEqual([]);
+
+    spend(60);
+    await run();
+    await run();
+    expect(await notes(events)).toEqual([
+      `Normal Spend reached 50% of the budget: $60 of $100${until}`,
+    ]);
+    expect(statusOf(TEAM_RESOURCE, 'ml')).toMatchObject({
+      budget: { alertsSent: { periodStart: '2026-12-01T00:00:00Z', thresholds: [50] } },
+    });
+
+    spend(95.5);
+    await run();
+    expect((await notes(events)).slice(1)).toEqual([
+      `Normal Spend reached 75% of the budget: $95.5 of $100${until}`,
+      `Warning Spend reached 90% of the budget: $95.5 of $100${until}`,
+    ]);
+
+    restart();
+    await run();
+    spend(96);
+    await run();
+    expect(await events()).toHaveLength(3);
+
+    // LiteLLM resets the budget: a new period, nothing sent in it yet.
+    teamRow().budget_reset_at = '2027-01-30T00:00:00.000Z';
+    spend(0);
+    await run();
+    expect(statusOf(TEAM_RESOURCE, 'ml')!.budget as object).not.toHaveProperty('alertsSent');
+    spend(100);
+    await run();
+    expect((await events()).slice(3).map((e) => e.note)).toEqual(
+      [50, 75, 90, 100].map(
+        (p) =>
+          `Spend reached ${p}% of the budget: $100 of $100; the budget resets at 2027-01-30T00:00:00Z`,
+      ),
+    );
+  });
+
+  it("takes the object's thresholds, else the operator-wide default", async () => {
+    seedLiteLLM(); // the team is at 43.12 %
+    const own = bed([team('ml', 'ml', { maxBudget: 100, alertThresholds: [10, 40, 45] })], {
+      alertThresholds: [20],
+    });
+    await own.run();
+    expect((await own.events()).map((e) => e.note.slice(0, 18))).toEqual([
+      'Spend reached 10% ',
+      'Spend reached 40% ',
+    ]);
+    const fallback = bed([team('ml')], { alertThresholds: [20] });
+    await fallback.run();
+    expect((await fallback.events()).map((e) => e.note.slice(0, 18))).toEqual([
+      'Spend reached 20% ',
+    ]);
+  });
+
+  it('exports the fraction used of each object with a budget, and drops it with the budget', async () => {
+    seedLiteLLM();
+    const { run, metric } = bed([team('ml'), user('alice'), key('chatbot', hashOf(1))]);
+    await run();
+    const ratio = 'llmtenancy_budget_used_ratio';
+    expect(await metric(ratio, '{kind="Team",namespace="",name="ml"}')).toBe('0.4312');
+    expect(await metric(ratio, `{kind="VirtualKey",namespace="${NS}",name="chatbot"}`)).toBe(
+      '0.25',
+    );
+    expect(await metric(ratio, '{kind="User",namespace="",name="alice"}')).toBeUndefined();
+    teamRow().max_budget = null;
+    await run();
+    expect(await metric(ratio, '{kind="Team",namespace="",name="ml"}')).toBeUndefined();
+  });
 });
 
 function conflict(): KubeApiError {

@@ -15,15 +15,22 @@
 //   once per outage and counted, and the next pass runs at the usual interval.
 // - An object LiteLLM's list lacks keeps its status: paged lists can miss a row (see
 //   LiteLLMClient.listAllKeys), and the reconcilers report what is really gone.
+// - Budget alerts (budget-alerts.ts): a threshold of spec.limits.alertThresholds (default
+//   the operator's) reached for the first time this period is written to
+//   status.budget.alertsSent in the same patch, and its BudgetThresholdReached Event is
+//   recorded once that patch is stored: a restart finds it sent and does not repeat it (an
+//   Event the API server then refuses is logged, not retried).
 import type { Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
 import type { ResourceType } from '../../runtime/discovery.ts';
 import { isConflict, isNotFound, refOf, type KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { FencedWriteError } from '../../runtime/write-fence.ts';
 import { TEAM_RESOURCE, USER_RESOURCE, VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
+import { budgetAlerts, DEFAULT_ALERT_THRESHOLDS, thresholdEvent } from './budget-alerts.ts';
 import { noSpendCounters, type SpendCounterSink, type SpendFigure } from './spend-counter-sink.ts';
 import type { SpendSyncMetrics } from './spend-metrics.ts';
 import { spendFieldsOf, spendPatch, type SpendFields, type SpendRow } from './spend-status.ts';
@@ -33,7 +40,10 @@ export const SPEND_SYNC = 'spend-sync';
 /** Status writes in flight at once: 10,000 first writes should not take minutes. */
 const WRITE_CONCURRENCY = 8;
 
-type Owner = KubeObject & { status?: SpendFields };
+type Owner = KubeObject & {
+  spec?: { limits?: { alertThresholds?: number[] } };
+  status?: SpendFields;
+};
 
 export interface SpendSyncDeps {
   litellm: Pick<LiteLLMClient, 'listAllKeys' | 'listAllUsers' | 'listTeams'>;
@@ -50,6 +60,10 @@ export interface SpendSyncDeps {
   counters?: SpendCounterSink;
   /** Unix ms, for the last-success metric. */
   now?: () => number;
+  /** Records BudgetThresholdReached Events (default: none are recorded). */
+  recorder?: Pick<EventRecorder, 'record'>;
+  /** Thresholds (percent) of objects without spec.limits.alertThresholds. Default 50, 75, 90, 100. */
+  alertThresholds?: readonly number[];
 }
 
 export interface SpendSyncResult {
@@ -74,6 +88,8 @@ export class SpendSync {
   readonly #deps: SpendSyncDeps;
   readonly #kinds: KindSync[];
   #outage = false;
+  /** The usedRatio series set by the last pass, to remove those of objects gone since. */
+  #ratioSeries = new Map<string, { kind: string; namespace: string; name: string }>();
 
   constructor(deps: SpendSyncDeps) {
     this.#deps = deps;
@@ -139,12 +155,24 @@ export class SpendSync {
     const writes = work.flatMap(({ kind, objects }, i) =>
       objects.map((object) => ({ kind, object, row: rows[i]!.get(kind.idOf(object)!) })),
     );
+    const ratios = new Map<string, { kind: string; namespace: string; name: string }>();
     await eachConcurrently(writes, WRITE_CONCURRENCY, async ({ kind, object, row }) => {
       if (!row) return void result.unchanged++;
-      const outcome = await this.#write(kind, object, spendFieldsOf(row), signal);
+      const figures = spendFieldsOf(row);
+      if (figures.budget) {
+        const labels = {
+          kind: kind.kind,
+          namespace: object.metadata?.namespace ?? '',
+          name: object.metadata?.name ?? '',
+        };
+        this.#deps.metrics.usedRatio.set(labels, Number(figures.budget.usedFraction));
+        ratios.set(JSON.stringify(labels), labels);
+      }
+      const outcome = await this.#write(kind, object, figures, signal);
       result[outcome]++;
       if (outcome === 'written') this.#deps.metrics.writes.inc({ kind: kind.kind });
     });
+    this.#forgetRatios(ratios);
     if (result.failed === 0)
       this.#deps.metrics.lastSuccess.set((this.#deps.now ?? Date.now)() / 1000);
     return result;
@@ -153,12 +181,14 @@ export class SpendSync {
   async #write(
     kind: KindSync,
     cached: Owner,
-    desired: SpendFields,
+    figures: SpendFields,
     signal: AbortSignal,
   ): Promise<'written' | 'unchanged' | 'skipped' | 'failed'> {
     const id = kind.idOf(cached);
     let current: Owner = cached;
     for (let attempt = 1; ; attempt++) {
+      // Computed from the copy being patched: after a 409, from the fresh one.
+      const { desired, reached } = this.#withAlerts(current, figures);
       const patch = spendPatch(current.status, desired);
       if (!patch) return 'unchanged';
       try {
@@ -168,6 +198,11 @@ export class SpendSync {
           { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
           { fieldManager: SPEND_SYNC, signal },
         );
+        for (const percent of reached)
+          void this.#deps.recorder?.record(
+            current,
+            thresholdEvent(percent, desired.spend ?? '0', desired.budget!),
+          );
         return 'written';
       } catch (err) {
         if (isNotFound(err)) return 'skipped';
@@ -190,6 +225,31 @@ export class SpendSync {
       if (!fresh || kind.idOf(fresh) !== id) return 'skipped';
       current = fresh;
     }
+  }
+
+  /** LiteLLM's figures plus the alert bookkeeping of `object`'s thresholds. */
+  #withAlerts(object: Owner, figures: SpendFields): { desired: SpendFields; reached: number[] } {
+    if (!figures.budget) return { desired: figures, reached: [] };
+    const thresholds =
+      object.spec?.limits?.alertThresholds ??
+      this.#deps.alertThresholds ??
+      DEFAULT_ALERT_THRESHOLDS;
+    const { alertsSent, reached } = budgetAlerts(
+      figures.spend ?? '0',
+      figures.budget,
+      object.status?.budget?.alertsSent,
+      thresholds,
+    );
+    return {
+      desired: { ...figures, budget: { ...figures.budget, ...(alertsSent ? { alertsSent } : {}) } },
+      reached,
+    };
+  }
+
+  #forgetRatios(now: Map<string, { kind: string; namespace: string; name: string }>): void {
+    for (const [key, labels] of this.#ratioSeries)
+      if (!now.has(key)) this.#deps.metrics.usedRatio.remove(labels);
+    this.#ratioSeries = now;
   }
 
   async #reconcileCounters(
