@@ -6,6 +6,7 @@
 import {
   ApiException,
   CustomObjectsApi,
+  EventsV1Api,
   KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
@@ -197,6 +198,41 @@ describe('spend and budget in status', () => {
       .poll(async () => (await keyOf('edited')).status?.budget, poll)
       .toMatchObject({ maxBudget: '20', usedFraction: '0.1250' });
     expect((await keyOf('edited')).status?.spend).toBe('2.5');
+  });
+
+  it('records each budget threshold reached as an Event the tenant sees, once', async () => {
+    await objects.key(namespace, 'alerted', { limits: { maxBudget: 10, budgetDuration: '30d' } });
+    await expect.poll(async () => condition(await keyOf('alerted')), poll).toBe('True/KeyReady');
+    litellmKey(await keyOf('alerted')).spend = 9.5;
+    await expect
+      .poll(async () => (await keyOf('alerted')).status?.budget?.alertsSent?.thresholds, poll)
+      .toEqual([50, 75, 90]);
+    const expected = [
+      'Normal Spend reached 50% of the budget: $9.5 of $10',
+      'Normal Spend reached 75% of the budget: $9.5 of $10',
+      'Warning Spend reached 90% of the budget: $9.5 of $10',
+    ];
+    const tenantEvents = impersonatingWith(kc, { user: tenant.user, group: tenant.group });
+    const thresholdEvents = async () =>
+      (
+        await tenantEvents.makeApiClient(EventsV1Api).listNamespacedEvent({
+          namespace,
+          fieldSelector: 'regarding.name=alerted',
+        })
+      ).items
+        .filter((e) => e.reason === 'BudgetThresholdReached')
+        // A repeat would be a series on the same Event (the recorder's correlation).
+        .map(
+          (e) =>
+            `${e.type} ${e.note?.replace(/; the budget resets at .*$/, '')}${e.series ? ' (repeated)' : ''}`,
+        )
+        .sort();
+    await expect.poll(thresholdEvents, poll).toEqual(expected);
+    // More spend, below the next threshold: status is written again, no Event is repeated.
+    litellmKey(await keyOf('alerted')).spend = 9.75;
+    await expect.poll(async () => (await keyOf('alerted')).status?.spend, poll).toBe('9.75');
+    await sleep(1_000);
+    expect(await thresholdEvents()).toEqual(expected);
   });
 
   it("reports the Team's spend and budget, kept when the Team controller writes status", async () => {
