@@ -135,6 +135,11 @@ export const limitFields = {
   tpm: count('Tokens per minute.').optional(),
   rpm: count('Requests per minute.').optional(),
   maxParallelRequests: count('Requests in flight at once.').optional(),
+  alertThresholds: setOf(
+    z.int().min(1).max(1000).describe('Percent of maxBudget.'),
+    10,
+    'Percentages of maxBudget at which a BudgetThresholdReached Event is recorded, each once per budget period (Warning from 90). Default: the operator-wide BUDGET_ALERT_THRESHOLDS (50, 75, 90, 100).',
+  ).optional(),
 };
 
 export const budgetDurationNeedsMaxBudget: CelRule = {
@@ -191,6 +196,53 @@ export const conditions = () =>
     32,
     "The latest observations of the object's state (Ready, Synced, and kind-specific ones).",
   );
+
+/** A fraction written as a decimal with four places: "0.4312"; above 1 once overspent. */
+export const USED_FRACTION = /^[0-9]{1,19}\.[0-9]{4}$/;
+
+/**
+ * The budget in force in LiteLLM and how much of it is used, as the spend sync
+ * (operator/src/controllers/spend/) reads it from LiteLLM. Tenants cannot write it: it is
+ * status, and their role has no access to the status subresource.
+ */
+export const budgetStatus = () =>
+  z
+    .object({
+      maxBudget: money('The budget in force in LiteLLM (its max_budget), in'),
+      usedFraction: z
+        .string()
+        .max(24)
+        .regex(USED_FRACTION)
+        .describe('spend / maxBudget, four decimal places, e.g. "0.4312"; 1 or more: spent.'),
+      periodStart: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          'When the current budget period began: resetsAt minus the budget duration (a calendar month for mo). Absent without a budget duration.',
+        ),
+      resetsAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe('When LiteLLM resets spend to 0 next (its budget_reset_at).'),
+      alertsSent: z
+        .object({
+          periodStart: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .describe('The budget period the thresholds were reached in (absent: no period).'),
+          thresholds: setOf(
+            z.int().min(1).max(1000),
+            10,
+            'Thresholds (percent) already alerted in that period, ascending.',
+          ),
+        })
+        .optional()
+        .describe(
+          'The budget alerts recorded this period, so a restart does not repeat them; a new period starts afresh.',
+        ),
+    })
+    .describe('The budget, present when one applies.');
+export type BudgetStatus = z.infer<ReturnType<typeof budgetStatus>>;
 
 export const observedGeneration = () =>
   z.int().min(0).optional().describe('The .metadata.generation this status was computed from.');

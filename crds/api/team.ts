@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { type KindDefinition, readyColumns } from './kind.ts';
 import {
+  budgetStatus,
   cel,
   conditions,
   DeletionPolicy,
@@ -165,6 +166,7 @@ export const TeamStatus = z
       'Models the team can reach now: the union of its Active ModelSubscriptions.',
     ).optional(),
     spend: money('Spend in the current budget period, in').optional(),
+    budget: budgetStatus().optional(),
   })
   .describe('Observed state of the Team.');
 export type TeamStatus = z.infer<typeof TeamStatus>;
@@ -191,7 +193,8 @@ export const teamKind: KindDefinition<typeof TeamSpec, typeof TeamStatus> = {
     { name: 'Namespaces', type: 'string', jsonPath: '.spec.namespaces' },
     { name: 'Members', type: 'integer', jsonPath: '.status.memberCount' },
     { name: 'Models', type: 'string', jsonPath: '.status.models', priority: 1 },
-    { name: 'Spend', type: 'string', jsonPath: '.status.spend', priority: 1 },
+    { name: 'Spend', type: 'string', jsonPath: '.status.spend' },
+    { name: 'Budget', type: 'string', jsonPath: '.status.budget.maxBudget' },
     ...readyColumns,
   ],
 };

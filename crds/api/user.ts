@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { type KindDefinition, readyColumns } from './kind.ts';
 import {
+  budgetStatus,
   cel,
   conditions,
   DeletionPolicy,
@@ -66,6 +67,7 @@ export const UserStatus = z
     userId: z.string().max(256).optional().describe('The LiteLLM user_id this User is pinned to.'),
     teams: setOf(z.string().max(63), 1000, 'Teams this User is a member of.').optional(),
     spend: money('Spend in the current budget period, in').optional(),
+    budget: budgetStatus().optional(),
     lastLoginAt: z.iso
       .datetime({ offset: true })
       .optional()
@@ -89,6 +91,7 @@ export const userKind: KindDefinition<typeof UserSpec, typeof UserStatus> = {
     { name: 'Role', type: 'string', jsonPath: '.spec.role' },
     { name: 'Teams', type: 'string', jsonPath: '.status.teams' },
     { name: 'Spend', type: 'string', jsonPath: '.status.spend', priority: 1 },
+    { name: 'Budget', type: 'string', jsonPath: '.status.budget.maxBudget', priority: 1 },
     ...readyColumns,
   ],
 };

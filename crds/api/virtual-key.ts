@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { type KindDefinition, readyColumns } from './kind.ts';
 import {
+  budgetStatus,
   budgetDurationNeedsMaxBudget,
   cel,
   celSeconds,
@@ -167,6 +168,7 @@ export const VirtualKeyStatus = z
         'The key a rotation (or a replaced Secret value) superseded, working until validUntil. The operator records rotation state here, where tenants cannot write, not in the Secret.',
       ),
     spend: money('Spend so far in the budget period, in').optional(),
+    budget: budgetStatus().optional(),
   })
   .describe('Observed state of the VirtualKey.');
 export type VirtualKeyStatus = z.infer<typeof VirtualKeyStatus>;
@@ -185,6 +187,8 @@ export const virtualKeyKind: KindDefinition<typeof VirtualKeySpec, typeof Virtua
     { name: 'Team', type: 'string', jsonPath: '.status.team' },
     { name: 'Models', type: 'string', jsonPath: '.status.models' },
     { name: 'Secret', type: 'string', jsonPath: '.status.secretName' },
+    { name: 'Spend', type: 'string', jsonPath: '.status.spend' },
+    { name: 'Budget', type: 'string', jsonPath: '.status.budget.maxBudget' },
     { name: 'Expires', type: 'string', jsonPath: '.status.expiresAt', priority: 1 },
     { name: 'User', type: 'string', jsonPath: '.spec.user', priority: 1 },
     ...readyColumns,

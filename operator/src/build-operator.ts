@@ -10,6 +10,8 @@
 //   subscriptions  ModelSubscription controller, with the model catalog's refresh
 //   virtual-keys   VirtualKey controller, with the routing sync (and the catalog, for routes)
 //   orphans        orphan collection (also needs ORPHAN_COLLECTION other than off)
+//   spend          the spend sync: LiteLLM's spend and budgets into Team, User and VirtualKey
+//                  status, every SPEND_SYNC_INTERVAL
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
@@ -21,6 +23,8 @@ import { openShiftGroupsServed } from './controllers/group-sync/group-api.ts';
 import { modelCatalogRefresher } from './controllers/model-subscription/catalog-refresh.ts';
 import { modelSubscriptionController } from './controllers/model-subscription/controller.ts';
 import { orphanCollection } from './controllers/orphans/controller.ts';
+import { spendSync } from './controllers/spend/controller.ts';
+import type { SpendCounterSink } from './controllers/spend/spend-counter-sink.ts';
 import { selecting, VIRTUAL_KEY_TARGET, type KindSelectors } from './controllers/shared/kinds.ts';
 import { teamController } from './controllers/team/controller.ts';
 import { userController } from './controllers/user/controller.ts';
@@ -43,7 +47,7 @@ import { SingletonLoop } from './runtime/singleton-loop.ts';
 export const OPERATOR_NAME = 'llm-tenancy-operator';
 
 export type OperatorPart =
-  'users' | 'teams' | 'group-sync' | 'subscriptions' | 'virtual-keys' | 'orphans';
+  'users' | 'teams' | 'group-sync' | 'subscriptions' | 'virtual-keys' | 'orphans' | 'spend';
 
 export const ALL_PARTS: readonly OperatorPart[] = [
   'users',
@@ -52,6 +56,7 @@ export const ALL_PARTS: readonly OperatorPart[] = [
   'subscriptions',
   'virtual-keys',
   'orphans',
+  'spend',
 ];
 
 export interface OperatorDeps {
@@ -85,6 +90,8 @@ export interface OperatorDeps {
   routingPruneIntervalMs?: number;
   /** VirtualKey resyncs from a /key/list snapshot (default true; false: a /key/info each). */
   keySnapshot?: boolean;
+  /** Where the spend sync reconciles the gateway's spend counters. Default: nowhere. */
+  spendCounters?: SpendCounterSink;
 }
 
 export interface Operator {
@@ -269,6 +276,19 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       labelSelectors: selectors,
     });
     manager.add(new SingletonLoop(manager, collection), leaderOnly);
+  }
+
+  if (parts.has('spend')) {
+    const sync = spendSync({
+      manager,
+      litellm,
+      intervalMs: config.spendSyncIntervalMs,
+      labelSelectors: selectors,
+      counters: deps.spendCounters,
+      recorder,
+      alertThresholds: config.budgetAlertThresholds,
+    });
+    manager.add(new SingletonLoop(manager, sync), leaderOnly);
   }
 
   return {

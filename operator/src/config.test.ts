@@ -32,6 +32,8 @@ describe('parseConfig', () => {
       orphanCollection: 'dry-run',
       orphanCollectionIntervalMs: 600_000,
       modelCatalogRefreshIntervalMs: 60_000,
+      spendSyncIntervalMs: 60_000,
+      budgetAlertThresholds: [50, 75, 90, 100],
       redisUrl: 'redis://:s3cret@redis.llm-tenancy.svc:6379',
       routingPrefix: 'llmtenancy:',
       routingCheckIntervalMs: 5_000,
@@ -61,6 +63,8 @@ describe('parseConfig', () => {
         ORPHAN_COLLECTION: 'on',
         ORPHAN_COLLECTION_INTERVAL: '1h',
         MODEL_CATALOG_REFRESH_INTERVAL: '15s',
+        SPEND_SYNC_INTERVAL: '2m',
+        BUDGET_ALERT_THRESHOLDS: '80, 25,100',
         REDIS_URL: 'rediss://redis.example.com:6380/2',
         ROUTING_PREFIX: 'prod:',
         ROUTING_CHECK_INTERVAL: '2s',
@@ -87,6 +91,8 @@ describe('parseConfig', () => {
       orphanCollection: 'on',
       orphanCollectionIntervalMs: 3_600_000,
       modelCatalogRefreshIntervalMs: 15_000,
+      spendSyncIntervalMs: 120_000,
+      budgetAlertThresholds: [25, 80, 100],
       redisUrl: 'rediss://redis.example.com:6380/2',
       routingPrefix: 'prod:',
       routingCheckIntervalMs: 2_000,
@@ -165,6 +171,12 @@ describe('parseConfig', () => {
       { MODEL_CATALOG_REFRESH_INTERVAL: '500ms' },
       /^MODEL_CATALOG_REFRESH_INTERVAL: must be at least 1s/,
     ],
+    [{ SPEND_SYNC_INTERVAL: '10ms' }, /^SPEND_SYNC_INTERVAL: must be at least 1s/],
+    [
+      { BUDGET_ALERT_THRESHOLDS: '50%,90%' },
+      /^BUDGET_ALERT_THRESHOLDS: must be up to 10 percentages/,
+    ],
+    [{ BUDGET_ALERT_THRESHOLDS: '0,50' }, /^BUDGET_ALERT_THRESHOLDS: each must be 1 to 1000/],
     [
       { LEADER_ELECTION_LEASE_DURATION: '5s', LEADER_ELECTION_RENEW_DEADLINE: '5s' },
       /^LEADER_ELECTION_RENEW_DEADLINE: must be shorter than LEADER_ELECTION_LEASE_DURATION/,
@@ -198,6 +210,7 @@ describe('describeConfig', () => {
       masterKey: 'from LITELLM_MASTER_KEY',
       resyncInterval: '5m',
       modelCatalogRefreshInterval: '1m',
+      spendSyncInterval: '1m',
       leaderElection: { lease: 'llm-tenancy/llm-tenancy-operator', leaseDuration: '15s' },
     });
   });

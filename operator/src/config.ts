@@ -20,6 +20,11 @@
 //   ORPHAN_COLLECTION                off | dry-run | on (dry-run)
 //   ORPHAN_COLLECTION_INTERVAL       time between orphan collection passes (10m)
 //   MODEL_CATALOG_REFRESH_INTERVAL   how often LiteLLM's models are read (GET /model/info) (60s)
+//   SPEND_SYNC_INTERVAL              how often spend and budgets are read from LiteLLM into
+//                                    status (bulk lists; + up to 10 % jitter) (60s)
+//   BUDGET_ALERT_THRESHOLDS          percentages of a budget that record a BudgetThresholdReached
+//                                    Event, for objects without spec.limits.alertThresholds
+//                                    (50,75,90,100)
 //   HEALTH_PORT                      port of /healthz, /readyz and /metrics (8081)
 //   LEADER_ELECTION                  true | false (true)
 //   LEADER_ELECTION_NAMESPACE        namespace of the Lease (POD_NAMESPACE, or the pod's own)
@@ -75,6 +80,9 @@ export interface OperatorConfig {
   orphanCollection: OrphanCollection;
   orphanCollectionIntervalMs: number;
   modelCatalogRefreshIntervalMs: number;
+  spendSyncIntervalMs: number;
+  /** Ascending, distinct percentages. */
+  budgetAlertThresholds: number[];
   redisUrl: string;
   routingPrefix: string;
   routingCheckIntervalMs: number;
@@ -132,6 +140,19 @@ const Env = z.object({
   ),
   ORPHAN_COLLECTION_INTERVAL: duration('10m', second),
   MODEL_CATALOG_REFRESH_INTERVAL: duration('60s', second),
+  SPEND_SYNC_INTERVAL: duration('60s', second),
+  BUDGET_ALERT_THRESHOLDS: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .regex(
+        /^\s*[0-9]{1,4}(\s*,\s*[0-9]{1,4}){0,9}\s*$/,
+        'must be up to 10 percentages separated by commas, e.g. 50,75,90,100',
+      )
+      .transform((list) => [...new Set(list.split(',').map(Number))].sort((a, b) => a - b))
+      .refine((list) => list.every((p) => p >= 1 && p <= 1000), 'each must be 1 to 1000')
+      .default([50, 75, 90, 100]),
+  ),
   HEALTH_PORT: port(8081),
   LEADER_ELECTION: bool(true),
   LEADER_ELECTION_NAMESPACE: text(),
@@ -212,6 +233,8 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
     orphanCollection: e.ORPHAN_COLLECTION,
     orphanCollectionIntervalMs: e.ORPHAN_COLLECTION_INTERVAL,
     modelCatalogRefreshIntervalMs: e.MODEL_CATALOG_REFRESH_INTERVAL,
+    spendSyncIntervalMs: e.SPEND_SYNC_INTERVAL,
+    budgetAlertThresholds: e.BUDGET_ALERT_THRESHOLDS,
     redisUrl: e.REDIS_URL,
     routingPrefix: e.ROUTING_PREFIX,
     routingCheckIntervalMs: e.ROUTING_CHECK_INTERVAL,
@@ -252,6 +275,8 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
     orphanCollection: config.orphanCollection,
     orphanCollectionInterval: formatDuration(config.orphanCollectionIntervalMs),
     modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),
+    spendSyncInterval: formatDuration(config.spendSyncIntervalMs),
+    budgetAlertThresholds: config.budgetAlertThresholds.join(','),
     redis: redactUrl(config.redisUrl),
     routingPrefix: config.routingPrefix,
     routingCheckInterval: formatDuration(config.routingCheckIntervalMs),

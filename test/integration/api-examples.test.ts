@@ -48,11 +48,13 @@ describe('examples/', () => {
 
   it('kubectl get teams,users,vk,msub prints the columns a user needs', async () => {
     const out = await kubectl('get', 'teams,users,vk,msub', '-A');
-    expect(out).toMatch(/NAME\s+NAMESPACES\s+MEMBERS\s+READY\s+REASON\s+AGE/);
+    expect(out).toMatch(/NAME\s+NAMESPACES\s+MEMBERS\s+SPEND\s+BUDGET\s+READY\s+REASON\s+AGE/);
     expect(out).toMatch(/team\.llmtenancy\.dev\/ml-research\s+\["ml-research"\]/);
     expect(out).toMatch(/NAME\s+EMAIL\s+ROLE\s+TEAMS\s+READY\s+REASON\s+AGE/);
     expect(out).toMatch(/user\.llmtenancy\.dev\/alice\s+alice@example\.com\s+manager/);
-    expect(out).toMatch(/NAMESPACE\s+NAME\s+TEAM\s+MODELS\s+SECRET\s+READY\s+REASON\s+AGE/);
+    expect(out).toMatch(
+      /NAMESPACE\s+NAME\s+TEAM\s+MODELS\s+SECRET\s+SPEND\s+BUDGET\s+READY\s+REASON\s+AGE/,
+    );
     expect(out).toMatch(/NAMESPACE\s+NAME\s+MODEL\s+TEAM\s+PHASE\s+READY\s+REASON\s+AGE/);
     expect(out).toMatch(/ml-research\s+modelsubscription\.llmtenancy\.dev\/granite\s+granite-3-8b/);
   });

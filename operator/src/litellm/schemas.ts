@@ -70,6 +70,8 @@ export const UserRow = z.looseObject({
   models: z.array(z.string()).nullish(),
   max_budget: nullableNumber,
   budget_duration: nullableString,
+  /** When spend next resets to 0 (set with budget_duration). */
+  budget_reset_at: timestamp,
   spend: nullableNumber,
   tpm_limit: nullableNumber,
   rpm_limit: nullableNumber,
@@ -86,6 +88,8 @@ export const TeamRow = z.looseObject({
   models: z.array(z.string()).nullish(),
   max_budget: nullableNumber,
   budget_duration: nullableString,
+  /** When spend next resets to 0 (set with budget_duration). */
+  budget_reset_at: timestamp,
   spend: nullableNumber,
   tpm_limit: nullableNumber,
   rpm_limit: nullableNumber,
@@ -106,6 +110,8 @@ export const KeyRow = z.looseObject({
   max_budget: nullableNumber,
   soft_budget: nullableNumber,
   budget_duration: nullableString,
+  /** When spend next resets to 0 (set with budget_duration). */
+  budget_reset_at: timestamp,
   tpm_limit: nullableNumber,
   rpm_limit: nullableNumber,
   max_parallel_requests: nullableNumber,

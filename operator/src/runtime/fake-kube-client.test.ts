@@ -41,6 +41,28 @@ describe('FakeKubeClient', () => {
     expect((respecced as { status?: unknown }).status).toEqual({ phase: 'Ready' });
   });
 
+  it('merge-patches status alone through mergePatchStatus, as the /status subresource does', async () => {
+    const kube = new FakeKubeClient();
+    const team = await kube.create<KubeObject & { spec?: unknown }>(TEAMS, {
+      metadata: { name: 'a' },
+      spec: { namespaces: ['x'] },
+    });
+    await kube.replaceStatus(TEAMS, { ...team, status: { phase: 'Ready', spend: '1' } });
+    const patched = await kube.mergePatchStatus<KubeObject & { spec?: unknown; status?: unknown }>(
+      TEAMS,
+      { name: 'a' },
+      { spec: { namespaces: ['ignored'] }, status: { spend: '2', budget: { maxBudget: '5' } } },
+    );
+    expect(patched.spec).toEqual({ namespaces: ['x'] });
+    expect(patched.status).toEqual({ phase: 'Ready', spend: '2', budget: { maxBudget: '5' } });
+    expect(patched.metadata?.generation).toBe(1);
+    const stale = { metadata: { resourceVersion: team.metadata?.resourceVersion }, status: {} };
+    await expect(kube.mergePatchStatus(TEAMS, { name: 'a' }, stale)).rejects.toSatisfy(isConflict);
+    await expect(
+      kube.mergePatchStatus(TEAMS, { name: 'gone' }, { status: {} }),
+    ).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('keeps a store equal to what a target selects, and lists the writes it answered', async () => {
     const kube = new FakeKubeClient();
     const store = kube.storeFor({ ...CONFIG_MAPS, labelSelector: 'app=x' });

@@ -6,6 +6,7 @@
 //                 stale; status is kept (it has its own subresource)
 //   replaceStatus 404 / 409 likewise; only status changes, generation does not
 //   mergePatch    404 when absent; 409 when the patch carries a stale resourceVersion
+//   mergePatchStatus  likewise, but only the patch's status is applied
 //   apply         creates or merges (no field ownership: the fake keeps no managedFields)
 //   delete        false when absent; 409 when a precondition fails; with finalizers, sets
 //                 deletionTimestamp, and the write that removes the last one deletes it
@@ -42,6 +43,7 @@ export type FakeVerb =
   | 'replace'
   | 'replaceStatus'
   | 'mergePatch'
+  | 'mergePatchStatus'
   | 'apply'
   | 'delete';
 
@@ -183,6 +185,25 @@ export class FakeKubeClient implements KubeClient {
     next.metadata = { ...next.metadata, ...identity(current) };
     this.#record('mergePatch', kind, current, options);
     return this.#commit(this.#bumped(current, next)) as T;
+  }
+
+  async mergePatchStatus<T extends KubeObject>(
+    kind: Kind,
+    ref: ObjectRef,
+    patch: object,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    this.#maybeFail('mergePatchStatus', kind);
+    const { metadata, status } = patch as {
+      metadata?: { resourceVersion?: string };
+      status?: Json;
+    };
+    const current = this.#current(kind, ref, metadata?.resourceVersion);
+    const next = asJson(copy(current));
+    // As the API server's status strategy: everything but status is left as it is.
+    const merged = mergePatched(next, { status: status ?? {} } as Json) as unknown as KubeObject;
+    this.#record('mergePatchStatus', kind, current, options);
+    return this.#commit(this.#bumped(current, merged)) as T;
   }
 
   async apply<T extends KubeObject>(

@@ -13,7 +13,8 @@
 //                undefined (the cache may lag; callers that must know use read).
 //   read         live, for what must be the latest (a conflict's retry, a Lease).
 // Writes: create, replace, replaceStatus (the /status subresource), mergePatch (JSON merge
-// patch; carry metadata.resourceVersion in it for optimistic concurrency), apply (server-side
+// patch; carry metadata.resourceVersion in it for optimistic concurrency), mergePatchStatus
+// (the same, of the /status subresource), apply (server-side
 // apply) and delete (with preconditions). Every failure is a KubeApiError carrying the HTTP
 // status (404 not found, 409 conflict or already exists); a write the fence refuses is a
 // FencedWriteError and was never sent.
@@ -73,6 +74,13 @@ export interface KubeClient {
   /** PUT of the /status subresource: only status changes. */
   replaceStatus<T extends KubeObject>(kind: Kind, object: T, options?: WriteOptions): Promise<T>;
   mergePatch<T extends KubeObject>(
+    kind: Kind,
+    ref: ObjectRef,
+    patch: object,
+    options?: WriteOptions,
+  ): Promise<T>;
+  /** JSON merge patch of the /status subresource: only status changes. */
+  mergePatchStatus<T extends KubeObject>(
     kind: Kind,
     ref: ObjectRef,
     patch: object,
@@ -208,6 +216,20 @@ export class HttpKubeClient implements KubeClient {
   ): Promise<T> {
     return this.#write(kind, ref, {
       method: 'PATCH',
+      body: { contentType: MERGE_PATCH, text: JSON.stringify(patch) },
+      options,
+    });
+  }
+
+  mergePatchStatus<T extends KubeObject>(
+    kind: Kind,
+    ref: ObjectRef,
+    patch: object,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return this.#write(kind, ref, {
+      method: 'PATCH',
+      subresource: 'status',
       body: { contentType: MERGE_PATCH, text: JSON.stringify(patch) },
       options,
     });

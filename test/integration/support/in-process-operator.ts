@@ -27,6 +27,8 @@ export function testOperatorConfig(overrides: Partial<OperatorConfig> = {}): Ope
     orphanCollection: 'off',
     orphanCollectionIntervalMs: 600_000,
     modelCatalogRefreshIntervalMs: 60_000,
+    spendSyncIntervalMs: 60_000,
+    budgetAlertThresholds: [50, 75, 90, 100],
     redisUrl: 'redis://127.0.0.1:1',
     routingPrefix: 'llmtenancy:',
     routingCheckIntervalMs: 5_000,

@@ -48,6 +48,8 @@ export interface KeyOperatorOptions {
    * false: the suites written before it count a /key/info per key and resync.
    */
   keySnapshot?: boolean;
+  /** Also run the spend sync, a pass this often. Default: no spend sync. */
+  spendSyncIntervalMs?: number;
 }
 
 export interface KeyOperator {
@@ -66,6 +68,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     routingPrefix: options.prefix,
     routingCheckIntervalMs: options.routingCheckIntervalMs ?? 500,
     gatewayUrl: GATEWAY_URL,
+    ...(options.spendSyncIntervalMs ? { spendSyncIntervalMs: options.spendSyncIntervalMs } : {}),
   });
   const selector = options.labelSelector;
   const operator = await startInProcessOperator(config, {
@@ -73,7 +76,12 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     litellm: testLiteLLMClient(options.litellm),
     registry: new Registry(),
     clock: options.clock,
-    parts: ['teams', 'subscriptions', 'virtual-keys'],
+    parts: [
+      'teams',
+      'subscriptions',
+      'virtual-keys',
+      ...(options.spendSyncIntervalMs ? (['spend'] as const) : []),
+    ],
     labelSelectors: { Team: selector, ModelSubscription: selector, VirtualKey: selector },
     routingPruneIntervalMs: 5_000,
     keySnapshot: options.keySnapshot ?? false,
