@@ -29,6 +29,10 @@ export interface GatewayMetrics {
   countKeyLookup(result: KeyLookupResult): void;
   routingInvalidations: Counter<'kind'>;
   rateLimitFallbacks: Counter<'mode'>;
+  /** Answers whose cost reached the spend counters, or did not: charged, failed, invalid. */
+  spendCharges: Counter<'result'>;
+  /** Requests admitted past a soft budget, by scope (key, team). */
+  softBudgetWarnings: Counter<'scope'>;
   inFlight: Gauge;
   /** inFlight up and down by a plain count, read at scrape (no prom-client call per request). */
   requestStarted(): void;
@@ -164,6 +168,18 @@ export function createGatewayMetrics(
       name: `${PREFIX}rate_limit_fallbacks_total`,
       help: 'Admissions decided without Redis, by LIMITS_WHEN_REDIS_DOWN mode.',
       labelNames: ['mode'],
+      registers,
+    }),
+    spendCharges: new Counter({
+      name: `${PREFIX}spend_charges_total`,
+      help: "Answers' costs (x-litellm-response-cost) added to the budget counters: charged, failed (Redis did not take it), invalid (not a non-negative number: ignored).",
+      labelNames: ['result'],
+      registers,
+    }),
+    softBudgetWarnings: new Counter({
+      name: `${PREFIX}soft_budget_warnings_total`,
+      help: 'Requests admitted with their key or team past its soft budget, by scope.',
+      labelNames: ['scope'],
       registers,
     }),
     inFlight: new Gauge({
