@@ -268,6 +268,10 @@ describe('budgets at the gateway', () => {
     await redisServer.stop();
     expect(await statuses([() => chat(gateway, unflagged.key)])).toEqual([200]);
     expect(await statuses([() => chat(gateway, flagged.key)])).toEqual([422]);
+    // The answered call's cost reached no counter: counted as a failed charge.
+    await expect
+      .poll(async () => (await fetch(`${gateway.managementUrl}/metrics`)).text())
+      .toMatch(/llmtenancy_gateway_spend_charges_total\{result="failed"\} 1\n/);
 
     // Back, empty: the counters are gone. The operator republishes its records (the flag with
     // them); until its sync raises the counters again, the flag is what holds.

@@ -27,11 +27,11 @@ export function chargeResponseCost(
   // Twice over is not one cost: ignored as malformed.
   const micros = typeof value === 'string' ? costMicroDollars(value) : undefined;
   if (micros === undefined) {
-    metrics.spendCharges.inc({ result: 'invalid' });
+    metrics.countSpendCharge('invalid');
     return;
   }
   if (micros === 0 || limiter.chargeSpend === undefined) return;
   void limiter.chargeSpend(admission, micros).then((charged) => {
-    metrics.spendCharges.inc({ result: charged ? 'charged' : 'failed' });
+    metrics.countSpendCharge(charged ? 'charged' : 'failed');
   });
 }
