@@ -279,8 +279,9 @@ async function admit(
     team: policy.team,
     scopes,
     reserveTokens,
+    // Always set (undefined without budgets): one object shape on the hot path.
+    budgets: budgets.length > 0 ? budgets : undefined,
   };
-  if (budgets.length > 0) admission.budgets = budgets;
   let decision: Admission;
   try {
     decision = await limiter.admit(admission);
