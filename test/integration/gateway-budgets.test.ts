@@ -263,11 +263,21 @@ describe('budgets at the gateway', () => {
       })
       .toMatch(/^Budget has been exceeded! Key=.* Current cost: 0\.0008, Max budget: 0\.0008$/);
 
+    const closed = await bed.startGateway({
+      LITELLM_URL: litellm.url,
+      LIMITS_WHEN_REDIS_DOWN: 'closed',
+    });
+    expect(await statuses([() => chat(closed, unflagged.key)])).toEqual([422]);
+
     // Down: both keys are cached; budgets go unchecked (LIMITS_WHEN_REDIS_DOWN=local admits
     // a key without rate limits), the flag still refuses.
     await redisServer.stop();
     expect(await statuses([() => chat(gateway, unflagged.key)])).toEqual([200]);
     expect(await statuses([() => chat(gateway, flagged.key)])).toEqual([422]);
+    // LIMITS_WHEN_REDIS_DOWN=closed: budgets are limits too, refused while uncheckable.
+    const unavailable = await chat(closed, unflagged.key);
+    expect(unavailable.status).toBe(503);
+    expect((await errorOf(unavailable)).message).toMatch(/counter store is unreachable/);
     // The answered call's cost reached no counter: counted as a failed charge.
     await expect
       .poll(async () => (await fetch(`${gateway.managementUrl}/metrics`)).text())
