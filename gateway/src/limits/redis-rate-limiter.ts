@@ -54,6 +54,7 @@ export class RedisRateLimiter implements RateLimiter {
   /** team → tpm counter (base and window) → tokens not yet sent (see #debitLater). */
   readonly #pendingTokens = new Map<string, Map<string, TokenDebit>>();
   #debits: Promise<void> | undefined;
+  readonly #scriptBudgets = new WeakMap<BudgetCheck, { team: string; script: ScriptBudget }>();
 
   constructor(options: RedisRateLimiterOptions) {
     if (!Number.isInteger(options.leaseMs) || options.leaseMs <= 0) {
@@ -119,15 +120,23 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   #counter(team: string, budget: BudgetCheck): string {
-    return spendCounterKey(this.#prefix, team, budget.scope, budget.id, budget.periodId);
+    return this.#scriptBudget(team, budget).counter;
   }
 
+  /**
+   * A budget as the scripts take it, built once per check: a record's checks live as long as
+   * the record (budget-check.ts), and its counter's name costs three URL encodings.
+   */
   #scriptBudget(team: string, budget: BudgetCheck): ScriptBudget {
-    return {
-      counter: this.#counter(team, budget),
+    const known = this.#scriptBudgets.get(budget);
+    if (known?.team === team) return known.script;
+    const script: ScriptBudget = {
+      counter: spendCounterKey(this.#prefix, team, budget.scope, budget.id, budget.periodId),
       maxMicros: budget.maxMicros,
       strict: budget.rule === 'passed',
     };
+    this.#scriptBudgets.set(budget, { team, script });
+    return script;
   }
 
   async settle(
