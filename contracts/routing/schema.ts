@@ -22,6 +22,11 @@ export const RoutingLimits = z.object({
   maxParallelRequests: count.optional(),
   maxBudget: usd.optional(),
   budgetDuration: z.string().optional(),
+  /**
+   * Past it the gateway warns (x-llmtenancy-budget-warning, a metric) but still admits:
+   * the VirtualKey's spec.limits.softBudget. Optional: older operators do not write it.
+   */
+  softBudget: usd.optional(),
 });
 export type RoutingLimits = z.infer<typeof RoutingLimits>;
 
@@ -35,6 +40,18 @@ export const SubscriptionLimits = RoutingLimits.extend({
   uid: z.string().min(1).optional(),
 });
 export type SubscriptionLimits = z.infer<typeof SubscriptionLimits>;
+
+/**
+ * The budget period a scope's spend counter belongs to (redis-layout.ts spendCounterKey).
+ * `periodId` is LiteLLM's budget_reset_at of the current period (RFC 3339), or "total" for a
+ * budget without budgetDuration: a new periodId is a new counter, so a reset starts from 0.
+ */
+export const SpendPeriod = z.object({
+  periodId: z.string().min(1),
+  /** RFC 3339: when the period ends; the counter expires a little after it. */
+  resetsAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type SpendPeriod = z.infer<typeof SpendPeriod>;
 
 /** Everything the gateway needs to admit or refuse a request made with one key. */
 export const KeyPolicy = z.object({
@@ -82,6 +99,19 @@ export const KeyPolicy = z.object({
       id: z.string(),
       spend: usd,
       maxBudget: usd,
+    })
+    .optional(),
+  /**
+   * Written by the operator's spend sync: the current budget period of each scope, which
+   * names the gateway's spend counters. A scope without an entry is counted under "total"
+   * when its limits have no budgetDuration; with a budgetDuration it is not counted by the
+   * gateway (only budgetExceeded above applies), since the gateway cannot know the period.
+   */
+  spendPeriods: z
+    .object({
+      key: SpendPeriod.optional(),
+      team: SpendPeriod.optional(),
+      user: SpendPeriod.optional(),
     })
     .optional(),
 });

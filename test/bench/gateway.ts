@@ -160,6 +160,12 @@ const EXPECT = 'echo: hello world';
 const OVERHEAD_HEADER = 'x-llmtenancy-overhead-ms';
 /** High enough never to refuse; present so the limiter counts every request. */
 const NEVER = { rpm: 1_000_000_000, tpm: 1_000_000_000_000 };
+// BENCH_BUDGETS (1; 0 off): the key and the team also have a budget never reached, and the
+// upstream reports each call's cost ($0.0004) as LiteLLM does, so every request is checked
+// against the spend counters at admission and charged at its answer's head. A baseline that
+// predates the gateway's budgets gets the same records and ignores the budgets.
+const BUDGETS = process.env.BENCH_BUDGETS !== '0';
+const NEVER_SPENT = BUDGETS ? { maxBudget: '1000000000' } : {};
 const PREFIX_ONE = 'bench1:';
 const PREFIX_MANY = 'benchmany:';
 const PREFIX_BASELINE = 'benchbase:';
@@ -222,8 +228,8 @@ function policy(key: string, i: number, team: string): KeyPolicy {
     models: [MODEL],
     // The subscription's uid names its counters (a build that predates it drops the field).
     limits: {
-      key: NEVER,
-      team: NEVER,
+      key: { ...NEVER, ...NEVER_SPENT },
+      team: { ...NEVER, ...NEVER_SPENT },
       subscriptions: { [MODEL]: { ...NEVER, uid: randomUUID() } },
     },
     suspended: false,
@@ -582,7 +588,12 @@ async function startBed(): Promise<Bed> {
   try {
     const redis = await startRedis({ dir });
     stops.push(() => redis.stop());
-    const upstream = await startNodeServer({ name: 'upstream', kind: 'upstream', dir });
+    const upstream = await startNodeServer({
+      name: 'upstream',
+      kind: 'upstream',
+      dir,
+      ...(BUDGETS ? { env: { FAKE_RESPONSE_COST: '0.0004' } } : {}),
+    });
     stops.push(() => upstream.stop());
     const publishRedis = createRoutingRedis(redis.url, silentLogger);
     stops.push(async () => publishRedis.disconnect());

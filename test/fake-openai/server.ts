@@ -13,6 +13,11 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 export interface FakeOpenAIOptions {
   port?: number;
   host?: string;
+  /**
+   * Answers carry `x-litellm-response-cost: <this>`, as LiteLLM in front of an upstream
+   * adds (for a gateway talking to this server as its LiteLLM, e.g. the bench's budgets).
+   */
+  responseCost?: string | undefined;
 }
 
 export interface FakeOpenAIRequest {
@@ -68,6 +73,13 @@ const created = 1_700_000_000;
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const requests: FakeOpenAIRequest[] = [];
+  const responseCost = options.responseCost;
+  if (responseCost !== undefined) {
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('x-litellm-response-cost', responseCost);
+      done();
+    });
+  }
 
   app.addHook('preHandler', async (request) => {
     if (request.method === 'POST') {

@@ -216,12 +216,15 @@ function mockResponse(
   const content = model.mock_response!;
   const id = `chatcmpl-${callId}`;
   const created = Math.floor(ctx.store.now().getTime() / 1000);
+  // The cost is known before the first byte here, so it comes with the head, streams too, as
+  // the gateway's budget counters read it (gateway/src/budget/charge-cost.ts).
+  const cost = bookSpend(ctx, caller, model, usage);
   const headers = {
     'x-litellm-call-id': callId,
     'x-litellm-model-id': deploymentId(model),
     'x-litellm-version': LITELLM_VERSION,
+    'x-litellm-response-cost': String(cost),
   };
-  bookSpend(ctx, caller, model, usage);
   if (route === 'completions') {
     reply.headers(headers);
     return {

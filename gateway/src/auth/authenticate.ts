@@ -4,8 +4,8 @@
 // path); only a cache miss waits for Redis.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyPolicy } from '../../../contracts/routing/schema.ts';
+import { budgetRefusal } from '../budget/budget-refusal.ts';
 import {
-  budgetExceeded,
   conflictingKeys,
   expiredKey,
   keyUnverifiable,
@@ -47,15 +47,9 @@ function callerOf(key: string, lookup: Lookup, now: number): Caller {
   const { policy, expiresAtMs } = lookup.entry;
   if (expiresAtMs <= now) throw expiredKey(policy.expiresAt!, new Date(now));
   if (policy.suspended) throw suspendedKey(policy.suspendedReason);
+  // The operator's word, from LiteLLM's figures: it holds whatever the gateway's own counters
+  // say (and alone while Redis, which holds them, is down or lost them).
   const budget = policy.budgetExceeded;
-  if (budget) {
-    const who =
-      budget.scope === 'key'
-        ? `Key=${policy.owner.namespace}/${policy.owner.name}`
-        : budget.scope === 'team'
-          ? `Team=${budget.id}`
-          : `User=${budget.id}`;
-    throw budgetExceeded(who, budget.spend, budget.maxBudget);
-  }
+  if (budget) throw budgetRefusal(policy, budget.scope, budget.id, budget.spend, budget.maxBudget);
   return { key, policy };
 }

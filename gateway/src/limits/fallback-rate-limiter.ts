@@ -9,11 +9,20 @@
 // One warning per outage (the first fallback), one info when Redis answers again; onFallback
 // is called for every admission decided without Redis (for a metric).
 //
+// Budgets are counted in Redis only: while it is down a request is admitted (or refused) as
+// the mode says for its limits, its budgets go unchecked and its cost uncharged, and the
+// operator's budgetExceeded flag (auth/authenticate.ts) is the only budget that holds.
+//
 // A Redis admission that timed out may still have been counted there: its slot is then held
 // until its lease ends, and the request is counted once more by the fallback. Both err on the
 // side of the limit.
 import type { Logger } from 'pino';
-import type { Admission, AdmissionRequest, RateLimiter } from './rate-limiter.ts';
+import {
+  BudgetSpent,
+  type Admission,
+  type AdmissionRequest,
+  type RateLimiter,
+} from './rate-limiter.ts';
 
 export type RedisDownMode = 'local' | 'open' | 'closed';
 
@@ -59,19 +68,36 @@ export class FallbackRateLimiter implements RateLimiter {
   async admit(request: AdmissionRequest): Promise<Admission> {
     // No limits: nothing to count or refuse, whatever Redis's state; what the Redis limiter
     // answers without a round trip ('none' stays reserved for failing open).
-    if (request.scopes.length === 0) return { allowed: true, statuses: [], countedBy: 'redis' };
+    const budgets = request.budgets?.length ?? 0;
+    if (request.scopes.length === 0 && budgets === 0) {
+      return { allowed: true, statuses: [], countedBy: 'redis' };
+    }
     if (!this.#isRedisReady()) return this.#fallback(request, 'Redis is not connected');
     let admission: Admission;
     try {
       admission = await this.#redis.admit(request);
     } catch (err) {
+      // Redis answered: a spent budget is a refusal, not an outage.
+      if (err instanceof BudgetSpent) {
+        this.#redisAnswered();
+        throw err;
+      }
       return this.#fallback(request, (err as Error).message ?? String(err));
     }
+    this.#redisAnswered();
+    return admission;
+  }
+
+  #redisAnswered(): void {
     if (this.#outage) {
       this.#outage = false;
       this.#log.info('rate limits counted in Redis again');
     }
-    return admission;
+  }
+
+  async chargeSpend(request: AdmissionRequest, micros: number): Promise<boolean> {
+    if (!this.#isRedisReady()) return false;
+    return (await this.#redis.chargeSpend?.(request, micros)) ?? false;
   }
 
   async flush(): Promise<void> {

@@ -30,3 +30,23 @@ describe('parseAdmitReply', () => {
     expect(() => parseAdmitReply('OK', 1)).toThrow(/admit script/);
   });
 });
+
+describe('parseAdmitReply with budgets', () => {
+  it('reads each budget’s spend after the scopes', () => {
+    const reply = parseAdmitReply([0, 5, 1, 0, 0, 400, 1200], 1, 2);
+    expect(reply.spentMicros).toEqual([400, 1200]);
+    expect(reply.budgetRefused).toBeUndefined();
+    expect(reply.refused).toBeUndefined();
+  });
+
+  it('reads a refusal past the scopes as the spent budget', () => {
+    const reply = parseAdmitReply([5, 0, 1, 0, 0, 400, 1200], 1, 2);
+    expect(reply.budgetRefused).toBe(1);
+    expect(reply.refused).toBeUndefined();
+    expect(parseAdmitReply([1, 0, 1200], 0, 1).budgetRefused).toBe(0);
+  });
+
+  it('rejects a reply without every budget', () => {
+    expect(() => parseAdmitReply([0, 0, 1, 0, 0, 400], 1, 2)).toThrow(/admit script/);
+  });
+});

@@ -15,6 +15,26 @@
 //   reservation was made in); a request that ends without usage keeps its reservation.
 // - maxParallelRequests: requests running now. A slot is held until settle, or until its lease
 //   ends (a gateway that died mid-request cannot hold a slot forever).
+// - budgets (budget/budget-check.ts): the key's and the team's spend in the current budget
+//   period against their maxBudget, checked in the same step, before any limit; a request is
+//   charged its cost later, when the answer's head brings it (chargeSpend). Only Redis holds
+//   spend: a limiter without it (LocalRateLimiter) admits past budgets, and the operator's
+//   budgetExceeded flag is then the only budget that holds.
+import type { BudgetCheck } from '../budget/budget-check.ts';
+
+/** Thrown by admit when one of the request's budgets is spent (the first, key before team). */
+export class BudgetSpent extends Error {
+  override readonly name = 'BudgetSpent';
+  readonly budget: BudgetCheck;
+  /** The scope's spend in the period, micro-dollars. */
+  readonly spentMicros: number;
+
+  constructor(budget: BudgetCheck, spentMicros: number) {
+    super(`the ${budget.scope} budget is spent`);
+    this.budget = budget;
+    this.spentMicros = spentMicros;
+  }
+}
 
 export type ScopeKind = 'key' | 'subscription' | 'team';
 export type LimitKind = 'requests' | 'tokens' | 'parallel';
@@ -37,6 +57,8 @@ export interface AdmissionRequest {
   scopes: readonly LimitScope[];
   /** Tokens to reserve in every tpm scope at admission (token-estimate.ts); 0 when unset. */
   reserveTokens?: number | undefined;
+  /** Budgets to check (and later charge); may be absent or empty. */
+  budgets?: readonly BudgetCheck[] | undefined;
 }
 
 /** One limit of one scope after the decision (for x-ratelimit-* headers). */
@@ -59,6 +81,8 @@ export type Admission =
       countedBy: 'redis' | 'local' | 'none';
       /** The window the request (and its reservation) was counted in; unset: nothing counted. */
       window?: number | undefined;
+      /** Per budget of the request, its spend so far (micro-dollars); unset: not checked. */
+      spentMicros?: readonly number[] | undefined;
     }
   | {
       allowed: false;
@@ -76,7 +100,10 @@ export type Admission =
     };
 
 export interface RateLimiter {
-  /** Decides and counts in one step (one Redis round trip). */
+  /**
+   * Decides and counts in one step (one Redis round trip). A spent budget rejects with
+   * BudgetSpent (nothing counted), before any limit is looked at.
+   */
   admit(request: AdmissionRequest): Promise<Admission>;
   /**
    * After the request ended (success, error or client abort): frees its parallel slot and
@@ -91,6 +118,13 @@ export interface RateLimiter {
     countedBy: 'redis' | 'local' | 'none',
     window?: number,
   ): Promise<void>;
+  /**
+   * Adds an answer's cost (micro-dollars) to the spend counters of the request's budgets,
+   * in one round trip. Never throws: resolves false when the counters did not take it (Redis
+   * down), and the cost is then known only to LiteLLM (and the operator's sync). Absent: the
+   * limiter counts no spend.
+   */
+  chargeSpend?(request: AdmissionRequest, micros: number): Promise<boolean>;
   /** Sends whatever settles are still gathered (before shutdown). Never throws. */
   flush?(): Promise<void>;
 }

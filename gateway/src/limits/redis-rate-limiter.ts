@@ -11,15 +11,23 @@
 // the longest request the gateway lets run (a longer request's slot is freed early).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { spendCounterKey } from '../../../contracts/routing/redis-layout.ts';
+import type { BudgetCheck } from '../budget/budget-check.ts';
 import { LIMIT_SUFFIX, scopeBaseKey } from './limit-keys.ts';
 import { toAdmission } from './limit-decision.ts';
 import {
   limitScripts,
   type LimitScripts,
+  type ScriptBudget,
   type ScriptScope,
   type TokenDebit,
 } from './limit-scripts.ts';
-import type { Admission, AdmissionRequest, RateLimiter } from './rate-limiter.ts';
+import {
+  BudgetSpent,
+  type Admission,
+  type AdmissionRequest,
+  type RateLimiter,
+} from './rate-limiter.ts';
 
 /** How long token debits gather before they go to Redis in one call per team. */
 export const TOKEN_BATCH_MS = 20;
@@ -46,6 +54,7 @@ export class RedisRateLimiter implements RateLimiter {
   /** team → tpm counter (base and window) → tokens not yet sent (see #debitLater). */
   readonly #pendingTokens = new Map<string, Map<string, TokenDebit>>();
   #debits: Promise<void> | undefined;
+  readonly #scriptBudgets = new WeakMap<BudgetCheck, { team: string; script: ScriptBudget }>();
 
   constructor(options: RedisRateLimiterOptions) {
     if (!Number.isInteger(options.leaseMs) || options.leaseMs <= 0) {
@@ -60,15 +69,74 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {
-    // Nothing to count: no round trip.
-    if (request.scopes.length === 0) return { allowed: true, statuses: [], countedBy: 'redis' };
+    const budgets = request.budgets ?? [];
+    // Nothing to count or check: no round trip.
+    if (request.scopes.length === 0 && budgets.length === 0) {
+      return { allowed: true, statuses: [], countedBy: 'redis' };
+    }
     const reply = await this.#scripts.admit(
       this.#scriptScopes(request),
       request.requestId,
       this.#leaseMs,
       request.reserveTokens ?? 0,
+      budgets.map((b) => this.#scriptBudget(request.team, b)),
     );
-    return toAdmission({ scopes: request.scopes, ...reply, countedBy: 'redis' });
+    const spent = reply.spentMicros;
+    if (reply.budgetRefused !== undefined) {
+      const i = reply.budgetRefused;
+      throw new BudgetSpent(budgets[i]!, spent![i]!);
+    }
+    const { nowMs, refused, counts } = reply;
+    const admission = toAdmission({
+      scopes: request.scopes,
+      nowMs,
+      refused,
+      counts,
+      countedBy: 'redis',
+    });
+    if (admission.allowed && spent !== undefined) admission.spentMicros = spent;
+    return admission;
+  }
+
+  async chargeSpend(request: AdmissionRequest, micros: number): Promise<boolean> {
+    const budgets = request.budgets;
+    if (budgets === undefined || budgets.length === 0 || !(micros > 0)) return true;
+    try {
+      await this.#scripts.chargeSpend(
+        budgets.map((b) => ({
+          counter: this.#counter(request.team, b),
+          expireAtSeconds: b.expireAtSeconds,
+        })),
+        micros,
+      );
+      return true;
+    } catch (err) {
+      this.#log?.debug(
+        { err: { name: (err as Error).name, message: (err as Error).message } },
+        'spend charge failed',
+      );
+      return false;
+    }
+  }
+
+  #counter(team: string, budget: BudgetCheck): string {
+    return this.#scriptBudget(team, budget).counter;
+  }
+
+  /**
+   * A budget as the scripts take it, built once per check: a record's checks live as long as
+   * the record (budget-check.ts), and its counter's name costs three URL encodings.
+   */
+  #scriptBudget(team: string, budget: BudgetCheck): ScriptBudget {
+    const known = this.#scriptBudgets.get(budget);
+    if (known?.team === team) return known.script;
+    const script: ScriptBudget = {
+      counter: spendCounterKey(this.#prefix, team, budget.scope, budget.id, budget.periodId),
+      maxMicros: budget.maxMicros,
+      strict: budget.rule === 'passed',
+    };
+    this.#scriptBudgets.set(budget, { team, script });
+    return script;
   }
 
   async settle(

@@ -29,6 +29,12 @@ export interface GatewayMetrics {
   countKeyLookup(result: KeyLookupResult): void;
   routingInvalidations: Counter<'kind'>;
   rateLimitFallbacks: Counter<'mode'>;
+  /** Answers whose cost reached the spend counters, or did not: charged, failed, invalid. */
+  spendCharges: Counter<'result'>;
+  /** spendCharges.inc without prom-client's per-call label hashing (read at scrape). */
+  countSpendCharge(result: SpendChargeResult): void;
+  /** Requests admitted past a soft budget, by scope (key, team). */
+  softBudgetWarnings: Counter<'scope'>;
   inFlight: Gauge;
   /** inFlight up and down by a plain count, read at scrape (no prom-client call per request). */
   requestStarted(): void;
@@ -37,6 +43,7 @@ export interface GatewayMetrics {
 }
 
 export type KeyLookupResult = 'hit' | 'negative_hit' | 'miss';
+export type SpendChargeResult = 'charged' | 'failed' | 'invalid';
 
 const PREFIX = 'llmtenancy_gateway_';
 
@@ -83,6 +90,7 @@ export function createGatewayMetrics(
     });
   }
   const lookups: Record<KeyLookupResult, number> = { hit: 0, negative_hit: 0, miss: 0 };
+  const charges: Record<SpendChargeResult, number> = { charged: 0, failed: 0, invalid: 0 };
   let inFlight = 0;
   const requestTally = new Tally<RequestLabels>();
   const tokenTally = new Tally<'team' | 'model' | 'kind'>();
@@ -164,6 +172,27 @@ export function createGatewayMetrics(
       name: `${PREFIX}rate_limit_fallbacks_total`,
       help: 'Admissions decided without Redis, by LIMITS_WHEN_REDIS_DOWN mode.',
       labelNames: ['mode'],
+      registers,
+    }),
+    spendCharges: new Counter({
+      name: `${PREFIX}spend_charges_total`,
+      help: "Answers' costs (x-litellm-response-cost) added to the budget counters: charged, failed (Redis did not take it), invalid (not a non-negative number: ignored).",
+      labelNames: ['result'],
+      registers,
+      collect() {
+        for (const result of Object.keys(charges) as SpendChargeResult[]) {
+          if (charges[result] > 0) this.inc({ result }, charges[result]);
+          charges[result] = 0;
+        }
+      },
+    }),
+    countSpendCharge(result) {
+      charges[result]++;
+    },
+    softBudgetWarnings: new Counter({
+      name: `${PREFIX}soft_budget_warnings_total`,
+      help: 'Requests admitted with their key or team past its soft budget, by scope.',
+      labelNames: ['scope'],
       registers,
     }),
     inFlight: new Gauge({

@@ -6,7 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type Dispatcher } from 'undici';
+import { chargeResponseCost } from '../budget/charge-cost.ts';
 import { upstreamTimeout, upstreamUnavailable } from '../errors/openai-error.ts';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { ByteLimit } from './byte-limit.ts';
 import { forwardingOf } from './forwarded-headers.ts';
@@ -19,6 +21,8 @@ export interface ForwardDeps {
   upstream: Upstream;
   metrics: GatewayMetrics;
   bodyLimitBytes: number;
+  /** Charges the answer's cost to the request's budgets (budget/charge-cost.ts). */
+  limiter?: RateLimiter | undefined;
 }
 
 /** The body to send: the caller's bytes, or a rewritten JSON body asking for stream usage. */
@@ -108,6 +112,7 @@ export async function forward(
     throw upstreamUnavailable(describeUpstreamError(err));
   }
   state.upstreamHeadersAt = performance.now();
+  if (deps.limiter) chargeResponseCost(state, response.headers, deps.limiter, deps.metrics);
   deps.metrics.upstreamLatency.observe(
     { model: state.model ?? '' },
     (state.upstreamHeadersAt - state.forwardedAt) / 1000,

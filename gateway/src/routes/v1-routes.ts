@@ -31,7 +31,16 @@ import {
   tokenReservation,
   tokensToSettle,
 } from '../limits/token-estimate.ts';
-import type { RateLimiter } from '../limits/rate-limiter.ts';
+import {
+  BudgetSpent,
+  type Admission,
+  type AdmissionRequest,
+  type RateLimiter,
+} from '../limits/rate-limiter.ts';
+import { budgetChecks, type BudgetCheck } from '../budget/budget-check.ts';
+import { budgetRefusal } from '../budget/budget-refusal.ts';
+import { BUDGET_WARNING_HEADER, softBudgetWarning } from '../budget/soft-budget-warning.ts';
+import { formatMicroDollars } from '../../../contracts/routing/micro-dollars.ts';
 import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import { forward } from '../proxy/forward.ts';
 import type { Upstream } from '../proxy/upstream.ts';
@@ -248,7 +257,11 @@ function checkNamed(
   return named[0];
 }
 
-/** Counts the request in its limits, or refuses it with 429 (or 503 when limits fail closed). */
+/**
+ * Counts the request in its limits, or refuses it with 429 (or 503 when limits fail closed),
+ * or with LiteLLM's budget_exceeded when the key's or its team's budget is spent (checked in
+ * the same script: no round trip of its own).
+ */
 async function admit(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -259,15 +272,30 @@ async function admit(
   options: V1RoutesOptions,
 ): Promise<void> {
   const scopes = limitScopes(policy, model ?? '');
-  if (scopes.length === 0) return;
+  const budgets = budgetChecks(policy);
+  if (scopes.length === 0 && budgets.length === 0) return;
   const reserveTokens = tokenReservation(
     request.gatewayRoute?.route.generatesOutput === true,
     request.rawBody === undefined ? undefined : request.body,
     scopes,
     options.tpmReserveDefaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS,
   );
-  const admission = { requestId: randomUUID(), team: policy.team, scopes, reserveTokens };
-  const decision = await limiter.admit(admission);
+  const admission: AdmissionRequest = {
+    requestId: randomUUID(),
+    team: policy.team,
+    scopes,
+    reserveTokens,
+    // Always set (undefined without budgets): one object shape on the hot path.
+    budgets: budgets.length > 0 ? budgets : undefined,
+  };
+  let decision: Admission;
+  try {
+    decision = await limiter.admit(admission);
+  } catch (err) {
+    if (!(err instanceof BudgetSpent)) throw err;
+    const { scope, id, maxBudget } = err.budget;
+    throw budgetRefusal(policy, scope, id, formatMicroDollars(err.spentMicros), maxBudget!);
+  }
   if (!decision.allowed) {
     if ('unavailable' in decision) throw limitsUnavailable();
     throw rateLimited(refusalMessage(decision, admission), rateLimitHeaders(decision));
@@ -280,6 +308,25 @@ async function admit(
   state.countedBy = decision.countedBy;
   state.window = decision.window;
   reply.headers(rateLimitHeaders(decision));
+  if (decision.spentMicros !== undefined)
+    warnPastSoftBudget(budgets, decision.spentMicros, reply, metrics);
+}
+
+/** Past a soft budget the request passes, with a warning header (and a metric) per scope. */
+function warnPastSoftBudget(
+  budgets: readonly BudgetCheck[],
+  spentMicros: readonly number[],
+  reply: FastifyReply,
+  metrics: GatewayMetrics,
+): void {
+  const warnings: string[] = [];
+  budgets.forEach((budget, i) => {
+    const spent = spentMicros[i] ?? 0;
+    if (budget.softMicros === undefined || spent < budget.softMicros) return;
+    metrics.softBudgetWarnings.inc({ scope: budget.scope });
+    warnings.push(softBudgetWarning(budget, spent));
+  });
+  if (warnings.length > 0) reply.header(BUDGET_WARNING_HEADER, warnings.join(', '));
 }
 
 /**

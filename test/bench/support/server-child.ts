@@ -42,7 +42,10 @@ let ready: ReadyFile;
 let close: () => Promise<void>;
 switch (kind) {
   case 'upstream': {
-    const server = await startFakeOpenAI({ port: 0 });
+    const server = await startFakeOpenAI({
+      port: 0,
+      responseCost: process.env.FAKE_RESPONSE_COST,
+    });
     // The fake keeps every request it received, for tests; millions of them here would grow
     // its heap (and its GC work) through the run. Forget them once a second.
     const requests = server.requests as unknown[];
