@@ -41,6 +41,16 @@ export function routingKeys(prefix: string = DEFAULT_ROUTING_PREFIX): RoutingKey
 
 export type SpendScope = 'key' | 'team' | 'user';
 
+/** The periodId of a budget without budgetDuration: one counter that never resets. */
+export const TOTAL_PERIOD = 'total';
+
+/**
+ * The periodId of a budget period: LiteLLM's budget_reset_at as the operator reports it
+ * (status.budget.resetsAt), else TOTAL_PERIOD. The operator names counters with it, and
+ * publishes the same string in KeyPolicy.spendPeriods for the gateway.
+ */
+export const spendPeriodId = (resetsAt: string | undefined): string => resetsAt ?? TOTAL_PERIOD;
+
 /** How long a spend counter outlives its period (late answers, clocks a little apart). */
 export const SPEND_COUNTER_GRACE_SECONDS = 3600;
 

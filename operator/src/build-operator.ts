@@ -37,6 +37,7 @@ import { KeyInventory } from './routing/key-inventory.ts';
 import { catalogModelRoutes } from './routing/model-routes.ts';
 import { RoutingPublisher } from './routing/routing-publisher.ts';
 import { createRoutingRedis } from './routing/routing-redis.ts';
+import { redisSpendCounters } from './controllers/spend/redis-spend-counters.ts';
 import { routingSync } from './routing/routing-sync.ts';
 import type { Clock } from './runtime/clock.ts';
 import { EventRecorder } from './runtime/events.ts';
@@ -214,8 +215,11 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
   // from the VirtualKey controller, model routes from the catalog through the routing sync.
   let routing: RoutingPublisher | undefined;
   let ownRedis: Redis | undefined;
+  /** The gateway's Redis (routing config, spend counters): one client for every part. */
+  const gatewayRedis = (): Redis =>
+    deps.redis ?? (ownRedis ??= createRoutingRedis(config.redisUrl, logger));
   if (parts.has('virtual-keys')) {
-    const redis = deps.redis ?? (ownRedis = createRoutingRedis(config.redisUrl, logger));
+    const redis = gatewayRedis();
     const virtualKeys = manager.informers.informerFor<VirtualKey>(
       selecting(VIRTUAL_KEY_TARGET, selectors.VirtualKey),
     ).store;
@@ -284,7 +288,8 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       litellm,
       intervalMs: config.spendSyncIntervalMs,
       labelSelectors: selectors,
-      counters: deps.spendCounters,
+      // The gateway's counters follow LiteLLM's figures; Redis is in every install (routing).
+      counters: deps.spendCounters ?? redisSpendCounters(gatewayRedis(), config.routingPrefix),
       recorder,
       alertThresholds: config.budgetAlertThresholds,
     });

@@ -10,12 +10,11 @@
 // LiteLLM's period began, and a counter that never resets would refuse a key after its reset).
 import {
   SPEND_COUNTER_GRACE_SECONDS,
+  TOTAL_PERIOD,
   type SpendScope,
 } from '../../../contracts/routing/redis-layout.ts';
 import type { KeyPolicy, RoutingLimits, SpendPeriod } from '../../../contracts/routing/schema.ts';
 import { budgetMicroDollars } from '../../../contracts/routing/micro-dollars.ts';
-
-export const TOTAL_PERIOD = 'total';
 
 export interface BudgetCheck {
   scope: Exclude<SpendScope, 'user'>;

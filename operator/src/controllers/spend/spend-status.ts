@@ -10,6 +10,8 @@ import { budgetPeriod } from './budget-period.ts';
 
 /** What a list row says about money; LiteLLM's names. */
 export interface SpendRow {
+  /** A key's team (LiteLLM's team_id): its counters carry the team's Redis hash tag. */
+  team_id?: string | null;
   spend?: number | null;
   max_budget?: number | null;
   budget_duration?: string | null;

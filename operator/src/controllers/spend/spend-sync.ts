@@ -264,7 +264,15 @@ export class SpendSync {
         const { spend, budget } = spendFieldsOf(row);
         if (spend === undefined) return [];
         const { periodStart, resetsAt } = budget ?? {};
-        return [{ id, spend, ...(periodStart && resetsAt ? { periodStart, resetsAt } : {}) }];
+        const team = kind === 'Team' ? id : (row.team_id ?? undefined);
+        return [
+          {
+            id,
+            spend,
+            ...(team ? { team } : {}),
+            ...(periodStart && resetsAt ? { periodStart, resetsAt } : {}),
+          },
+        ];
       });
     };
     try {
