@@ -285,11 +285,13 @@ describe('sign-in, the page and a key, end to end in chromium', () => {
     expect(problems).toEqual([]);
     expect(await context.request.get(`${base}/api/me`).then((r) => r.status())).toBe(200);
     await page.getByRole('link', { name: 'Sign out' }).click();
-    // The browser goes on to the provider's logout; the gateway's session is over already.
-    await page.waitForURL((url) => !url.href.startsWith(`${base}/ui/`));
+    // The gateway's session is over, then the provider's (its logout page asks), then the page.
+    await page.waitForURL((url) => url.href.startsWith(`${bed.oidc.issuer}/session/end`));
     expect(await context.request.get(`${base}/api/me`).then((r) => r.status())).toBe(401);
-    await page.goto(`${base}/ui/`);
+    await page.getByRole('button', { name: /sign me out/i }).click();
+    await page.waitForURL(`${base}/ui/`);
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    expect(await page.getByText(/Signed in as/).count()).toBe(0);
     await page.close();
   });
 
