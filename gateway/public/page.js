@@ -1,4 +1,4 @@
-/* global document, fetch, Node, FormData, navigator, setTimeout, clearTimeout */
+/* global document, fetch, Node, FormData, navigator, setTimeout, clearTimeout, location */
 // The self-service page: reads /api as the signed-in person and renders it with DOM calls
 // (textContent only: nothing from the API is parsed as HTML). State-changing calls carry the
 // session's CSRF token (GET /auth/session) in x-csrf-token.
@@ -312,6 +312,17 @@ async function renderAdmin() {
   );
 }
 
+/** Logout is a POST (with the CSRF token); then the provider ends its session too, if it can. */
+async function signOut(event) {
+  event.preventDefault();
+  try {
+    const answer = await api('POST', '/auth/logout');
+    location.assign(answer.endSessionUrl ?? location.pathname);
+  } catch (err) {
+    showAlert(err.message);
+  }
+}
+
 async function start() {
   $('create').addEventListener('submit', createKey);
   $('create-namespace').addEventListener('change', renderModelChoices);
@@ -334,6 +345,8 @@ async function start() {
     me = await api('GET', '/api/me');
   } catch (err) {
     if (err.status === 401) {
+      // Back to this page after the provider (the login's default is /, not the page).
+      $('login').href = `/auth/login?returnTo=${encodeURIComponent(location.pathname)}`;
       $('login').hidden = false;
       $('signed-out').hidden = false;
       return;
@@ -345,6 +358,7 @@ async function start() {
   csrfToken = session.csrfToken ?? '';
   $('who').textContent = `Signed in as ${me.login} (${me.role})`;
   $('logout').hidden = false;
+  $('logout').addEventListener('click', signOut);
   const warnings = [...me.warnings];
   try {
     const models = await api('GET', '/api/models');

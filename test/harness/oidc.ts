@@ -87,6 +87,8 @@ export async function startOidcProvider(options: OidcOptions = {}): Promise<Oidc
       client_id: c.clientId,
       client_secret: c.clientSecret,
       redirect_uris: [c.redirectUri],
+      // Where the gateway asks the provider's logout to send the browser (people-side.ts).
+      post_logout_redirect_uris: [new URL('/ui/', c.redirectUri).href],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
     })),

@@ -289,7 +289,7 @@ describe('self-service page in chromium', () => {
     await page.goto(`${base}/ui/`);
     const login = page.getByRole('link', { name: 'Sign in' });
     await login.waitFor();
-    expect(await login.getAttribute('href')).toBe('/auth/login');
+    expect(await login.getAttribute('href')).toBe('/auth/login?returnTo=%2Fui%2F');
     await page.close();
   });
 });

@@ -7,7 +7,7 @@
 // /api, /ui) pass the same normalisation and then go to fastify's own router, never to
 // LiteLLM; one it does not serve gets the same OpenAI-shaped 404 (app.ts's not-found handler).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { normalisePath } from './normalise-path.ts';
+import { normalisePath, type NormalisedPath } from './normalise-path.ts';
 import { invalidPath, unknownRoute } from './route-errors.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
 
@@ -40,7 +40,7 @@ export function addRouteGuard(
   // Callback style, like the gateway's other hooks: no promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.raw.url ?? '/';
-    const normalised = normalisePath(url);
+    const normalised = normalisedFor(url, peoplePrefixes);
     if (!normalised.ok) return done(invalidPath(normalised.problem));
     const { path, query } = normalised;
     if (isUnder(path, peoplePrefixes)) {
@@ -59,6 +59,22 @@ export function addRouteGuard(
     if (checked !== url) request.raw.url = checked;
     done();
   });
+}
+
+/**
+ * The normalised path, where only a people path may end in "/": the page is a directory
+ * ("/ui/", its index.html, where fastify-static redirects "/ui"). Everything else about it is
+ * normalised as any path is; "/v1/models/" stays refused.
+ */
+function normalisedFor(url: string, peoplePrefixes: readonly string[]): NormalisedPath {
+  const normalised = normalisePath(url);
+  if (normalised.ok || peoplePrefixes.length === 0) return normalised;
+  const q = url.indexOf('?');
+  const raw = q === -1 ? url : url.slice(0, q);
+  if (raw.length < 2 || !raw.endsWith('/')) return normalised;
+  const directory = normalisePath(raw.slice(0, -1) + (q === -1 ? '' : url.slice(q)));
+  if (!directory.ok || !isUnder(directory.path, peoplePrefixes)) return normalised;
+  return { ok: true, path: `${directory.path}/`, query: directory.query };
 }
 
 /**

@@ -262,7 +262,7 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
       if (provider?.endSessionUrl && config.login) {
         endSessionUrl = (
           await provider
-            .endSessionUrl(session?.idToken, `${config.login.publicUrl}/`)
+            .endSessionUrl(session?.idToken, postLogoutRedirect(config.login.publicUrl))
             .catch(() => undefined)
         )?.href;
       }
@@ -272,6 +272,12 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
     return { signedOut: true, ...(endSessionUrl && { endSessionUrl }) };
   });
 };
+
+/**
+ * Where the provider sends the browser after its logout: the page, signed out (the gateway
+ * serves nothing at "/"). Register it at the provider as a post-logout redirect URI.
+ */
+export const postLogoutRedirect = (publicUrl: string) => `${publicUrl}/ui/`;
 
 function wantsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';

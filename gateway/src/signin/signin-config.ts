@@ -5,6 +5,7 @@
 //   SIGNIN_PROVIDER          oidc | openshift | off (off): how people sign in
 //   PUBLIC_URL               the gateway's URL as browsers reach it (https://llm.example.com);
 //                            required with a provider: the callback is PUBLIC_URL/auth/callback
+//                            and the post-logout redirect URI PUBLIC_URL/ui/ (register both)
 //   OIDC_REDIRECT_URL        the callback URL registered at the provider, when it is not
 //                            PUBLIC_URL/auth/callback
 //   OIDC_ISSUER_URL          the OpenID provider's issuer (discovery: /.well-known/openid-configuration)

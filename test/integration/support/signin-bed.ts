@@ -12,6 +12,7 @@ import { CustomObjectsApi, RbacAuthorizationV1Api, type KubeConfig } from '@kube
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
+import { USER_NAME_EXTRA } from '../../../crds/admission/virtual-key-user.ts';
 import { parseGatewayConfig } from '../../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../../gateway/src/observability/logger.ts';
 import {
@@ -63,7 +64,13 @@ export interface SigninBed {
 }
 
 export async function startSigninBed(
-  options: { users?: OidcUser[]; groupGracePeriodMs?: number; extraClients?: OidcClient[] } = {},
+  options: {
+    users?: OidcUser[];
+    groupGracePeriodMs?: number;
+    extraClients?: OidcClient[];
+    /** Also the chart's impersonation rules, so the self-service API can act as people. */
+    impersonate?: boolean;
+  } = {},
 ): Promise<SigninBed> {
   const run = randomBytes(3).toString('hex');
   const admin = kubeConfigFromInject();
@@ -91,7 +98,7 @@ export async function startSigninBed(
       labelSelectors: { User: selector, Team: selector },
     },
   );
-  const gatewayKc = await gatewayServiceAccount(admin, run);
+  const gatewayKc = await gatewayServiceAccount(admin, run, options.impersonate ?? false);
   const redisUrl = inject('redisUrl');
   const prefix = `signin-${run}:`;
   const logs: string[] = [];
@@ -159,8 +166,15 @@ export async function startSigninBed(
   };
 }
 
-/** The gateway's ServiceAccount with the chart's rules on Users and Teams (a real token). */
-async function gatewayServiceAccount(admin: KubeConfig, run: string): Promise<KubeConfig> {
+/**
+ * The gateway's ServiceAccount with the chart's rules (charts/llm-tenancy/templates/gateway-rbac.yaml)
+ * on Users and Teams, and with `impersonate` its impersonation rules too (a real token).
+ */
+async function gatewayServiceAccount(
+  admin: KubeConfig,
+  run: string,
+  impersonate: boolean,
+): Promise<KubeConfig> {
   const namespace = await uniqueNamespace(`signin-gw-${run}`, admin);
   const { kubeConfig, username } = await serviceAccountKubeConfig(admin, namespace, 'gateway');
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
@@ -175,6 +189,16 @@ async function gatewayServiceAccount(admin: KubeConfig, run: string): Promise<Ku
           verbs: ['get', 'list', 'watch', 'create', 'patch'],
         },
         { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+        ...(impersonate
+          ? [
+              { apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] },
+              {
+                apiGroups: ['authentication.k8s.io'],
+                resources: [`userextras/${USER_NAME_EXTRA}`],
+                verbs: ['impersonate'],
+              },
+            ]
+          : []),
       ],
     },
   });
