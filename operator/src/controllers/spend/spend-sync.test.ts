@@ -138,6 +138,7 @@ function seedLiteLLM() {
   litellm.store.newKey({
     token: hashOf(1),
     key_name: 'sk-...0001',
+    team_id: 'ml',
     spend: 0.25,
     max_budget: 1,
     budget_duration: '1mo',
@@ -316,6 +317,8 @@ describe('SpendSync', () => {
         teams: [
           {
             id: 'ml',
+            // A team's counters carry its own id as their Redis hash tag.
+            team: 'ml',
             spend: '43.12',
             periodStart: '2026-12-01T00:00:00Z',
             resetsAt: '2026-12-31T00:00:00Z',
@@ -324,6 +327,7 @@ describe('SpendSync', () => {
         keys: [
           {
             id: hashOf(1),
+            team: 'ml',
             spend: '0.25',
             periodStart: '2026-12-01T00:00:00Z',
             resetsAt: '2027-01-01T00:00:00Z',
