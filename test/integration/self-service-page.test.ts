@@ -3,13 +3,11 @@
 // examples/tenant-rbac.yaml, the admission policy, the key operator). Until the sign-in
 // plugin is merged, the browser is signed in with the test hook's cookie, which also checks
 // the CSRF token the page must send (from GET /auth/session) on every state-changing call.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { launchChromium, type Chromium } from './support/chromium.ts';
 import { DEFAULT_ADMIN_GROUPS } from '../../crds/admission/virtual-key-user.ts';
 import type { ModelSubscription } from '../../crds/api/index.ts';
 import { PersonKube } from '../../gateway/src/kube/person-kube.ts';
@@ -43,18 +41,6 @@ import {
 const X = 'granite-3-8b';
 const rbacGroup = 'rbac.authorization.k8s.io';
 const ADMINS = DEFAULT_ADMIN_GROUPS[0];
-/** As the brief for CI asks: Debian's chromium, nothing downloaded, nothing phoning home. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('self-service page in chromium', () => {
   const run = suffix();
   const labels = { [TEST_RUN_LABEL]: run };
@@ -73,7 +59,7 @@ describe('self-service page in chromium', () => {
   let app: FastifyInstance;
   let kube: PersonKube;
   let base: string;
-  let userDataDir: string;
+  let browser: Chromium | undefined;
   let context: BrowserContext;
   /** Console errors and CSP violations the page caused. */
   const problems: string[] = [];
@@ -151,18 +137,12 @@ describe('self-service page in chromium', () => {
     await app.register(pagePlugin, {});
     base = await app.listen({ host: '127.0.0.1', port: 0 });
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'llm-tenancy-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      headless: true,
-    });
-    context.setDefaultTimeout(30_000);
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await app?.close();
     await kube?.close();
     await operator?.stop();

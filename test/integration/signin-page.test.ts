@@ -6,16 +6,14 @@
 // RBAC and examples/tenant-rbac.yaml; the User and Team controllers are the bed's, the
 // ModelSubscription and VirtualKey controllers (and the routing they publish to the gateway's
 // Redis prefix) are this file's, scoped to the bed's objects by its test-run label.
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelSubscription, VirtualKey } from '../../crds/api/index.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
+import { launchChromium, type Chromium } from './support/chromium.ts';
 import { GATEWAY_URL, KeyObjects, secretKey } from './support/key-operator.ts';
 import {
   startInProcessOperator,
@@ -42,18 +40,6 @@ import {
 
 /** The bed's LiteLLM serves this model. */
 const MODEL = 'granite';
-/** As the brief for CI asks: Debian's chromium, nothing downloaded, nothing phoning home. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** A free loopback port: the provider must know the callback URL before the gateway starts. */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -72,7 +58,7 @@ describe('sign-in, the page and a key, end to end in chromium', () => {
   let keyOperator: InProcessOperator;
   let gateway: RunningGateway;
   let base: string;
-  let userDataDir: string;
+  let browser: Chromium | undefined;
   let context: BrowserContext;
   /** Console errors and CSP violations the gateway's page caused. */
   const problems: string[] = [];
@@ -164,18 +150,12 @@ describe('sign-in, the page and a key, end to end in chromium', () => {
     );
     expect(gateway.url).toBe(base);
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'llm-tenancy-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-      headless: true,
-    });
-    context.setDefaultTimeout(30_000);
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await keyOperator?.stop();
     await bed?.stop();
     const api = bed && KubernetesObjectApi.makeApiClient(bed.admin);
