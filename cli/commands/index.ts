@@ -6,6 +6,8 @@ import { keyDelete } from './key-delete.ts';
 import { keyResume } from './key-resume.ts';
 import { keySuspend } from './key-suspend.ts';
 import { keys } from './keys.ts';
+import { login } from './login.ts';
+import { logout } from './logout.ts';
 import { status } from './status.ts';
 import { subs } from './subs.ts';
 import { subscribe } from './subscribe.ts';
@@ -16,6 +18,7 @@ import { teamSetBudget } from './team-set-budget.ts';
 import { teams } from './teams.ts';
 import { userCreate } from './user-create.ts';
 import { users } from './users.ts';
+import { whoami } from './whoami.ts';
 
 export const commands: Command[] = [
   status,
@@ -33,5 +36,8 @@ export const commands: Command[] = [
   teamSetBudget,
   teamAllowModel,
   userCreate,
+  login,
+  whoami,
+  logout,
   completion,
 ];

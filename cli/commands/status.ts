@@ -6,6 +6,7 @@ import { checkCrds, type CrdReport } from '../health/crds.ts';
 import { countKind, type KindCount } from '../health/counts.ts';
 import { checkGateway, type GatewayReport } from '../health/gateway.ts';
 import { checkOperator, type OperatorReport } from '../health/operator.ts';
+import { locateGateway } from '../gateway/locate.ts';
 import { kinds } from '../../crds/api/index.ts';
 import type { KindName } from '../kube/resources.ts';
 import { serialize } from '../output/print.ts';
@@ -24,7 +25,7 @@ export const status: Command = {
   usage: '[--gateway URL] [--operator-lease NAMESPACE/NAME] [flags]',
   description: `
 The gateway is checked when --gateway (or $KUBECTL_LLM_GATEWAY, or $GATEWAY_URL as the dev
-stack's .dev/env sets it) gives its address: the public one (…/v1) or the management port
+stack's .dev/env sets it, or the kubeconfig context's llmtenancy.dev/gateway extension) gives its address: the public one (…/v1) or the management port
 (…:8081, whose /readyz says whether it has the routing config). Exit code 1 when the CRDs are
 missing, the operator's Lease is stale, or the gateway does not answer.`,
   examples: [
@@ -44,10 +45,11 @@ missing, the operator's Lease is stale, or the gateway does not answer.`,
     const resources = ctx.resources();
     const { namespace } = ctx.connection();
     const crds = await checkCrds(resources.rest);
-    const gatewayUrl =
-      (ctx.values.gateway as string | undefined) ??
-      ctx.io.env.KUBECTL_LLM_GATEWAY ??
-      ctx.io.env.GATEWAY_URL;
+    const gatewayUrl = locateGateway(
+      ctx.values.gateway as string | undefined,
+      ctx.global,
+      ctx.io.env,
+    )?.url;
     const leaseRef =
       (ctx.values['operator-lease'] as string | undefined) ?? ctx.io.env.KUBECTL_LLM_OPERATOR_LEASE;
     const [operator, gateway, objects] = await Promise.all([

@@ -21,6 +21,12 @@ async function get(url: string): Promise<{ status: number; body: unknown }> {
   return { status: response.status, body };
 }
 
+/** Why a fetch failed: the system's error code (ECONNREFUSED, …) or message. */
+export function unreachableReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}
+
 export async function checkGateway(url: string): Promise<GatewayReport> {
   const base = url.replace(/\/+$/, '');
   try {
@@ -56,8 +62,7 @@ export async function checkGateway(url: string): Promise<GatewayReport> {
       message: `${api}/models answered HTTP ${models.status}${openAiError ? '' : ', not an OpenAI-shaped error'}: is ${base} the gateway? Pass its public URL (…/v1) or its management port (…:8081)`,
     };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    const why = unreachableReason(err);
     return {
       ok: false,
       url: base,

@@ -50,6 +50,7 @@ describe('parseGatewayConfig', () => {
           cookieSecure: true,
           idleLifetimeMs: 8 * 3_600_000,
           absoluteLifetimeMs: 24 * 3_600_000,
+          cliLifetimeMs: 7 * 86_400_000,
         },
         roleGroups: {},
         defaultRole: 'user',

@@ -65,6 +65,8 @@ export interface StartGatewayOptions {
   masterKeyCheckIntervalMs?: number;
   /** Tests: the gateway's clock this far ahead when it validates ID tokens (seconds). */
   oidcClockSkewSeconds?: number;
+  /** Tests: how long a `kubectl llm login` one-time code lives. Default 60 s. */
+  cliCodeTtlMs?: number;
 }
 
 export async function startGateway(
@@ -257,6 +259,7 @@ async function buildPeopleSide(
       prefix: config.routingPrefix,
       idleLifetimeMs: signin.sessions.idleLifetimeMs,
       absoluteLifetimeMs: signin.sessions.absoluteLifetimeMs,
+      ...(options.cliCodeTtlMs !== undefined && { cliCodeTtlMs: options.cliCodeTtlMs }),
     }),
     logger,
     identityProvider,

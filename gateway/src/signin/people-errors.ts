@@ -20,13 +20,21 @@ export const notSignedIn = () =>
       'Not signed in: sign in at /auth/login, or send "Authorization: Bearer <LiteLLM master key>".',
   });
 
+export const cliTokenRefused = () =>
+  new OpenAIError({
+    status: 401,
+    type: 'auth_error',
+    reason: 'cli_token_refused',
+    message: 'The CLI token has expired or was revoked: run kubectl llm login to sign in again.',
+  });
+
 export const wrongMasterKey = () =>
   new OpenAIError({
     status: 401,
     type: 'auth_error',
     reason: 'wrong_master_key',
     message:
-      'Authentication Error: the bearer token is not the LiteLLM master key. The people side takes a session cookie or the master key; model calls with an API key go to /v1.',
+      'Authentication Error: the bearer token is not the LiteLLM master key. The people side takes a session cookie, a token from kubectl llm login, or the master key; model calls with an API key go to /v1.',
   });
 
 export const csrfRefused = () =>

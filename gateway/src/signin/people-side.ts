@@ -1,18 +1,25 @@
 // The people side of the gateway, one fastify scope apart from /v1 (whose key auth it does
 // not touch): the sign-in routes (/auth/login, /auth/callback, /auth/session, /auth/logout)
-// and whatever else serves people (/api, /ui: `routes`, registered inside this scope so they
-// see `request.principal`). Its onRequest hook resolves the principal from the session cookie
-// or from "Authorization: Bearer <LiteLLM master key>", and refuses a state-changing request
-// of a cookie session that does not echo the session's CSRF token (x-csrf-token).
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+// and `kubectl llm login`'s (/auth/cli/login, /auth/cli/token: cli-login.ts), and whatever
+// else serves people (/api, /ui: `routes`, registered inside this scope so they see
+// `request.principal`). Its onRequest hook resolves the principal from the session cookie,
+// from "Authorization: Bearer llmt_cli_…" (a CLI session) or from "Authorization: Bearer
+// <LiteLLM master key>", and refuses a state-changing request of a cookie session that does
+// not echo the session's CSRF token (x-csrf-token). A bearer token is never sent by a browser
+// on its own, so it needs no CSRF token; a cookie always does.
+import { randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import { OpenAIError } from '../errors/openai-error.ts';
+import { CLI_LOGIN_PATH, CLI_TOKEN_PREFIX } from '../../../contracts/cli-login/cli-login.ts';
+import { sameSecret } from '../../../contracts/cli-login/same-secret.ts';
+import { cliLoginRequest, cliTokenRoute, loopbackWithCode } from './cli-login.ts';
 import type { IdentityProvider } from './identity-provider.ts';
 import type { MasterKey } from './master-key.ts';
 import {
+  cliTokenRefused,
   csrfRefused,
   loginRefused,
   notSignedIn,
@@ -23,7 +30,7 @@ import {
 import { masterKeyPrincipal, sessionPrincipal } from './principal-of.ts';
 import './principal.ts';
 import { roleFor } from './role-mapping.ts';
-import type { SessionData, SessionStore } from './session-store.ts';
+import type { PendingLogin, SessionData, SessionStore } from './session-store.ts';
 import { PENDING_LOGIN_TTL_MS } from './session-store.ts';
 import type { SigninConfig } from './signin-config.ts';
 import type { UserProvisioner } from './user-provisioner.ts';
@@ -54,9 +61,6 @@ declare module 'fastify' {
     sessionId: string | undefined;
   }
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /** A path on this gateway to go back to after the login; anything else is "/". */
 export function safeReturnTo(value: unknown): string {
@@ -124,10 +128,25 @@ const peopleSide: FastifyPluginAsync<PeopleSideOptions> = async (scope, options)
     return next;
   };
 
+  /** The live session of `id`, refreshed when its provider tokens expired. */
+  const liveSession = async (id: string): Promise<SessionData | undefined> => {
+    const session = await store(sessions.get(id));
+    return session === undefined ? undefined : refreshed(id, session);
+  };
+
   scope.addHook('onRequest', async (request) => {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const bearer = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
+      if (bearer?.startsWith(CLI_TOKEN_PREFIX)) {
+        const id = bearer.slice(CLI_TOKEN_PREFIX.length);
+        const session = await liveSession(id);
+        // A browser session's id is no CLI token (it would skip the CSRF check).
+        if (session?.kind !== 'cli') throw cliTokenRefused();
+        request.sessionId = id;
+        request.principal = sessionPrincipal(session, config);
+        return;
+      }
       if (
         bearer === undefined ||
         !options.masterKey ||
@@ -140,9 +159,8 @@ const peopleSide: FastifyPluginAsync<PeopleSideOptions> = async (scope, options)
     }
     const id = cookieValue(request, SESSION_COOKIE);
     if (id === undefined) return;
-    let session = await store(sessions.get(id));
-    if (session !== undefined) session = await refreshed(id, session);
-    if (session === undefined) return;
+    const session = await liveSession(id);
+    if (session === undefined || session.kind === 'cli') return;
     request.sessionId = id;
     request.principal = sessionPrincipal(session, config);
     if (!SAFE_METHODS.has(request.method)) {
@@ -152,6 +170,11 @@ const peopleSide: FastifyPluginAsync<PeopleSideOptions> = async (scope, options)
   });
 
   await scope.register(authRoutes, { ...options, cookieBase, cookieValue, store });
+  await scope.register(cliTokenRoute, {
+    sessions,
+    store,
+    lifetimeMs: config.sessions.cliLifetimeMs,
+  });
   for (const routes of options.routes ?? []) await scope.register(routes);
 };
 
@@ -179,13 +202,17 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
       .send(errorPage(error));
   });
 
-  scope.get<{ Querystring: { returnTo?: string } }>('/auth/login', async (request, reply) => {
+  /** Sends the browser to the provider, the login's secrets kept under the pre-login cookie. */
+  const beginLogin = async (
+    reply: FastifyReply,
+    intent: Pick<PendingLogin, 'returnTo' | 'cli'>,
+  ) => {
     const provider = idp();
-    const pending = {
+    const pending: PendingLogin = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
       codeVerifier: oidc.randomPKCECodeVerifier(),
-      returnTo: safeReturnTo(request.query.returnTo),
+      ...intent,
     };
     const url = await provider.authorizationUrl(pending);
     const id = await store(sessions.startLogin(pending));
@@ -195,6 +222,17 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
       maxAge: PENDING_LOGIN_TTL_MS / 1000,
     });
     return reply.redirect(url.href, 302);
+  };
+
+  scope.get<{ Querystring: { returnTo?: string } }>('/auth/login', (request, reply) =>
+    beginLogin(reply, { returnTo: safeReturnTo(request.query.returnTo) }),
+  );
+
+  // kubectl llm login: the same login, ending at the CLI's loopback address (cli-login.ts).
+  scope.get<{ Querystring: Record<string, unknown> }>(CLI_LOGIN_PATH, (request, reply) => {
+    idp();
+    const cli = cliLoginRequest(request.query);
+    return beginLogin(reply, { returnTo: '/', cli });
   });
 
   scope.get('/auth/callback', async (request, reply) => {
@@ -215,22 +253,28 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
     const identity = await provider.callback(callbackUrl, pending);
     const role = roleFor(identity.groups, config.roleGroups, config.defaultRole);
     const userName = await options.provisioner!.provision(identity, role);
+    const session = {
+      userName,
+      login: identity.login,
+      role,
+      groups: [...identity.groups],
+      issuer: identity.issuer,
+      subject: identity.subject,
+      ...(identity.idToken && { idToken: identity.idToken }),
+      ...(identity.refreshToken && { refreshToken: identity.refreshToken }),
+      ...(identity.tokensExpireAt && { tokensExpireAt: identity.tokensExpireAt }),
+    };
+    if (pending.cli) {
+      // The browser's own session is left alone: this login is the CLI's.
+      const { redirectUri, codeChallenge } = pending.cli;
+      const code = await store(sessions.issueCliCode({ redirectUri, codeChallenge, session }));
+      log.info({ user: userName, role, groups: identity.groups.length }, 'signed in (CLI)');
+      return reply.redirect(loopbackWithCode(pending.cli, code), 303);
+    }
     // A new session id at every login (against session fixation): an old one ends here.
     const previous = cookieValue(request, SESSION_COOKIE);
     if (previous !== undefined) await store(sessions.destroy(previous));
-    const { id } = await store(
-      sessions.create({
-        userName,
-        login: identity.login,
-        role,
-        groups: [...identity.groups],
-        issuer: identity.issuer,
-        subject: identity.subject,
-        ...(identity.idToken && { idToken: identity.idToken }),
-        ...(identity.refreshToken && { refreshToken: identity.refreshToken }),
-        ...(identity.tokensExpireAt && { tokensExpireAt: identity.tokensExpireAt }),
-      }),
-    );
+    const { id } = await store(sessions.create(session));
     log.info({ user: userName, role, groups: identity.groups.length }, 'signed in');
     void reply.setCookie(SESSION_COOKIE, id, {
       ...cookieBase,
@@ -259,7 +303,8 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
       const session = await store(sessions.get(request.sessionId));
       await store(sessions.destroy(request.sessionId));
       const provider = options.identityProvider;
-      if (provider?.endSessionUrl && config.login) {
+      // The provider's logout is a browser's business; a CLI token just ends.
+      if (provider?.endSessionUrl && config.login && request.principal?.via === 'session') {
         endSessionUrl = (
           await provider
             .endSessionUrl(session?.idToken, postLogoutRedirect(config.login.publicUrl))

@@ -10,9 +10,10 @@ export interface ImpersonationPrefixes {
   groupsPrefix: string;
 }
 
+/** A browser's session (with its CSRF token) or a CLI's (a bearer token: no CSRF). */
 export function sessionPrincipal(session: SessionData, prefixes: ImpersonationPrefixes): Principal {
   return {
-    via: 'session',
+    via: session.kind === 'cli' ? 'cli' : 'session',
     userName: session.userName,
     login: session.login,
     role: session.role,
@@ -22,7 +23,7 @@ export function sessionPrincipal(session: SessionData, prefixes: ImpersonationPr
       groups: session.groups.map((g) => prefixes.groupsPrefix + g),
       extra: { [USER_NAME_EXTRA]: [session.userName] },
     },
-    csrfToken: session.csrfToken,
+    ...(session.kind !== 'cli' && { csrfToken: session.csrfToken }),
   };
 }
 

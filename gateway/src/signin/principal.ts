@@ -19,8 +19,8 @@ export interface Impersonation {
 }
 
 export interface Principal {
-  /** How the caller proved who they are. */
-  via: 'session' | 'master-key';
+  /** How the caller proved who they are: a browser's cookie, a CLI token, the master key. */
+  via: 'session' | 'cli' | 'master-key';
   /** The User object's name (contracts' login → User-name rule); empty for the master key. */
   userName: string;
   /** The login name at the identity provider (preferred_username / OpenShift user name). */
@@ -30,7 +30,7 @@ export interface Principal {
   /** Groups the identity provider reported at this login. */
   groups: readonly string[];
   impersonation: Impersonation;
-  /** For a session: its CSRF token, which state-changing calls must echo (x-csrf-token). */
+  /** For a cookie session: its CSRF token, which state-changing calls must echo (x-csrf-token). */
   csrfToken?: string;
 }
 

@@ -79,6 +79,8 @@ export interface SessionConfig {
   cookieSecure: boolean;
   idleLifetimeMs: number;
   absoluteLifetimeMs: number;
+  /** A `kubectl llm login` token's lifetime (CLI_SESSION_LIFETIME), used or not. */
+  cliLifetimeMs: number;
 }
 
 const url = z.preprocess(
@@ -116,6 +118,7 @@ const SigninEnv = z.object({
   SESSION_COOKIE_SECURE: bool(true),
   SESSION_IDLE_LIFETIME: duration('8h', second),
   SESSION_ABSOLUTE_LIFETIME: duration('24h', second),
+  CLI_SESSION_LIFETIME: duration('7d', second),
   ROLE_GROUPS: text(),
   DEFAULT_ROLE: z.preprocess(
     unsetIfEmpty,
@@ -263,6 +266,7 @@ export function parseSigninConfig(
       cookieSecure: e.SESSION_COOKIE_SECURE,
       idleLifetimeMs: e.SESSION_IDLE_LIFETIME,
       absoluteLifetimeMs: e.SESSION_ABSOLUTE_LIFETIME,
+      cliLifetimeMs: e.CLI_SESSION_LIFETIME,
     },
     roleGroups,
     defaultRole: e.DEFAULT_ROLE,

@@ -41,6 +41,57 @@ export function kubectlLlm(
   return runProcess(LAUNCHER, args, { env: { KUBECONFIG: kubeconfigPath, ...env } });
 }
 
+/** A kubectl-llm still running: its stderr so far, and its end. */
+export interface Running {
+  /** Resolves with the first match of `pattern` in stderr, as soon as it is written. */
+  stderrMatch(pattern: RegExp): Promise<RegExpMatchArray>;
+  done: Promise<Run>;
+  kill(): void;
+}
+
+/** Starts `kubectl-llm args` (as kubectlLlm) without waiting for it: for commands that wait. */
+export function startKubectlLlm(
+  kubeconfigPath: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Running {
+  const child = spawn(LAUNCHER, args, {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiting: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of [...waiting]) {
+      const match = w.pattern.exec(stderr);
+      if (match) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(match);
+      }
+    }
+  });
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  return {
+    done,
+    kill: () => child.kill(),
+    stderrMatch: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = pattern.exec(stderr);
+        if (match) return resolve(match);
+        waiting.push({ pattern, resolve });
+        void done.then((run) =>
+          reject(new Error(`kubectl-llm ended (${run.code}) before ${pattern}: ${run.stderr}`)),
+        );
+      }),
+  };
+}
+
 /** The rows of a kubectl-style table, as header → cell maps. */
 export function tableRows(text: string): Record<string, string>[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
