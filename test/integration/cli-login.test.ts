@@ -21,6 +21,8 @@ import {
   Browser,
   customObjects,
   finishLogin,
+  SESSION_COOKIE,
+  signIn,
   startSigninBed,
   type SigninBed,
 } from './support/signin-bed.ts';
@@ -123,6 +125,10 @@ describe('kubectl llm login, whoami and logout', () => {
     expect(back.status).toBe(303);
     const loopback = back.headers.get('location')!;
     expect(new URL(loopback).hostname).toBe('127.0.0.1');
+    // Another page cannot hand the CLI a code: a request with any other state is turned away.
+    const forged = new URL(loopback);
+    forged.searchParams.set('state', randomBytes(24).toString('base64url'));
+    expect((await fetch(forged)).status).toBe(400);
     // The browser arrives at the CLI's listener, which exchanges the code and says so.
     const page = await fetch(loopback);
     expect(page.status).toBe(200);
@@ -224,6 +230,18 @@ describe('kubectl llm login, whoami and logout', () => {
     expect(right.status).toBe(400);
   });
 
+  it('refuses a code brought back for another redirect URI than it was issued for', async () => {
+    const redirectUri = 'http://127.0.0.1:49155/callback';
+    const { code, verifier } = await codeFor(redirectUri);
+    const elsewhere = await exchange({
+      code,
+      codeVerifier: verifier,
+      redirectUri: 'http://127.0.0.1:49156/callback',
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(await message(elsewhere)).toContain('not the one this code was issued for');
+  });
+
   it('refuses an expired code', async () => {
     const redirectUri = 'http://127.0.0.1:49154/callback';
     const { code, verifier } = await codeFor(redirectUri);
@@ -258,6 +276,16 @@ describe('kubectl llm login, whoami and logout', () => {
 
   it('refuses a cookie-less bearer that is not a live CLI token', async () => {
     const res = await me(`${CLI_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`);
+    expect(res.status).toBe(401);
+    expect(await message(res)).toContain('run kubectl llm login');
+  });
+
+  it('takes a browser session only from its cookie: its id is no CLI token (which would skip CSRF)', async () => {
+    const browser = await signIn(gateway, alice);
+    // The cookie is "<session id>.<signature>", URL-encoded.
+    const id = decodeURIComponent(browser.cookies.get(SESSION_COOKIE)!).replace(/\.[^.]*$/, '');
+    expect((await browser.fetch(`${gateway.url}/auth/session`)).status).toBe(200);
+    const res = await me(`${CLI_TOKEN_PREFIX}${id}`);
     expect(res.status).toBe(401);
     expect(await message(res)).toContain('run kubectl llm login');
   });

@@ -139,6 +139,8 @@ securityContext:
   value: {{ $s.idleLifetime | quote }}
 - name: SESSION_ABSOLUTE_LIFETIME
   value: {{ $s.absoluteLifetime | quote }}
+- name: CLI_SESSION_LIFETIME
+  value: {{ $s.cliSessionLifetime | quote }}
 - name: USERNAME_PREFIX
   value: {{ $s.usernamePrefix | quote }}
 - name: GROUPS_PREFIX

@@ -31,6 +31,15 @@ describe('the principal of a session and of the master key', () => {
     });
   });
 
+  it('gives a CLI session no CSRF token: it is a bearer token, not a cookie', () => {
+    const principal = sessionPrincipal(
+      { ...session, kind: 'cli' },
+      { usernamePrefix: '', groupsPrefix: '' },
+    );
+    expect(principal.via).toBe('cli');
+    expect(principal).not.toHaveProperty('csrfToken');
+  });
+
   it('makes the master key an admin in the admin groups, with no User name', () => {
     expect(masterKeyPrincipal(['llm-tenancy-admins'])).toMatchObject({
       via: 'master-key',
