@@ -10,10 +10,13 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { challengeOf, CLI_TOKEN_PREFIX } from '../../contracts/cli-login/cli-login.ts';
+import { TokenCache } from '../../cli/gateway/token-cache.ts';
 import type { Team } from '../../crds/api/index.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
+import { CONTEXT_NAME } from '../harness/kubeconfig.ts';
 import { authorizeAs } from '../harness/oidc-login.ts';
 import { ClusterObjects } from './support/cluster-objects.ts';
 import { kubectlLlm, startKubectlLlm } from './support/kubectl-llm.ts';
@@ -288,5 +291,39 @@ describe('kubectl llm login, whoami and logout', () => {
     const res = await me(`${CLI_TOKEN_PREFIX}${id}`);
     expect(res.status).toBe(401);
     expect(await message(res)).toContain('run kubectl llm login');
+  });
+
+  it('says what to do when no gateway is named, when none answers, and when the browser never comes back', async () => {
+    const dir = home();
+    const none = await kubectlLlm(kubeconfig, ['whoami'], {
+      HOME: dir,
+      KUBECTL_LLM_GATEWAY: '',
+      GATEWAY_URL: '',
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('which gateway? pass --gateway URL');
+
+    const closed = `http://127.0.0.1:${await getPort()}`; // nothing listens there
+    new TokenCache({ HOME: dir }).write({
+      gateway: closed,
+      context: CONTEXT_NAME,
+      token: `${CLI_TOKEN_PREFIX}x`,
+      expiresAt: new Date().toISOString(),
+      user: alice,
+      login: alice,
+    });
+    const unreachable = await kubectlLlm(kubeconfig, ['whoami', '--gateway', closed], {
+      HOME: dir,
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`gateway unreachable at ${closed} (ECONNREFUSED)`);
+
+    const late = await kubectlLlm(
+      kubeconfig,
+      ['login', '--no-browser', '--timeout', '1s'],
+      cliEnv(dir),
+    );
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('login did not complete: no login came back within 1s');
   });
 });
