@@ -36,6 +36,8 @@ export interface LiteLLMActivityOptions {
   /** The master key now; undefined when its file is unreadable. */
   masterKey: () => Promise<string | undefined>;
   timeoutMs?: number;
+  /** Rows per page. Default (and most LiteLLM takes) 1000; tests make days straddle pages. */
+  pageSize?: number;
 }
 
 export class LiteLLMActivity {
@@ -58,7 +60,7 @@ export class LiteLLMActivity {
         start_date: range.since,
         end_date: range.until,
         page,
-        page_size: MAX_ACTIVITY_PAGE_SIZE,
+        page_size: this.#options.pageSize ?? MAX_ACTIVITY_PAGE_SIZE,
       });
       const answer = await this.#get(endpoint.path, request as Record<string, unknown>);
       const parsed = endpoint.response.safeParse(answer);
