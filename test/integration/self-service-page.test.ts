@@ -257,13 +257,13 @@ describe('self-service page in chromium', () => {
       .getByRole('img', { name: /Spend of key usage-chart/ })
       .waitFor();
 
-    const csv = await team.getByRole('link', { name: `Download the usage of Team ${A} as CSV` });
+    const csv = team.getByRole('link', { name: `Download the usage of Team ${A} as CSV` });
     const download = await context.request.get(
       new URL((await csv.getAttribute('href'))!, base).href,
     );
     expect(download.headers()['content-type']).toBe('text/csv; charset=utf-8');
     expect((await download.text()).split('\r\n')[0]).toBe(CSV_COLUMNS.join(','));
-    const json = await team.getByRole('link', { name: `The usage of Team ${A} as JSON` });
+    const json = team.getByRole('link', { name: `The usage of Team ${A} as JSON` });
     const answer = await context.request.get(
       new URL((await json.getAttribute('href'))!, base).href,
     );

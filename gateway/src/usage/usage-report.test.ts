@@ -124,15 +124,27 @@ describe('usageCsv', () => {
     let quoted = false;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
-      if (quoted) {
-        if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
-        else if (c === '"') quoted = false;
-        else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ',') (row.push(field), (field = ''));
-      else if (c === '\r' && text[i + 1] === '\n') {
-        (row.push(field), rows.push(row), (row = []), (field = ''), i++);
-      } else field += c;
+      if (quoted && c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (quoted && c === '"') {
+        quoted = false;
+      } else if (quoted) {
+        field += c;
+      } else if (c === '"') {
+        quoted = true;
+      } else if (c === ',') {
+        row.push(field);
+        field = '';
+      } else if (c === '\r' && text[i + 1] === '\n') {
+        row.push(field);
+        rows.push(row);
+        row = [];
+        field = '';
+        i++;
+      } else {
+        field += c;
+      }
     }
     return rows;
   }
