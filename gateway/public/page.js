@@ -3,6 +3,8 @@
 // (textContent only: nothing from the API is parsed as HTML). State-changing calls carry the
 // session's CSRF token (GET /auth/session) in x-csrf-token.
 
+import { usageBlock } from './usage.js';
+
 const $ = (id) => document.getElementById(id);
 let csrfToken = '';
 
@@ -204,8 +206,11 @@ async function revokeKey(key, button) {
 
 let refreshTimer;
 
+let myKeys = [];
+
 async function refreshKeys() {
   const { keys, warnings } = await api('GET', '/api/me/keys');
+  myKeys = keys;
   renderKeys(keys);
   // A revoked key stays until the operator has removed it from LiteLLM: look again soon.
   clearTimeout(refreshTimer);
@@ -313,6 +318,19 @@ async function renderAdmin() {
 }
 
 /** Logout is a POST (with the CSRF token); then the provider ends its session too, if it can. */
+/** Spend against budget for each of my teams and keys (GET /api/usage), one after another. */
+async function renderUsage() {
+  const subjects = [
+    ...myTeams.map((t) => ({ scope: 'team', name: t.team })),
+    ...myKeys.map((k) => ({ scope: 'key', namespace: k.namespace, name: k.name })),
+  ];
+  if (subjects.length === 0) return;
+  $('usage-section').hidden = false;
+  const blocks = [];
+  for (const [i, subject] of subjects.entries()) blocks.push(await usageBlock(subject, i));
+  $('usage').replaceChildren(...blocks);
+}
+
 async function signOut(event) {
   event.preventDefault();
   try {
@@ -371,6 +389,9 @@ async function start() {
       warnings.push(...(await refreshKeys()));
       $('keys-section').hidden = false;
     }
+    await renderUsage().catch((err) => {
+      $('usage').replaceChildren(el('p', err.message));
+    });
     if (me.role === 'admin') {
       $('admin-section').hidden = false;
       await renderAdmin().catch((err) => {

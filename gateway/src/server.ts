@@ -29,6 +29,7 @@ import { UserProvisioner } from './signin/user-provisioner.ts';
 import { PersonKube } from './kube/person-kube.ts';
 import { pagePlugin } from './page/page-plugin.ts';
 import { selfServicePlugin } from './self-service/self-service-plugin.ts';
+import { LiteLLMActivity } from './usage/litellm-activity.ts';
 
 export interface RunningGateway {
   /** http://host:port: the OpenAI base URL is `${url}/v1`. */
@@ -239,10 +240,15 @@ async function buildPeopleSide(
   if (signin.login || masterKey) {
     const kube = new PersonKube(kubeConfig());
     personKube = kube;
+    // Usage is read from LiteLLM with the master key: served only where the gateway has it.
+    const activity =
+      masterKey &&
+      new LiteLLMActivity({ baseUrl: config.litellmUrl, masterKey: () => masterKey.current() });
     routes.push(
       (app) =>
         selfServicePlugin(app, {
           kube,
+          ...(activity && { activity }),
           ...(options.keyReadyTimeoutMs !== undefined && {
             keyReadyTimeoutMs: options.keyReadyTimeoutMs,
           }),

@@ -13,9 +13,12 @@ import type { ModelSubscription } from '../../crds/api/index.ts';
 import { PersonKube } from '../../gateway/src/kube/person-kube.ts';
 import { CONTENT_SECURITY_POLICY, pagePlugin } from '../../gateway/src/page/page-plugin.ts';
 import { selfServicePlugin } from '../../gateway/src/self-service/self-service-plugin.ts';
+import { LiteLLMActivity } from '../../gateway/src/usage/litellm-activity.ts';
+import { CSV_COLUMNS } from '../../gateway/src/usage/usage-report.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {
+  condition,
   KeyObjects,
   secretKey,
   startKeyOperator,
@@ -133,7 +136,15 @@ describe('self-service page in chromium', () => {
     kube = new PersonKube(kc);
     app = Fastify();
     principals.install(app);
-    await app.register(selfServicePlugin, { kube, keyLabels: labels, keyReadyTimeoutMs: 30_000 });
+    await app.register(selfServicePlugin, {
+      kube,
+      keyLabels: labels,
+      keyReadyTimeoutMs: 30_000,
+      activity: new LiteLLMActivity({
+        baseUrl: litellm.url,
+        masterKey: async () => litellm.masterKey,
+      }),
+    });
     await app.register(pagePlugin, {});
     base = await app.listen({ host: '127.0.0.1', port: 0 });
 
@@ -207,6 +218,63 @@ describe('self-service page in chromium', () => {
     );
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it("charts the team's and the key's spend, with the figures as a table and CSV and JSON downloads", async () => {
+    await objects.key(A, 'usage-chart', { models: [X], user: tenant.user });
+    await vi.waitFor(
+      async () => expect(condition(await objects.getKey(A, 'usage-chart'))).toBe('True/KeyReady'),
+      poll,
+    );
+    const key = (await objects.getKey(A, 'usage-chart'))!;
+    const value = secretKey(await objects.secret(A, key.status!.secretName!));
+    const call = await fetch(`${litellm.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${value}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: X, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(call.status).toBe(200);
+
+    const page = await signedInPage('pat');
+    await page.goto(`${base}/ui/`);
+    const team = page.getByRole('region', { name: `Team ${A}` });
+    const chart = team.getByRole('img', { name: new RegExp(`Spend of team ${A}`) });
+    await chart.waitFor();
+    expect(await chart.getAttribute('aria-labelledby')).toMatch(/-title .*-desc$/);
+    expect(await team.locator('p').filter({ hasText: 'spent from' }).textContent()).toMatch(
+      /^\$0\.00 spent from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d; no budget\.$/,
+    );
+    await team.getByText('Figures per day and model').click();
+    const figures = team.getByRole('table', { name: `Usage of team ${A}, per day and model` });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(
+      await figures
+        .getByRole('row', { name: new RegExp(`${today} ${X} \\$0\\.00 \\d+ \\d+ 1`) })
+        .count(),
+    ).toBe(1);
+    await page
+      .getByRole('region', { name: `Key ${A}/usage-chart` })
+      .getByRole('img', { name: /Spend of key usage-chart/ })
+      .waitFor();
+
+    const csv = team.getByRole('link', { name: `Download the usage of Team ${A} as CSV` });
+    const download = await context.request.get(
+      new URL((await csv.getAttribute('href'))!, base).href,
+    );
+    expect(download.headers()['content-type']).toBe('text/csv; charset=utf-8');
+    expect((await download.text()).split('\r\n')[0]).toBe(CSV_COLUMNS.join(','));
+    const json = team.getByRole('link', { name: `The usage of Team ${A} as JSON` });
+    const answer = await context.request.get(
+      new URL((await json.getAttribute('href'))!, base).href,
+    );
+    expect(((await answer.json()) as { totals: { requests: number } }).totals.requests).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+    await objects.deleteKey(A, 'usage-chart');
+    await vi.waitFor(
+      async () => expect(await objects.getKey(A, 'usage-chart')).toBeUndefined(),
+      poll,
+    );
   });
 
   it('refuses a state-changing call without the CSRF token the page sends', async () => {

@@ -197,6 +197,14 @@ describe('people-side sessions and the master key', () => {
       .poll(async () => (await as('sk-master-two')).status, { timeout: 3_000, interval: 100 })
       .toBe(200);
     expect((await as('sk-master-one')).status).toBe(401);
+    // With the master key the gateway also serves usage (read from LiteLLM with that key).
+    const usage = await fetch(`${gateway.url}/api/usage?scope=team`, {
+      headers: { authorization: 'Bearer sk-master-two' },
+    });
+    expect(usage.status).toBe(400);
+    expect(await usage.json()).toMatchObject({
+      error: { param: 'name', message: expect.stringContaining('scope=team needs') },
+    });
     // The key never reaches the logs.
     expect(bed.logs.join('')).not.toMatch(/sk-master-(one|two)/);
   });

@@ -1,8 +1,8 @@
 // The OpenAI-compatible routes: /v1/chat/completions, /v1/completions, /v1/embeddings (and
 // the same without /v1). The virtual key is checked as LiteLLM does (CONTRACT-VERIFIED.md §5:
 // 401 unknown/expired/blocked, 403 key_model_access_denied, 422 budget_exceeded), then the
-// request goes to the fake OpenAI upstream; spend is booked on the key, its user and team from
-// the upstream's `usage`. Streaming is passed through as it comes.
+// request goes to the fake OpenAI upstream; spend is booked on the key, its user and team, and
+// on their daily rows (daily-spend.ts), from the upstream's `usage`. Streaming is passed through as it comes.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Caller } from './auth.ts';
@@ -87,6 +87,17 @@ function bookSpend(
   if (team) team.spend += cost;
   const user = key.user_id ? ctx.store.users.get(key.user_id) : undefined;
   if (user) user.spend += cost;
+  ctx.store.dailySpend.book({
+    at: ctx.store.now(),
+    user_id: key.user_id,
+    team_id: key.team_id,
+    api_key: key.token,
+    model: model.upstream_model,
+    model_group: model.model_name,
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+    spend: cost,
+  });
   return cost;
 }
 

@@ -9,9 +9,10 @@
 //
 // Deliberate simplifications (nothing the operator relies on): every management route needs
 // the master key (LiteLLM also lets internal users manage their own keys); no organisations,
-// projects, SSO, spend logs, rate limiting (inject 429s with a fault instead) or budget resets.
+// projects, SSO, per-request spend logs (the daily rollups are kept), rate limiting (inject 429s with a fault instead) or budget resets.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { startFakeOpenAI, type FakeOpenAI } from '../fake-openai/server.ts';
+import { registerActivityRoutes } from './activity.ts';
 import { Calls } from './calls.ts';
 import { resolveModel, type ModelConfig, type ServerContext } from './context.ts';
 import { Faults, type FaultSpec } from './faults.ts';
@@ -103,6 +104,7 @@ export function buildApp(
   registerKeyRoutes(app, ctx);
   registerModelRoutes(app, ctx);
   registerInferenceRoutes(app, ctx);
+  registerActivityRoutes(app, ctx);
 
   // ---- test control (not part of LiteLLM) ----
   app.get('/__test/faults', async () => ({ faults: faults.list() }));

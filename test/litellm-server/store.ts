@@ -5,6 +5,7 @@
 // from (status "deleted").
 import { createHash } from 'node:crypto';
 import { internalError } from './http-errors.ts';
+import { DailySpend } from './daily-spend.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -143,6 +144,8 @@ export class Store {
   readonly keys = new Map<string, KeyRecord>();
   /** Keys removed by /key/delete, by token. */
   readonly deletedKeys = new Map<string, DeletedKeyRecord>();
+  /** The daily spend rollups /user|team/daily/activity read. */
+  readonly dailySpend = new DailySpend();
   readonly now: () => Date;
 
   constructor(now: () => Date = () => new Date()) {
@@ -154,6 +157,7 @@ export class Store {
     this.teams.clear();
     this.keys.clear();
     this.deletedKeys.clear();
+    this.dailySpend.clear();
   }
 
   timestamp(): string {

@@ -85,12 +85,39 @@ export class KubeAsPerson {
     }));
   }
 
+  /**
+   * Whether RBAC lets the person `verb` our `resource` (in `namespace`, or in every
+   * namespace): a SelfSubjectAccessReview, which reads nothing and needs no RBAC of its own.
+   */
+  can(verb: string, resource: string, namespace: string | undefined): Promise<boolean> {
+    return this.#call<{ status?: { allowed?: boolean } }>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            group: API_VERSION.split('/')[0],
+            resource,
+            verb,
+            ...(namespace !== undefined && { namespace }),
+          },
+        },
+      },
+    ).then((review) => review.status?.allowed === true);
+  }
+
   getUser(name: string): Promise<User> {
     return this.#call('GET', `${API}/users/${encodeURIComponent(name)}`);
   }
 
   listUsers(): Promise<List<User>> {
     return this.#call('GET', `${API}/users`);
+  }
+
+  getTeam(name: string): Promise<Team> {
+    return this.#call('GET', `${API}/teams/${encodeURIComponent(name)}`);
   }
 
   listTeams(): Promise<List<Team>> {
@@ -139,7 +166,7 @@ export class KubeAsPerson {
         // A pooled connection the far side (a load balancer, a restarting API server) closed
         // while idle fails the first request sent on it: a read is sent again, once, on a new
         // connection. A write is not: it may have reached the API server.
-        if (signal.aborted || !(method === 'GET' || path.endsWith('/selfsubjectreviews'))) {
+        if (signal.aborted || !(method === 'GET' || /\/selfsubject\w*reviews$/.test(path))) {
           throw err;
         }
         return send();

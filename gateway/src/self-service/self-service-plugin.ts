@@ -22,6 +22,8 @@ import {
   signInFirst,
 } from './self-service-errors.ts';
 import { keySummary, teamSummary, userSummary } from './summaries.ts';
+import type { LiteLLMActivity } from '../usage/litellm-activity.ts';
+import { registerUsageRoute } from '../usage/usage-route.ts';
 
 export interface SelfServiceOptions {
   kube: PersonKube;
@@ -29,6 +31,10 @@ export interface SelfServiceOptions {
   keyReadyTimeoutMs?: number;
   /** Extra labels on every key created here (e.g. for an operator's label selector). */
   keyLabels?: Readonly<Record<string, string>>;
+  /** LiteLLM's spend analytics, for GET /api/usage; without it the route is not served. */
+  activity?: LiteLLMActivity;
+  /** The clock /api/usage counts "since=30d" back from. */
+  now?: () => Date;
 }
 
 export async function selfServicePlugin(
@@ -52,6 +58,14 @@ export async function selfServicePlugin(
     const principal = request.principal;
     if (!principal) throw signInFirst();
     return { principal, kube: options.kube.as(principal.impersonation) };
+  }
+
+  if (options.activity) {
+    registerUsageRoute(app, {
+      activity: options.activity,
+      caller,
+      ...(options.now && { now: options.now }),
+    });
   }
 
   app.get('/api/me', async (request) => {

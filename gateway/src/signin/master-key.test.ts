@@ -35,4 +35,19 @@ describe('MasterKey', () => {
     rmSync(file);
     expect(await key.matches('sk-back')).toBe(false);
   });
+
+  it('hands out the current key for calls to LiteLLM: rotated, and none while unreadable', async () => {
+    const file = join(dir, 'outgoing');
+    writeFileSync(file, 'sk-first\n');
+    const key = new MasterKey({ file, logger, checkIntervalMs: 0 });
+    await key.load();
+    expect(await key.current()).toBe('sk-first');
+    writeFileSync(join(dir, 'outgoing-next'), 'sk-second');
+    renameSync(join(dir, 'outgoing-next'), file);
+    expect(await key.current()).toBe('sk-second');
+    writeFileSync(file, '\n');
+    expect(await key.current()).toBeUndefined();
+    rmSync(file);
+    expect(await key.current()).toBeUndefined();
+  });
 });

@@ -3,7 +3,8 @@
 // Secret rotates it here without a restart. Kubernetes updates a mounted Secret by swapping a
 // symlink, which fs.watch on the file may miss: a stat at most every `checkIntervalMs` (on
 // use) catches that too. Compared in constant time over SHA-256 digests, so neither the key
-// nor its length shows in the timing; the key itself is never logged.
+// nor its length shows in the timing; the key itself is never logged. The usage API also
+// sends it to LiteLLM's admin API (bearer), the one place it leaves the process.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ export class MasterKey {
   readonly #log: Logger;
   readonly #checkIntervalMs: number;
   #digest: Buffer | undefined;
+  #key: string | undefined;
   #version = '';
   #checkedAt = 0;
   #reading: Promise<void> | undefined;
@@ -46,6 +48,12 @@ export class MasterKey {
     return ok && current !== undefined;
   }
 
+  /** The current master key, to call LiteLLM's admin API with; undefined when unreadable. */
+  async current(): Promise<string | undefined> {
+    if (Date.now() - this.#checkedAt >= this.#checkIntervalMs) await this.#refresh(false);
+    return this.#key;
+  }
+
   #refresh(force: boolean): Promise<void> {
     this.#reading ??= this.#read(force).finally(() => (this.#reading = undefined));
     return this.#reading;
@@ -62,6 +70,7 @@ export class MasterKey {
       const changed = this.#version !== '';
       this.#version = version;
       this.#digest = key === '' ? undefined : digest(key);
+      this.#key = key === '' ? undefined : key;
       if (key === '') this.#log.warn('the master key file is empty: master-key access is off');
       else if (changed) this.#log.info('the master key file changed: using the new key');
     } catch (err) {
@@ -72,6 +81,7 @@ export class MasterKey {
         );
       }
       this.#digest = undefined;
+      this.#key = undefined;
       this.#version = '';
     }
   }
