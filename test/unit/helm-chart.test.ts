@@ -137,7 +137,7 @@ async function exportedMetricNames(): Promise<Set<string>> {
   for (const registry of [operator, gateway.registry])
     for (const metric of await registry.getMetricsAsJSON()) {
       names.add(metric.name);
-      if (metric.type === 'histogram')
+      if (String(metric.type) === 'histogram')
         for (const series of ['_bucket', '_sum', '_count']) names.add(metric.name + series);
     }
   return names;
