@@ -4,6 +4,7 @@ import { completion } from './completion.ts';
 import { keyCreate } from './key-create.ts';
 import { keyDelete } from './key-delete.ts';
 import { keyResume } from './key-resume.ts';
+import { keyRotate } from './key-rotate.ts';
 import { keySuspend } from './key-suspend.ts';
 import { keys } from './keys.ts';
 import { login } from './login.ts';
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   keys,
   subs,
   keyCreate,
+  keyRotate,
   keySuspend,
   keyResume,
   keyDelete,

@@ -44,21 +44,27 @@ export const KeySecret = cel(
 export const Rotation = cel(
   z
     .object({
-      every: duration('Mint a new key this often.'),
+      every: duration('Mint a new key this often.').optional(),
       gracePeriod: duration('How long the previous key keeps working after a rotation.').default(
         '1h',
       ),
+      requestedAt: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          'Rotate once now (RFC 3339, e.g. the time of asking): the operator rotates when this, in whole seconds, is later than status.lastRotatedAt and has passed, keeping gracePeriod for the old key; `kubectl llm key rotate` sets it. A value at or before the current key was minted does nothing.',
+        ),
     })
     .describe(
-      'Scheduled rotation: a new key goes into the Secret; the old one works for gracePeriod, then is deleted.',
+      'Rotation, scheduled (every) or asked for (requestedAt): a new key goes into the Secret; the old one works for gracePeriod, then is deleted.',
     ),
   {
-    rule: `${celSeconds('self.every')} >= 3600`,
+    rule: `!has(self.every) || ${celSeconds('self.every')} >= 3600`,
     message: 'rotation.every must be at least 1h',
     fieldPath: '.every',
   },
   {
-    rule: `${celSeconds('self.gracePeriod')} < ${celSeconds('self.every')}`,
+    rule: `!has(self.every) || ${celSeconds('self.gracePeriod')} < ${celSeconds('self.every')}`,
     message:
       'rotation.gracePeriod must be shorter than rotation.every, or two old keys would be live at once',
     fieldPath: '.gracePeriod',

@@ -256,9 +256,9 @@ const invalid: [string, ManifestBuilder, string][] = [
     'rotation.gracePeriod must be shorter than rotation.every',
   ],
   [
-    'rotation without every',
-    aVirtualKey().with('spec.rotation', { gracePeriod: '1h' }),
-    'spec.rotation.every: Required value',
+    'a rotation request that is not a time',
+    aVirtualKey().with('spec.rotation', { gracePeriod: '1h', requestedAt: 'now' }),
+    'spec.rotation.requestedAt',
   ],
   ["'*' as a key model", aVirtualKey().with('spec.models', ['*']), "'*' is not a model name"],
   [
@@ -316,6 +316,8 @@ describe('invalid manifests are rejected at apply time with a clear message', ()
       aUser('starting-point'),
       aModelSubscription(),
       aVirtualKey(),
+      // A rotation asked for, without a schedule (kubectl llm key rotate on such a key).
+      aVirtualKey('rotate-now').with('spec.rotation', { requestedAt: '2026-12-02T10:00:00Z' }),
     ]) {
       expect(await rejection(manifest)).toBeUndefined();
     }

@@ -339,6 +339,60 @@ describe('kubectl llm', () => {
     );
   });
 
+  it('key rotate --wait: a new key in the Secret, the old one working for the grace period; a second request waits for its end; --dry-run=client -o yaml', async () => {
+    const namespace = await team('rotate', ['--models', 'granite-3-8b']);
+    ok(await cli('subscribe', 'granite-3-8b', '-n', namespace, '--labels', label));
+    ok(await cli('key', 'create', 'app', '-n', namespace, '--labels', label, '--wait'));
+    const before = (await objects.getKey(namespace, 'app'))!;
+    const oldValue = secretKey(await objects.secret(namespace, 'app'));
+
+    // --dry-run=client -o yaml: the request as Git would keep it, accepted by the API server.
+    const manifest = ok(
+      await cli('key', 'rotate', 'app', '-n', namespace, '--dry-run=client', '-o', 'yaml'),
+    ).stdout;
+    expect((parse(manifest) as VirtualKey).spec.rotation?.requestedAt).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
+    expect((await serverDryRun(manifest)).code).toBe(0);
+    expect(secretKey(await objects.secret(namespace, 'app'))).toBe(oldValue);
+
+    const rotated = ok(await cli('key', 'rotate', 'app', '-n', namespace, '--wait'));
+    expect(rotated.stdout).toBe('virtualkey.llmtenancy.dev/app rotation requested\n');
+    expect(rotated.stderr).toMatch(
+      new RegExp(
+        `VirtualKey ${namespace}/app rotated: the new key is in Secret app; the previous key works until \\S+Z\n$`,
+      ),
+    );
+    const after = (await objects.getKey(namespace, 'app'))!;
+    expect(after.status?.previousKey?.keyId).toBe(before.status?.keyId);
+    expect(after.status?.keyId).not.toBe(before.status?.keyId);
+    expect(secretKey(await objects.secret(namespace, 'app'))).not.toBe(oldValue);
+    // The old key still works in LiteLLM for the grace period (1h by default).
+    expect(litellm.store.keys.get(before.status!.keyId!)?.blocked).not.toBe(true);
+    expect(
+      Date.parse(after.status!.previousKey!.validUntil) - Date.parse(after.status!.lastRotatedAt!),
+    ).toBe(3_600_000);
+
+    // A second request within the grace period waits for its end: --wait says so, and times out.
+    const waiting = await cli(
+      'key',
+      'rotate',
+      'app',
+      '-n',
+      namespace,
+      '--wait',
+      '--timeout',
+      '3s',
+      '-o',
+      'json',
+    );
+    expect(waiting.code).toBe(1);
+    expect(waiting.stdout).toBe('');
+    expect(waiting.stderr).toContain('a previous key is still in its grace period until');
+    expect(waiting.stderr).toContain(`VirtualKey ${namespace}/app has not rotated after 3s`);
+    expect((await objects.getKey(namespace, 'app'))!.status?.keyId).toBe(after.status?.keyId);
+  });
+
   it('user create and users', async () => {
     const name = n('carol');
     ok(

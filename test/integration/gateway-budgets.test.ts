@@ -3,23 +3,62 @@
 // server, whose model answers by mock_response with a fixed usage (10 prompt tokens at
 // $0.00004) and reports each call's cost, $0.0004, in x-litellm-response-cost. LiteLLM itself
 // is given no budget for these keys: every refusal seen here is the gateway's.
+//
+// The second suite has the operator write the records: VirtualKeys and Teams with a budget
+// period, its spend sync naming the period (KeyPolicy.spendPeriods) from LiteLLM's
+// budget_reset_at, and a reset in LiteLLM starting a new period at both gateways.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spendCounterKey } from '../../contracts/routing/redis-layout.ts';
 import type { KeyPolicy, RoutingLimits } from '../../contracts/routing/schema.ts';
 import { spendReconciler } from '../../contracts/routing/spend-counters.ts';
 import type { RunningGateway } from '../../gateway/src/server.ts';
 import { startRedis, type RedisServer } from '../harness/redis.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
-import { chat, startGatewayBed, type GatewayBed, type TestKey } from './support/gateway-bed.ts';
+import { kubeConfigFromInject } from '../harness/kube.ts';
+import {
+  chat,
+  startGatewayBed,
+  startTestGateway,
+  type GatewayBed,
+  type TestKey,
+} from './support/gateway-bed.ts';
+import {
+  condition,
+  KeyObjects,
+  routingRecord,
+  secretKey,
+  startKeyOperator,
+  type KeyOperator,
+} from './support/key-operator.ts';
 import { errorOf } from './support/openai-error.ts';
+import { poll, suffix, TEST_RUN_LABEL } from './support/team-operator.ts';
 
 const MODEL = 'fake-model';
 /** What one call costs at the test server: 10 prompt tokens × $0.00004. */
 const CALL_MICROS = 400;
+
+/** The test server's model: every call costs CALL_MICROS. */
+const PRICED_MODEL = {
+  model_name: MODEL,
+  mock_response: 'ok',
+  input_cost_per_token: 0.00004,
+  output_cost_per_token: 0,
+};
+
+async function statuses(calls: (() => Promise<Response>)[]): Promise<number[]> {
+  const seen: number[] = [];
+  for (const call of calls) {
+    const response = await call();
+    await response.arrayBuffer();
+    seen.push(response.status);
+  }
+  return seen;
+}
 
 describe('budgets at the gateway', () => {
   let dir: string;
@@ -39,14 +78,7 @@ describe('budgets at the gateway', () => {
     await redis.connect();
     litellm = await start({
       masterKey: 'sk-master-budgets',
-      models: [
-        {
-          model_name: MODEL,
-          mock_response: 'ok',
-          input_cost_per_token: 0.00004,
-          output_cost_per_token: 0,
-        },
-      ],
+      models: [PRICED_MODEL],
     });
     bed = await startGatewayBed(redisServer.url);
     gateway = await bed.startGateway({ LITELLM_URL: litellm.url });
@@ -96,16 +128,6 @@ describe('budgets at the gateway', () => {
       body: JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  }
-
-  async function statuses(calls: (() => Promise<Response>)[]): Promise<number[]> {
-    const seen: number[] = [];
-    for (const call of calls) {
-      const response = await call();
-      await response.arrayBuffer();
-      seen.push(response.status);
-    }
-    return seen;
   }
 
   const spendOf = async (key: TestKey, periodId = 'total') =>
@@ -299,5 +321,167 @@ describe('budgets at the gateway', () => {
     const refused = await chat(other, flagged.key);
     expect(refused.status).toBe(422);
     expect((await errorOf(refused)).type).toBe('budget_exceeded');
+  });
+});
+
+describe("budget periods end to end: the operator's records, its spend sync, two gateways", () => {
+  const run = suffix();
+  const prefix = `budget-periods-${run}:`;
+  let kc: KubeConfig;
+  let litellm: LiteLLMTestServer;
+  let operator: KeyOperator;
+  let objects: KeyObjects;
+  let redis: Redis;
+  const gateways: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    kc = kubeConfigFromInject();
+    litellm = await start({ masterKey: 'sk-master-budget-periods', models: [PRICED_MODEL] });
+    objects = new KeyObjects(kc, { [TEST_RUN_LABEL]: run });
+    redis = new Redis(inject('redisUrl'));
+    operator = await startKeyOperator({
+      kc,
+      litellm,
+      redisUrl: inject('redisUrl'),
+      prefix,
+      labelSelector: `${TEST_RUN_LABEL}=${run}`,
+      // No resync within the test: every record change below is a watch's doing.
+      resyncIntervalMs: 10 * 60_000,
+      spendSyncIntervalMs: 300,
+    });
+    for (let i = 0; i < 2; i++)
+      gateways.push(
+        await startTestGateway({
+          LITELLM_URL: litellm.url,
+          REDIS_URL: inject('redisUrl'),
+          ROUTING_PREFIX: prefix,
+        }),
+      );
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(gateways.map((g) => g.close()));
+    await operator?.stop();
+    await litellm?.stop();
+    redis?.disconnect();
+  });
+
+  /** A namespace of a Team of its own, subscribed to MODEL. */
+  async function teamNamespace(name: string, limits?: Record<string, unknown>): Promise<string> {
+    const namespace = `${name}-${run}`;
+    await objects.namespace(namespace);
+    await objects.teams.create(namespace, {
+      namespaces: [namespace],
+      models: ['*'],
+      ...(limits ? { limits } : {}),
+    });
+    await objects.subscription(namespace, MODEL, { model: MODEL });
+    return namespace;
+  }
+
+  /** A Ready key's value and LiteLLM id. */
+  async function readyKey(namespace: string, name: string, spec: Record<string, unknown> = {}) {
+    await objects.key(namespace, name, { models: [MODEL], ...spec });
+    await expect
+      .poll(async () => condition(await objects.getKey(namespace, name)), poll)
+      .toBe('True/KeyReady');
+    const key = (await objects.getKey(namespace, name))!;
+    return {
+      value: secretKey(await objects.secret(namespace, key.status!.secretName!)),
+      hash: key.status!.keyId!,
+    };
+  }
+
+  /** The period the key's record names for `scope`, once the operator published one. */
+  const periodOf = async (hash: string, scope: 'key' | 'team') =>
+    (await routingRecord(redis, prefix, hash))?.spendPeriods?.[scope]?.periodId;
+
+  /** Model calls that reached LiteLLM. */
+  const modelCalls = () =>
+    litellm.calls.count('POST', '/chat/completions') +
+    litellm.calls.count('POST', '/v1/chat/completions');
+
+  /** What LiteLLM does at budget_reset_at: spend back to 0, the next reset a period later. */
+  function resetInLiteLLM(row: { spend: number; budget_reset_at: string | null }, days: number) {
+    row.spend = 0;
+    row.budget_reset_at = new Date(Date.parse(row.budget_reset_at!) + days * 86_400_000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+    return row.budget_reset_at;
+  }
+
+  it("refuses a key within one request once its period's budget is spent, across both gateways, and admits it again in the next period", async () => {
+    const namespace = await teamNamespace('key-period');
+    const key = await readyKey(namespace, 'metered', {
+      limits: { maxBudget: '0.001', budgetDuration: '30d' },
+    });
+    const row = litellm.store.keys.get(key.hash)!;
+    // The spend sync reported the period; the record names it, as the sync's counters do.
+    await expect.poll(() => periodOf(key.hash, 'key'), poll).toBe(row.budget_reset_at);
+    const vk = (await objects.getKey(namespace, 'metered'))!;
+    expect(vk.status?.budget?.resetsAt).toBe(row.budget_reset_at);
+
+    const [a, b] = gateways as [RunningGateway, RunningGateway];
+    const reachedLiteLLM = modelCalls();
+    expect(
+      await statuses([a, b, a, b, a].map((g) => () => chat(g, key.value, { model: MODEL }))),
+    ).toEqual([200, 200, 200, 422, 422]);
+    // The 4th and 5th were the gateways' refusals: LiteLLM saw 3 calls.
+    expect(modelCalls() - reachedLiteLLM).toBe(3);
+    const refused = await chat(b, key.value, { model: MODEL });
+    expect(await errorOf(refused)).toMatchObject({ type: 'budget_exceeded', code: '422' });
+    expect((await errorOf(await chat(a, key.value, { model: MODEL }))).message).toBe(
+      `Budget has been exceeded! Key=${namespace}/metered Current cost: 0.0012, Max budget: 0.001`,
+    );
+
+    // LiteLLM resets the budget: the sync reports the new period, the key's record follows
+    // (no resync: the watch on its status), and both gateways count afresh.
+    const next = resetInLiteLLM(row, 30);
+    await expect.poll(() => periodOf(key.hash, 'key'), poll).toBe(next);
+    for (const g of gateways)
+      await expect
+        .poll(async () => (await chat(g, key.value, { model: MODEL })).status, poll)
+        .toBe(200);
+    // Two of the new period's three calls are spent: one more, then refused.
+    expect(await statuses([a, b].map((g) => () => chat(g, key.value, { model: MODEL })))).toEqual([
+      200, 422,
+    ]);
+  });
+
+  it("refuses every key of a team within one request once the team's period budget is passed, and admits them in the next period", async () => {
+    const namespace = await teamNamespace('team-period', {
+      maxBudget: '0.001',
+      budgetDuration: '7d',
+    });
+    const first = await readyKey(namespace, 'first');
+    const second = await readyKey(namespace, 'second');
+    const teamId = (await objects.teams.get(namespace))!.status!.teamId!;
+    const row = litellm.store.teams.get(teamId)!;
+    for (const key of [first, second])
+      await expect.poll(() => periodOf(key.hash, 'team'), poll).toBe(row.budget_reset_at);
+
+    const [a, b] = gateways as [RunningGateway, RunningGateway];
+    const reachedLiteLLM = modelCalls();
+    expect(
+      await statuses([
+        () => chat(a, first.value, { model: MODEL }), // 400 µ$
+        () => chat(b, second.value, { model: MODEL }), // 800 µ$
+        () => chat(a, second.value, { model: MODEL }), // 1200 µ$: passed
+        () => chat(b, first.value, { model: MODEL }),
+        () => chat(a, second.value, { model: MODEL }),
+      ]),
+    ).toEqual([200, 200, 200, 422, 422]);
+    expect(modelCalls() - reachedLiteLLM).toBe(3);
+
+    const next = resetInLiteLLM(row, 7);
+    for (const key of [first, second])
+      await expect.poll(() => periodOf(key.hash, 'team'), poll).toBe(next);
+    for (const [g, key] of [
+      [a, first],
+      [b, second],
+    ] as const)
+      await expect
+        .poll(async () => (await chat(g, key.value, { model: MODEL })).status, poll)
+        .toBe(200);
   });
 });

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NO_MODELS } from '../../operator/src/controllers/team/litellm-team.ts';
 import { moneyFromNumber } from '../../operator/src/controllers/shared/money.ts';
+import { rotationRequestTime } from '../../cli/commands/key-rotate.ts';
 import { hashKey } from '../../operator/src/litellm/hash.ts';
 import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
@@ -400,6 +401,64 @@ describe('VirtualKey controller', () => {
     await expect.poll(() => routingRecord(redis, prefix, first.hash), poll).toBeUndefined();
     expect(litellm.store.keys.get(second.hash)).toBeDefined();
     expect(litellmKeysOf(litellm, namespace, 'app')).toHaveLength(1);
+  });
+
+  it('rotates once per spec.rotation.requestedAt, the old key working for the grace period', async () => {
+    const namespace = await tenant('asked', { subscribed: ['granite-3-8b'] });
+    await objects.key(namespace, 'app', { rotation: { gracePeriod: '1h' } }); // no schedule
+    const first = await readyKey(namespace, 'app');
+    const secretValue = async () => secretKey(await objects.secret(namespace, 'app'));
+    // As kubectl llm key rotate asks: now, with the operator's (shifted) clock.
+    const ask = async () => {
+      const minted = (await objects.getKey(namespace, 'app'))?.status?.lastRotatedAt;
+      const requestedAt = rotationRequestTime(minted, clock.now());
+      await objects.patchKey(namespace, 'app', { spec: { rotation: { requestedAt } } });
+    };
+
+    await ask();
+    await expect.poll(secretValue, poll).not.toBe(first.value);
+    const second = await readyKey(namespace, 'app');
+    await expect
+      .poll(async () => (await objects.getKey(namespace, 'app'))?.status?.previousKey?.keyId, poll)
+      .toBe(first.hash);
+    const { lastRotatedAt, previousKey } = (await objects.getKey(namespace, 'app'))!.status!;
+    // The grace period a scheduled rotation keeps: both keys work until its end.
+    expect(Date.parse(previousKey!.validUntil) - Date.parse(lastRotatedAt!)).toBe(3_600_000);
+    expect(await chat(first.value)).toEqual({ status: 200, type: undefined });
+    expect(await chat(second.value)).toEqual({ status: 200, type: undefined });
+    // Status keeps whole seconds; the record the instant.
+    const recordExpiry = (await routingRecord(redis, prefix, first.hash))?.expiresAt;
+    expect(Date.parse(recordExpiry!) - Date.parse(previousKey!.validUntil)).toBeLessThan(1000);
+
+    // Once: resyncs (every 1.5 s) and another edit leave the new key in place.
+    await objects.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '1' } } });
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(await secretValue()).toBe(second.value);
+    expect(
+      litellmKeysOf(litellm, namespace, 'app')
+        .map((k) => k.token)
+        .sort(),
+    ).toEqual([first.hash, second.hash].sort());
+
+    // A second request within the grace period waits for its end: never three keys at once.
+    await ask();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await secretValue()).toBe(second.value);
+    clock.offsetMs += 3_600_000 + 1_000; // past the grace period
+    await objects.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '2' } } });
+    await expect.poll(secretValue, poll).not.toBe(second.value);
+    await expect.poll(() => litellm.store.keys.get(first.hash), poll).toBeUndefined();
+    const third = await readyKey(namespace, 'app');
+    expect(third.hash).not.toBe(second.hash);
+    expect(await chat(second.value)).toEqual({ status: 200, type: undefined });
+
+    // Both requests honoured: past the next grace period nothing rotates any more.
+    clock.offsetMs += 3_600_000 + 1_000;
+    await objects.patchKey(namespace, 'app', { metadata: { annotations: { nudge: '3' } } });
+    await expect.poll(() => litellm.store.keys.get(second.hash), poll).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await secretValue()).toBe(third.value);
+    expect(litellmKeysOf(litellm, namespace, 'app').map((k) => k.token)).toEqual([third.hash]);
   });
 
   it('replaces a key whose Secret was deleted, and deletes the lost one', async () => {

@@ -6,9 +6,16 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../../gateway/src/config.ts';
+import { createGatewayMetrics } from '../../gateway/src/observability/gateway-metrics.ts';
 import { parseConfig } from '../../operator/src/config.ts';
+import { spendSyncMetrics } from '../../operator/src/controllers/spend/spend-metrics.ts';
+import { orphanMetrics } from '../../operator/src/controllers/orphans/orphan-metrics.ts';
+import { clientMetrics } from '../../operator/src/litellm/metrics.ts';
+import { routingMetrics } from '../../operator/src/routing/routing-metrics.ts';
+import { runtimeMetrics } from '../../operator/src/runtime/metrics.ts';
 import { readmeWithReference } from '../../charts/reference.ts';
 import {
   CHART_DIR,
@@ -112,6 +119,54 @@ function envOf(container: Container): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) env[e.name] = e.value ?? '(from a Secret)';
   return env;
+}
+
+/** Every metric name the operator and the gateway serve (a histogram's with its series). */
+async function exportedMetricNames(): Promise<Set<string>> {
+  const operator = new Registry();
+  runtimeMetrics(operator);
+  clientMetrics(operator);
+  routingMetrics(operator);
+  spendSyncMetrics(operator);
+  orphanMetrics(operator, ['team', 'user', 'key']);
+  const gateway = createGatewayMetrics({
+    defaultMetrics: false,
+    cacheSize: () => ({ found: 0, absent: 0 }),
+  });
+  const names = new Set<string>();
+  for (const registry of [operator, gateway.registry])
+    for (const metric of await registry.getMetricsAsJSON()) {
+      names.add(metric.name);
+      if (String(metric.type) === 'histogram')
+        for (const series of ['_bucket', '_sum', '_count']) names.add(metric.name + series);
+    }
+  return names;
+}
+
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'and',
+  'or',
+  'unless',
+  'on',
+  'ignoring',
+  'bool',
+  'offset',
+]);
+
+/**
+ * The metric names a PromQL expression reads: what is left once strings, label matchers,
+ * ranges, grouping clauses, function calls, keywords and numbers are taken out.
+ */
+function metricsIn(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, ' ')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\b[a-zA-Z_][a-zA-Z0-9_]*\s*\(/g, '(');
+  return (bare.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b/g) ?? []).filter((w) => !PROMQL_KEYWORDS.has(w));
 }
 
 describe('the Helm chart', () => {
@@ -330,6 +385,53 @@ describe('the Helm chart', () => {
     expect(kindOf(objects, 'ClusterRole').map((r) => r.metadata.name)).toEqual(
       expect.arrayContaining(['llm-tenancy-edit', 'llm-tenancy-view', 'llm-tenant-view']),
     );
+  });
+
+  it('alerts on budgets, the spend sync and LiteLLM, reading only metrics the programs export', async () => {
+    const objects = await renderChart({
+      ...REQUIRED,
+      'metrics.prometheusRule.enabled': true,
+      'metrics.prometheusRule.budgetWarningRatio': 0.8,
+    });
+    const [rule] = kindOf(objects, 'PrometheusRule');
+    const rules = (
+      rule!.spec as {
+        groups: { rules: { alert: string; expr: string; labels: Record<string, string> }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules);
+    const table = Object.fromEntries(rules.map((r) => [r.alert, r.labels.severity]));
+    expect(table).toEqual({
+      LlmTenancyReconcileErrors: 'warning',
+      LlmTenancyLiteLLMUnreachable: 'critical',
+      LlmTenancyGatewayErrors: 'warning',
+      LlmTenancyRedisDown: 'critical',
+      LlmTenancyRoutingWriteErrors: 'warning',
+      LlmTenancyBudgetNearlySpent: 'warning',
+      LlmTenancyBudgetSpent: 'critical',
+      LlmTenancySpendSyncFailing: 'warning',
+    });
+    const expr = (alert: string) => rules.find((r) => r.alert === alert)!.expr.replace(/\s+/g, ' ');
+    // Each budget alert is one per object: by kind, namespace (the object's) and name.
+    for (const alert of ['LlmTenancyBudgetNearlySpent', 'LlmTenancyBudgetSpent'])
+      expect(expr(alert)).toMatch(
+        /^max by \(kind, namespace, name\) \( label_replace\(llmtenancy_budget_used_ratio\{namespace="llm-tenancy"\}, "namespace", "\$1", "exported_namespace", "\(\.\*\)"\) \)/,
+      );
+    expect(expr('LlmTenancyBudgetNearlySpent')).toMatch(/\) >= 0\.8 < 1 $/);
+    expect(expr('LlmTenancyBudgetSpent')).toMatch(/\) >= 1 $/);
+    expect(expr('LlmTenancySpendSyncFailing')).toMatch(
+      /llmtenancy_spend_sync_last_success_timestamp_seconds.* > 900$/,
+    );
+
+    const exported = await exportedMetricNames();
+    const read = rules.map((r) => [r.alert, metricsIn(r.expr)] as const);
+    for (const [alert, metrics] of read) {
+      expect(metrics.length, alert).toBeGreaterThan(0);
+      for (const metric of metrics) expect(exported, `${alert} reads ${metric}`).toContain(metric);
+    }
+    // The check itself sees a name no program exports.
+    expect(metricsIn('sum by (ns) (rate(llmtenancy_budget_used{a="b"}[5m])) > 0')).toEqual([
+      'llmtenancy_budget_used',
+    ]);
   });
 
   it('keeps nothing on uninstall with crds.keep=false, and no CRDs with crds.install=false', async () => {

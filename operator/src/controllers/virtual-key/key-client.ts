@@ -45,7 +45,7 @@ import {
   type RecordedKeys,
   type SecretValue,
 } from './key-material.ts';
-import { keyPolicy } from './key-policy.ts';
+import { budgetPeriods, keyPolicy } from './key-policy.ts';
 import { isRoutingUnavailable, type KeyRouting } from './key-routing.ts';
 import {
   keyDeadlines,
@@ -472,7 +472,13 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
     const access = this.#access;
     const key = this.#key;
     const team = this.#team;
-    const policy = (hash: string, spend: KeySpend | undefined, until?: Date): KeyPolicy =>
+    const teamBudget = team?.status?.budget;
+    const policy = (
+      hash: string,
+      spend: KeySpend | undefined,
+      periods: KeyPolicy['spendPeriods'],
+      until?: Date,
+    ): KeyPolicy =>
       keyPolicy({
         key,
         keyHash: hash,
@@ -485,12 +491,21 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
         expiresAt: earliest(this.#expiresAt, until),
         blockedReason: this.#blockedReason,
         budgetExceeded: budgetExceeded(hash, spend, team),
+        ...(periods ? { spendPeriods: periods } : {}),
       });
-    const current = policy(material.hash, this.#spend.current);
+    // status.budget is the current key's (the spend sync writes it by status.keyId); the
+    // previous key's own period is unknown, so only its team's is named for it.
+    const current = policy(
+      material.hash,
+      this.#spend.current,
+      budgetPeriods(key.status?.budget, teamBudget),
+    );
     this.#policies = [current];
     if (material.previous) {
       const { hash, validUntil } = material.previous;
-      this.#policies.push(policy(hash, this.#spend.previous, validUntil));
+      this.#policies.push(
+        policy(hash, this.#spend.previous, budgetPeriods(undefined, teamBudget), validUntil),
+      );
     }
     this.#outcome = {
       team: access.team?.name,

@@ -3,7 +3,7 @@ import type { ModelSubscription, Team, VirtualKey } from '../../../../crds/api/i
 import { KeyPolicy, ROUTING_SCHEMA_VERSION } from '../../../../contracts/routing/schema.ts';
 import { aModelSubscription, aTeam, aVirtualKey } from '../../../../test/fixtures/builders.ts';
 import { hashKey } from '../../litellm/hash.ts';
-import { keyPolicy, routingLimits, type PolicyInputs } from './key-policy.ts';
+import { budgetPeriods, keyPolicy, routingLimits, type PolicyInputs } from './key-policy.ts';
 
 const HASH = hashKey('sk-abcdefghijklmnopqrstuvwxyz');
 
@@ -57,6 +57,33 @@ describe('routingLimits', () => {
   });
 });
 
+describe('budgetPeriods', () => {
+  const resetsAt = '2026-12-01T00:00:00Z';
+
+  it("names each period by its reset time, the spend sync's counter id (spendPeriodId)", () => {
+    expect(budgetPeriods({ resetsAt }, { resetsAt: '2026-12-07T00:00:00Z' })).toEqual({
+      key: { periodId: resetsAt, resetsAt },
+      team: { periodId: '2026-12-07T00:00:00Z', resetsAt: '2026-12-07T00:00:00Z' },
+    });
+    expect(budgetPeriods(undefined, { resetsAt })).toEqual({
+      team: { periodId: resetsAt, resetsAt },
+    });
+  });
+
+  it('names no period the sync has not reported: the gateway must not count it under "total"', () => {
+    expect(budgetPeriods(undefined, undefined)).toBeUndefined();
+    expect(budgetPeriods({}, {})).toBeUndefined();
+  });
+
+  it('reaches the record, which validates against the routing schema', () => {
+    const spendPeriods = budgetPeriods({ resetsAt }, undefined);
+    const policy = keyPolicy(inputs({ spendPeriods }));
+    expect(policy.spendPeriods).toEqual({ key: { periodId: resetsAt, resetsAt } });
+    expect(KeyPolicy.parse(policy)).toEqual(policy);
+    expect(keyPolicy(inputs())).not.toHaveProperty('spendPeriods');
+  });
+});
+
 describe('keyPolicy', () => {
   it('a minimal policy: owner, team id, sorted models, not suspended; valid KeyPolicy', () => {
     const policy = keyPolicy(inputs());
@@ -86,7 +113,7 @@ describe('keyPolicy', () => {
     expect(KeyPolicy.safeParse(policy).success).toBe(true);
     expect(policy.user).toBe('u-1');
     expect(policy.limits).toEqual({
-      key: { maxBudget: '10', budgetDuration: '30d', rpm: 5 },
+      key: { maxBudget: '10', softBudget: '8', budgetDuration: '30d', rpm: 5 },
       team: { tpm: 100000, maxBudget: '1000' },
       subscriptions: { granite: { rpm: 60, maxBudget: '0.25' } },
     });

@@ -2,13 +2,17 @@
 // the models it reaches now, and the limits of the key, its team and the team's
 // subscription to each model, and the budget LiteLLM says is spent (key-budget.ts). The
 // gateway enforces the subscription limits itself: LiteLLM's open-source edition refuses
-// per-model key budgets.
+// per-model key budgets. The budget periods (spendPeriods) name the gateway's spend counters
+// as the spend sync names them (redis-spend-counters.ts): both take spendPeriodId of the
+// resetsAt LiteLLM reported, which the sync keeps in status.budget (operator-owned status).
 import type { Limits, ModelSubscription, Team, VirtualKey } from '../../../../crds/api/index.ts';
-import { dollarsOf } from '../../../../crds/api/meta.ts';
+import { dollarsOf, type BudgetStatus, type MoneyInput } from '../../../../crds/api/meta.ts';
+import { spendPeriodId } from '../../../../contracts/routing/redis-layout.ts';
 import {
   ROUTING_SCHEMA_VERSION,
   type KeyPolicy,
   type RoutingLimits,
+  type SpendPeriod,
   type SubscriptionLimits,
 } from '../../../../contracts/routing/schema.ts';
 import type { BudgetExceeded } from './key-budget.ts';
@@ -26,9 +30,34 @@ export interface PolicyInputs {
   blockedReason?: string;
   /** The budget LiteLLM says this key has spent (its own or its team's); undefined: none. */
   budgetExceeded?: BudgetExceeded;
+  /** The budget periods the spend sync reported (budgetPeriods); undefined: none known. */
+  spendPeriods?: KeyPolicy['spendPeriods'];
 }
 
-export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimits | undefined {
+/**
+ * The current budget period of the key and of its team, from the status.budget the spend
+ * sync wrote. Only a period with a reset time is named: without one the budget has no
+ * duration (the gateway counts it under "total" by itself), or the sync has not read it yet
+ * (then the gateway must not count it under "total", which never resets).
+ */
+export function budgetPeriods(
+  keyBudget: Pick<BudgetStatus, 'resetsAt'> | undefined,
+  teamBudget: Pick<BudgetStatus, 'resetsAt'> | undefined,
+): KeyPolicy['spendPeriods'] {
+  const key = periodOf(keyBudget);
+  const team = periodOf(teamBudget);
+  if (!key && !team) return undefined;
+  return { ...(key ? { key } : {}), ...(team ? { team } : {}) };
+}
+
+function periodOf(budget: Pick<BudgetStatus, 'resetsAt'> | undefined): SpendPeriod | undefined {
+  const resetsAt = budget?.resetsAt;
+  return resetsAt ? { periodId: spendPeriodId(resetsAt), resetsAt } : undefined;
+}
+
+export function routingLimits(
+  limits: (Partial<Limits> & { softBudget?: MoneyInput }) | undefined,
+): RoutingLimits | undefined {
   if (!limits) return undefined;
   const out: RoutingLimits = {};
   if (limits.rpm !== undefined) out.rpm = limits.rpm;
@@ -37,6 +66,7 @@ export function routingLimits(limits: Partial<Limits> | undefined): RoutingLimit
     out.maxParallelRequests = limits.maxParallelRequests;
   if (limits.maxBudget !== undefined) out.maxBudget = dollarsOf(limits.maxBudget);
   if (limits.budgetDuration !== undefined) out.budgetDuration = limits.budgetDuration;
+  if (limits.softBudget !== undefined) out.softBudget = dollarsOf(limits.softBudget);
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -77,5 +107,6 @@ export function keyPolicy(inputs: PolicyInputs): KeyPolicy {
     suspended: inputs.blockedReason !== undefined,
     ...(inputs.blockedReason ? { suspendedReason: inputs.blockedReason } : {}),
     ...(inputs.budgetExceeded ? { budgetExceeded: { ...inputs.budgetExceeded } } : {}),
+    ...(inputs.spendPeriods ? { spendPeriods: inputs.spendPeriods } : {}),
   };
 }

@@ -81,6 +81,32 @@ describe('nextRotationAt', () => {
     );
   });
 
+  it('is rotation.requestedAt when asked after the key was minted, and sooner than the schedule', () => {
+    const asked = (requestedAt: string, every?: string) =>
+      key({ rotation: { gracePeriod: '1h', requestedAt, ...(every ? { every } : {}) } });
+    expect(nextRotationAt(asked('2026-11-23T10:05:00Z'), minted)).toEqual(
+      new Date('2026-11-23T10:05:00Z'),
+    );
+    expect(nextRotationAt(asked('2026-11-23T10:05:00Z', '30d'), minted)).toEqual(
+      new Date('2026-11-23T10:05:00Z'),
+    );
+    // Later than the schedule: the schedule comes first (and mints a key after the request).
+    expect(nextRotationAt(asked('2027-01-01T00:00:00Z', '30d'), minted)).toEqual(
+      new Date('2026-12-23T10:00:00Z'),
+    );
+    // At or before the current key was minted: already honoured (or older than the key).
+    expect(nextRotationAt(asked('2026-11-23T10:00:00Z'), minted)).toBeUndefined();
+    // In whole seconds, as status records the mint: 10:00:00.500 is honoured by a key minted
+    // at 10:00:00.755, which status reads back as 10:00:00.
+    expect(nextRotationAt(asked('2026-11-23T10:00:00.500Z'), minted)).toBeUndefined();
+    expect(nextRotationAt(asked('2026-11-23T10:00:01.500Z'), minted)).toEqual(
+      new Date('2026-11-23T10:00:01Z'),
+    );
+    expect(nextRotationAt(asked('2026-11-01T00:00:00Z', '30d'), minted)).toEqual(
+      new Date('2026-12-23T10:00:00Z'),
+    );
+  });
+
   it('is undefined without spec.rotation or without a minted time', () => {
     expect(nextRotationAt(key(), minted)).toBeUndefined();
     expect(
@@ -173,6 +199,23 @@ describe('rotationDue / keyDeadlines / requeueAfterMs', () => {
     expect(rotationDue(rotating, { ...mintedLongAgo, previous: inGrace }, true, NOW)).toBe(false);
     expect(rotationDue(rotating, { mintedAt: NOW }, true, NOW)).toBe(false);
     expect(rotationDue(key(), mintedLongAgo, true, NOW)).toBe(false);
+  });
+
+  it('a requested rotation acts once it has passed, once: the new key is minted after it', () => {
+    const asked = (at: Date) =>
+      key({ rotation: { gracePeriod: '1h', requestedAt: at.toISOString() } });
+    const oneMinuteAgo = new Date(NOW.getTime() - 60_000);
+    expect(rotationDue(asked(oneMinuteAgo), mintedLongAgo, true, NOW)).toBe(true);
+    expect(rotationDue(asked(oneMinuteAgo), { mintedAt: NOW }, true, NOW)).toBe(false);
+    // Not before its time (it is a deadline), nor while a previous key is in its grace period.
+    const inAMinute = new Date(NOW.getTime() + 60_000);
+    expect(rotationDue(asked(inAMinute), mintedLongAgo, true, NOW)).toBe(false);
+    expect(
+      keyDeadlines(asked(inAMinute), mintedLongAgo, { canWork: true, expired: false }),
+    ).toEqual([inAMinute]);
+    expect(
+      rotationDue(asked(oneMinuteAgo), { ...mintedLongAgo, previous: inGrace }, true, NOW),
+    ).toBe(false);
   });
 
   it('counts only deadlines a reconcile can act on', () => {

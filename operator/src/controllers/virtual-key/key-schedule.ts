@@ -23,14 +23,34 @@ export function keyExpiresAt(key: Pick<VirtualKey, 'metadata' | 'spec'>): Date |
   return undefined;
 }
 
-/** When the key minted at `mintedAt` is due for rotation; undefined without spec.rotation. */
+/**
+ * When the key minted at `mintedAt` is due for rotation: the schedule (spec.rotation.every),
+ * or sooner when a rotation was asked for (spec.rotation.requestedAt) after that key was
+ * minted. A rotation mints a new key at or after the request, so each request rotates once.
+ * Undefined when neither applies.
+ */
 export function nextRotationAt(
   key: Pick<VirtualKey, 'spec'>,
   mintedAt: Date | undefined,
 ): Date | undefined {
+  if (!mintedAt) return undefined;
   const every = key.spec.rotation?.every;
-  if (!every || !mintedAt) return undefined;
-  return new Date(mintedAt.getTime() + apiDurationMs(every));
+  const scheduled = every ? new Date(mintedAt.getTime() + apiDurationMs(every)) : undefined;
+  const requested = requestedRotation(key.spec.rotation?.requestedAt, mintedAt);
+  if (!scheduled || !requested) return scheduled ?? requested;
+  return requested < scheduled ? requested : scheduled;
+}
+
+/**
+ * spec.rotation.requestedAt when the key minted at `mintedAt` predates it. Compared in whole
+ * seconds, as status records lastRotatedAt: a key minted at 10:00:00.755 for a request of
+ * 10:00:00.500 reads back as 10:00:00, and must still count as minted after it.
+ */
+function requestedRotation(asked: string | undefined, mintedAt: Date): Date | undefined {
+  const ms = asked ? Date.parse(asked) : NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  const requested = new Date(Math.floor(ms / 1000) * 1000);
+  return requested > mintedAt ? requested : undefined;
 }
 
 /**

@@ -142,6 +142,17 @@ describe('teamAccessChanged', () => {
     expect(teamAccessChanged(spending('5.01'), spending('7'))).toBe(false);
     expect(teamAccessChanged(spending('7'), spending('0'))).toBe(true);
   });
+
+  it("true for a new budget period (the spend sync's resetsAt); not for spend within one", () => {
+    const inPeriod = (resetsAt: string, used: string) =>
+      edited(before, (t) => {
+        t.spec.limits = { maxBudget: '5', budgetDuration: '7d' };
+        t.status!.budget = { maxBudget: '5', usedFraction: used, resetsAt };
+      });
+    const now = inPeriod('2026-11-30T10:00:00Z', '0.1000');
+    expect(teamAccessChanged(now, inPeriod('2026-11-30T10:00:00Z', '0.4000'))).toBe(false);
+    expect(teamAccessChanged(now, inPeriod('2026-12-07T10:00:00Z', '0.0000'))).toBe(true);
+  });
 });
 
 describe('userAccessChanged', () => {
@@ -329,5 +340,19 @@ describe('keyChanged', () => {
     expect(changed(key(1, [FINALIZER]), key(1))).toBe(true);
     expect(changed(key(1), key(1, ['other', FINALIZER]))).toBe(true);
     expect(changed(key(1, [FINALIZER]), key(1, [FINALIZER, 'other']))).toBe(true);
+  });
+
+  it('reacts to a new budget period in status (the spend sync), not to spend within one', () => {
+    const budgeted = (resetsAt: string | undefined, spend: string) =>
+      edited(key(1, [FINALIZER]), (k) => {
+        k.status = {
+          spend,
+          budget: { maxBudget: '1', usedFraction: spend, ...(resetsAt ? { resetsAt } : {}) },
+        };
+      });
+    const first = budgeted('2026-12-01T00:00:00Z', '0.1000');
+    expect(changed(first, budgeted('2026-12-01T00:00:00Z', '0.9000'))).toBe(false);
+    expect(changed(first, budgeted('2026-12-31T00:00:00Z', '0.0000'))).toBe(true);
+    expect(changed(budgeted(undefined, '0.1000'), first)).toBe(true);
   });
 });

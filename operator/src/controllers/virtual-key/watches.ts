@@ -3,14 +3,16 @@
 // EnqueueRequestsFromMapFunc), with predicates that drop updates which cannot.
 //
 //   Team              → keys in its namespaces (old and new): LiteLLM id, members, models,
-//                       limits, budget spent or not (not every spend), Synced, deletion
+//                       limits, budget spent or not (not every spend), budget period
+//                       (status.budget.resetsAt, by the spend sync), Synced, deletion
 //   User              → keys naming it: Ready, LiteLLM id, role, deletion
 //   admission policy  → every personal key (admission-policy.ts)
 //   ModelSubscription → keys in its namespace: phase, team, limits
 //   Secret (ours)     → its owning key: created, changed or deleted, by anyone but the
 //                       reconcile that wrote it (own-secret-writes.ts)
-//   VirtualKey itself → spec, deletion, annotations, finalizers (keyChanged): not the
-//                       status it writes, nor the finalizer it adds before it goes on
+//   VirtualKey itself → spec, deletion, annotations, finalizers, and the budget period
+//                       the spend sync writes to status (keyChanged): not the status it
+//                       writes, nor every spend, nor the finalizer it adds before it goes on
 //
 // The Secret informer holds metadata only (targets.ts › KEY_SECRET_TARGET): the reconciler
 // reads each Secret live from the API server, so a cache of Secret data would be memory any
@@ -73,6 +75,15 @@ const conditionStatus = (
   type: string,
 ) => getCondition(object.status?.conditions as never, type)?.status;
 
+/**
+ * A new budget period (the spend sync's status.budget.resetsAt) names new spend counters in
+ * the key's record (key-policy.ts › budgetPeriods); spend alone within a period does not.
+ */
+const budgetPeriodChanged = (
+  before: { status?: { budget?: { resetsAt?: string } } },
+  after: { status?: { budget?: { resetsAt?: string } } },
+) => before.status?.budget?.resetsAt !== after.status?.budget?.resetsAt;
+
 export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
   !sameJson(before.spec?.namespaces, after.spec?.namespaces) ||
   !sameJson(before.spec?.limits, after.spec?.limits) ||
@@ -85,6 +96,7 @@ export const teamAccessChanged: UpdatePredicate<Team> = (before, after) =>
   ) ||
   conditionStatus(before, 'Synced') !== conditionStatus(after, 'Synced') ||
   !teamBudgetExceeded(before) !== !teamBudgetExceeded(after) ||
+  budgetPeriodChanged(before, after) ||
   isDeleting(before) !== isDeleting(after);
 
 export const userAccessChanged: UpdatePredicate<User> = (before, after) =>
@@ -105,6 +117,7 @@ export const subscriptionAccessChanged: UpdatePredicate<ModelSubscription> = (be
  */
 export function keyChanged(finalizer: string): UpdatePredicate<VirtualKey> {
   return (before, after) => {
+    if (budgetPeriodChanged(before, after)) return true;
     const had = before.metadata?.finalizers ?? [];
     const has = after.metadata?.finalizers ?? [];
     if (had.includes(finalizer) || !has.includes(finalizer))
