@@ -28,6 +28,14 @@
 //   BENCH_KEYS=2000 BENCH_SEQUENTIAL=20 BENCH_CONCURRENCY=32 BENCH_RESYNC_S=90 \
 //     node test/bench/operator-keys.ts
 //   BENCH_OPERATOR_MAIN=/path/to/other/operator/src/main.ts …   (another build, same bench)
+//   BENCH_OPERATOR_HEAP_MIB=0 …   (V8 sizes the operator's heap for this host, not for a pod)
+//   BENCH_OPERATOR_NODE_FLAGS='--trace-gc' …   (more Node flags for the operator)
+//   npm run bench -- operator-keys --profile   (the operator under --cpu-prof: its top
+//     functions and places during (b), from .bench/profiles/; also BENCH_OPERATOR_PROFILE=1)
+//
+// (c) must see the resync alone: the spend sync (every BENCH_SPEND_S, default 60 s) writes every new key's status.spend on its first pass after (b), so (c)
+// waits for a spend pass that began after (b) settled, and counts every VirtualKey write by
+// its field manager (support/field-managers.ts), so what writes is named, whichever loop.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +64,8 @@ import { KeyObjects, secretKey } from '../integration/support/key-operator.ts';
 import { start as startLiteLLM, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import type { CallSnapshot } from '../litellm-server/calls.ts';
 import { Arrivals, forEachLimit } from './support/arrivals.ts';
+import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.ts';
+import { WritesByManager } from './support/field-managers.ts';
 import { BedUnavailableError, startBenchBed } from './support/bed.ts';
 import { pooledKubeConfig } from './support/kube.ts';
 import { describeMachine, machineInfo } from './support/machine.ts';
@@ -82,6 +92,24 @@ const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 32);
 const WARMUP = 5;
 /** The operator's resync interval: (c) waits for it, so no resync fires during (a) or (b). */
 const RESYNC_MS = intFromEnv('BENCH_RESYNC_S', QUICK ? 60 : 300) * 1000;
+/** The spend sync's interval (the operator's default); (c) waits out its first pass after (b). */
+const SPEND_MS = intFromEnv('BENCH_SPEND_S', 60) * 1000;
+const PROFILE = process.argv.includes('--profile') || process.env.BENCH_OPERATOR_PROFILE === '1';
+/**
+ * The operator's V8 heap as in a pod: V8 sizes its heap from the memory it sees, which is the
+ * container's limit in a pod (the chart's 512 MiB: node 24 in a 512 MiB memory cgroup gets a
+ * 259 MiB heap limit and a 2 MiB young generation) but this host's RAM here (24 GiB: a 4 GiB
+ * limit, and a young generation that grows past 100 MiB, all of it resident). --max-heap-size
+ * gives it the pod's sizing; BENCH_OPERATOR_HEAP_MIB=0 leaves V8 to size for the host.
+ */
+const OPERATOR_HEAP_MIB = Number(process.env.BENCH_OPERATOR_HEAP_MIB ?? 259);
+/** More Node flags for the operator, space-separated. */
+const OPERATOR_NODE_FLAGS = [
+  ...(OPERATOR_HEAP_MIB > 0 ? [`--max-heap-size=${OPERATOR_HEAP_MIB}`] : []),
+  ...(process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROFILE_DIR = fileURLToPath(new URL('../../.bench/profiles/', import.meta.url));
 const MODEL = 'granite-3-8b';
 const MASTER_KEY = 'sk-bench-master-key';
 const WAIT_ONE_MS = 60_000;
@@ -89,6 +117,9 @@ const WAIT_BULK_MS = 20 * 60_000;
 const BENCH_LABEL = 'llmtenancy.dev/bench-run';
 /** The issue's targets (#12), printed next to the figures: never asserted. */
 const TARGET_KEYS_PER_SECOND = 167;
+const TARGET_RSS_BYTES = 300 * 1024 * 1024;
+const TARGET_TLS_PER_REQUEST = 0.01;
+const TARGET_FLOOR_RATIO = 3;
 
 function intFromEnv(name: string, fallback: number): number {
   const value = process.env[name];
@@ -164,6 +195,7 @@ function operatorCounters(samples: readonly Sample[]): Record<string, number> {
       key = 'reconcile seconds_count';
     else if (s.name === 'llmtenancy_routing_writes_total') key = `routing writes ${s.labels.op}`;
     else if (s.name === 'llmtenancy_routing_skipped_total') key = `routing skipped ${s.labels.op}`;
+    else if (s.name === 'llmtenancy_spend_sync_writes_total') key = `spend writes ${s.labels.kind}`;
     if (key !== undefined) out[key] = (out[key] ?? 0) + s.value;
   }
   return out;
@@ -178,6 +210,30 @@ async function keyQueue(op: OperatorProcess): Promise<{ depth: number; active: n
       controller: VIRTUAL_KEY_CONTROLLER,
     }),
   };
+}
+
+/** When the spend sync's last full pass ended (Unix ms; 0: none yet). */
+async function spendPassEndedAt(op: OperatorProcess): Promise<number> {
+  return sumOf(await op.metrics(), 'llmtenancy_spend_sync_last_success_timestamp_seconds') * 1000;
+}
+
+/**
+ * Until a spend pass that began after now has ended: the spend sync's first pass over new keys
+ * writes each one's status.spend, and that is not the resync's to count. Two pass ends after
+ * now: the second pass began after the first ended.
+ */
+async function waitOutSpendPass(ctx: Context): Promise<void> {
+  const deadline = Date.now() + SPEND_MS * 3 + WAIT_ONE_MS;
+  const now = Date.now();
+  let ends = 0;
+  let last = await spendPassEndedAt(ctx.op);
+  while (ends < 2) {
+    if (Date.now() > deadline) throw new Error('the spend sync made no pass after (b)');
+    await sleep(200);
+    const ended = await spendPassEndedAt(ctx.op);
+    if (ended > last && ended > now) ends++;
+    last = ended;
+  }
 }
 
 const sumMatching = (counters: Record<string, number>, prefix: string) =>
@@ -278,6 +334,8 @@ interface Context {
   teamReady: Arrivals<Team>;
   /** resourceVersion changes of VirtualKeys / key Secrets seen by the bench's watches. */
   keyChanges: { count: number; last: number };
+  /** The same changes, counted by the field manager(s) that wrote them. */
+  keyWriters: WritesByManager;
   secretChanges: { count: number };
   /** LiteLLM key present when Ready=True was seen: key → true/false. */
   registeredAtReady: Map<string, boolean>;
@@ -340,6 +398,7 @@ async function counters(ctx: Context) {
     routingRevision: redisRevision,
     redisCommands,
     keyChanges: ctx.keyChanges.count,
+    keyWriters: ctx.keyWriters.snapshot(),
     secretChanges: ctx.secretChanges.count,
   };
 }
@@ -368,6 +427,7 @@ function costs(before: Counters, after: Counters) {
     routingRevisionDelta: after.routingRevision - before.routingRevision,
     redisCommands: counterDelta(before.redisCommands, after.redisCommands, ['info']),
     virtualKeyResourceVersionChanges: after.keyChanges - before.keyChanges,
+    virtualKeyWritesByManager: counterDelta(before.keyWriters, after.keyWriters),
     secretResourceVersionChanges: after.secretChanges - before.secretChanges,
   };
 }
@@ -382,6 +442,9 @@ async function settle(ctx: Context, quietMs: number, timeoutMs = WAIT_BULK_MS): 
     await sleep(200);
   }
 }
+
+/** Now on the clock V8 stamps --cpu-prof samples with (CLOCK_MONOTONIC, µs), in any process. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
 const eluBetween = (a: OperatorProbe, b: OperatorProbe) => {
   const active = b.elu.active - a.elu.active;
@@ -491,6 +554,7 @@ async function bulk(ctx: Context) {
   })();
 
   const start = performance.now();
+  const profileFrom = monotonicMicros();
   const keyCalls: Call[] = [];
   const waits = Array.from({ length: KEYS }, (_, i) =>
     usableAt(ctx, `${ctx.bulkNs}/bulk-${i}`, WAIT_BULK_MS),
@@ -501,6 +565,7 @@ async function bulk(ctx: Context) {
   const createsDone = performance.now();
   const at = await Promise.all(waits);
   const converged = Math.max(...at.map((a) => a.usable));
+  const profileTo = monotonicMicros();
   const benchElu = performance.eventLoopUtilization(eluBefore);
   const after = await counters(ctx);
   sampling = false;
@@ -543,7 +608,13 @@ async function bulk(ctx: Context) {
     maxQueueDepth: maxDepth,
     operatorEventLoopUtilization: eluBetween(probeBefore, probeAfter),
     benchEventLoopUtilization: benchElu.utilization,
-    operatorMemory: { before: probeBefore, after: probeAfter, peakRss: maxRss },
+    operatorMemory: {
+      before: probeBefore,
+      after: probeAfter,
+      peakRss: maxRss,
+      resident: await ctx.op.residentMemory(),
+    },
+    profileWindow: { from: profileFrom, to: profileTo },
     benchMemory: { before: benchBefore, after: benchAfter },
   };
 }
@@ -559,6 +630,8 @@ async function bulk(ctx: Context) {
 async function resync(ctx: Context) {
   const keys = ctx.keyReady.size;
   await settle(ctx, 3_000);
+  await waitOutSpendPass(ctx);
+  await settle(ctx, 1_000);
   const probeBefore = await ctx.op.probe();
   const before = await counters(ctx);
   const reconciled = async () =>
@@ -705,9 +778,16 @@ async function main(): Promise<number> {
     const logFile = fileURLToPath(
       new URL('../../.bench/operator-keys.operator.log', import.meta.url),
     );
+    const profileName = `operator-keys-${startedAt.replace(/[:.]/g, '-')}.cpuprofile`;
     const op = await startOperatorProcess({
       kubeconfigYaml: operatorYaml,
       logFile,
+      nodeFlags: [
+        ...OPERATOR_NODE_FLAGS,
+        ...(PROFILE
+          ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', profileName]
+          : []),
+      ],
       env: {
         LITELLM_URL: litellm.url,
         LITELLM_MASTER_KEY: MASTER_KEY,
@@ -716,6 +796,7 @@ async function main(): Promise<number> {
         ROUTING_CHECK_INTERVAL: '500ms',
         GATEWAY_URL: 'http://gateway.bench/v1',
         RESYNC_INTERVAL: `${RESYNC_MS / 1000}s`,
+        SPEND_SYNC_INTERVAL: `${SPEND_MS / 1000}s`,
         MODEL_CATALOG_REFRESH_INTERVAL: '1s',
         INSTALLATION_ID: run,
         ORPHAN_COLLECTION: 'off',
@@ -786,6 +867,7 @@ async function main(): Promise<number> {
       configMapSeen: new Arrivals<V1ConfigMap & KubeObject>(),
       teamReady: new Arrivals<Team>(isReady),
       keyChanges: { count: 0, last: performance.now() },
+      keyWriters: new WritesByManager(),
       secretChanges: { count: 0 },
       registeredAtReady: new Map(),
       keyInformer,
@@ -802,6 +884,7 @@ async function main(): Promise<number> {
         ctx.keyChanges.last = performance.now();
       },
     });
+    keyInformer.addEventHandler(ctx.keyWriters.handler);
     secretInformer.addEventHandler(ctx.secretSeen.handler);
     secretInformer.addEventHandler({
       update: (old, current) => {
@@ -813,7 +896,7 @@ async function main(): Promise<number> {
     teamInformer.addEventHandler(ctx.teamReady.handler);
     const setupMs = performance.now() - setupStart;
     console.log(
-      `test bed, LiteLLM test server and operator (pid ${op.pid}, ${op.main}) ready in ${ms(setupMs)} (kube-apiserver ${bed.controlPlane!.url}, ${bed.redisUrl}, LiteLLM ${litellm.url})`,
+      `test bed, LiteLLM test server and operator (pid ${op.pid}, ${op.main} ${OPERATOR_NODE_FLAGS.join(' ')}) ready in ${ms(setupMs)} (kube-apiserver ${bed.controlPlane!.url}, ${bed.redisUrl}, LiteLLM ${litellm.url})`,
     );
 
     console.log(`(a) ${SEQUENTIAL} VirtualKeys one at a time, with the baselines interleaved…`);
@@ -827,7 +910,12 @@ async function main(): Promise<number> {
     const c = await resync(ctx);
     verify(ctx, SEQUENTIAL + WARMUP + KEYS);
 
-    const tables = report(a, b, c, verified);
+    let profile: ProfileSummary | undefined;
+    if (PROFILE) {
+      await op.stop(); // the profile is written as the process exits
+      profile = await summarizeProfile(`${PROFILE_DIR}${profileName}`, ROOT, 20, b.profileWindow);
+    }
+    const tables = [...report(a, b, c, verified), ...(profile ? profileTables(profile) : [])];
     console.log(`\n${NAME} — ${startedAt} — ${describeMachine(machine)}\n`);
     console.log(tables.map(renderTable).join('\n\n'));
     const path = await writeJson(NAME, {
@@ -842,9 +930,11 @@ async function main(): Promise<number> {
         keys: KEYS,
         concurrency: CONCURRENCY,
         resyncIntervalMs: RESYNC_MS,
+        spendSyncIntervalMs: SPEND_MS,
         operatorMain: op.main,
+        operatorNodeFlags: OPERATOR_NODE_FLAGS,
       },
-      results: { sequential: a, bulk: b, resync: c },
+      results: { sequential: a, bulk: b, resync: c, profile },
     });
     console.log(`\nwrote ${path}; the operator's log: ${logFile}`);
     return 0;
@@ -854,6 +944,25 @@ async function main(): Promise<number> {
 }
 
 // ---- the tables ------------------------------------------------------------------------
+
+/** Where the operator's CPU went during (b): self time by function and by place. */
+function profileTables(p: ProfileSummary): Table[] {
+  const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+  const window = p.window ? 'during (b), creates → last key usable' : 'the whole run';
+  return [
+    {
+      title: `the operator's CPU profile, ${window}: ${ms(p.busyMs)} busy of ${ms(p.totalMs)}; top places (self time)`,
+      header: ['place', 'self', 'share of busy'],
+      rows: p.places.slice(0, 12).map((e) => [e.name, ms(e.ms), pct(e.share)]),
+    },
+    {
+      title: 'top functions (self time)',
+      header: ['function', 'where', 'self', 'share'],
+      rows: p.functions.slice(0, 15).map((e) => [e.name, e.where, ms(e.ms), pct(e.share)]),
+      notes: [`profile: ${p.file} (open in Chrome DevTools)`],
+    },
+  ];
+}
 
 function report(
   a: Awaited<ReturnType<typeof sequential>>,
@@ -1022,9 +1131,19 @@ function report(
           : 'no --expose-gc: not collected first',
       ],
       [
+        '  V8 heap reserved (heapTotal) before → after; of it the young generation',
+        `${mib(om.before.heapTotal)} → ${mib(om.after.heapTotal)}`,
+        `new space ${mib(om.after.heapSpaces.new_space ?? 0)}, code ${mib(om.after.heapSpaces.code_space ?? 0)}`,
+      ],
+      [
         'operator external (Buffers, native) before → after',
         `${mib(om.before.external)} → ${mib(om.after.external)}`,
-        '',
+        `of it ArrayBuffers ${mib(om.after.arrayBuffers)}`,
+      ],
+      [
+        '  RSS made of: anonymous (heap, malloc, stacks) / mapped files (node binary, libraries)',
+        `${mib(om.resident.anonymous)} / ${mib(om.resident.file)}`,
+        `anonymous beyond V8's heap: ${mib(om.resident.anonymous - om.after.heapTotal)}`,
       ],
       [
         'bench process (LiteLLM test server + watches) RSS after GC',
@@ -1071,6 +1190,11 @@ function report(
         count(r.virtualKeyResourceVersionChanges),
         '0',
       ],
+      ...Object.entries(r.virtualKeyWritesByManager).map(([manager, n]) => [
+        `  written by ${manager}`,
+        count(n),
+        '0',
+      ]),
       ['key Secret resourceVersion changes (watch)', count(r.secretResourceVersionChanges), '0'],
       [
         'API-server writes (apiserver_request_total, its own Lease left out)',
@@ -1111,10 +1235,91 @@ function report(
       ],
     ],
     notes: [
-      `window: ${ms(r.wallMs)}, from the queue going quiet after (b) until every key had been reconciled again and the queue was quiet; background work in it (routing check every 0.5 s, model catalog refresh every 1 s) is included.`,
+      `window: ${ms(r.wallMs)}, from the queue going quiet after (b) and a spend pass over every key (every ${SPEND_MS / 1000} s) until every key had been reconciled again and the queue was quiet; background work in it (routing check every 0.5 s, model catalog refresh every 1 s, spend passes) is included.`,
     ],
   };
-  return [tableA, tableB, tableB2, tableC];
+  return [tableA, tableB, tableB2, tableC, targets(a, b, c)];
+}
+
+/** Issue 12's targets next to what this run measured (never asserted). */
+function targets(
+  a: Awaited<ReturnType<typeof sequential>>,
+  b: Awaited<ReturnType<typeof bulk>>,
+  c: Awaited<ReturnType<typeof resync>>,
+): Table {
+  const k = b.costs;
+  const r = c.costs;
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const apiWrites = Object.values(c.apiServerWrites).reduce((t, v) => t + v, 0);
+  const apiReads = Object.values(c.apiServerReads).reduce((t, v) => t + v, 0);
+  const tlsPerRequest = k.operatorApiConnections / Math.max(1, k.operatorApiRequests);
+  const floorRatio = ratio(a.key.p50, a.floor.p50);
+  const heapPer1000 =
+    (((b.operatorMemory.after.heapUsed - b.operatorMemory.before.heapUsed) / b.keys) * 1000) /
+    1024 /
+    1024;
+  // Each key costs the API server its create and this many of the operator's requests; the
+  // ConfigMaps show how many creates per second it serves: the quotient bounds keys/s there.
+  const requestsPerKey = 1 + k.operatorApiRequests / b.keys;
+  const apiBound = b.configMapsPerSecond / requestsPerKey;
+  const litellmBusy = (k.litellm.total * k.litellmMeanResponseMs) / b.keysConvergedMs;
+  const rows: string[][] = [
+    [
+      `${count(b.keys)} keys at once: keys/s`,
+      `${b.keysPerSecond.toFixed(1)}`,
+      `≥ ${TARGET_KEYS_PER_SECOND} (10,000 in ≤ 60 s)`,
+      mark(b.keysPerSecond >= TARGET_KEYS_PER_SECOND),
+    ],
+    [
+      '  the API server’s bound: ConfigMaps/s ÷ API requests per key (create + operator’s)',
+      `${apiBound.toFixed(0)} keys/s (${b.configMapsPerSecond.toFixed(0)} / ${requestsPerKey.toFixed(2)})`,
+      '',
+      '',
+    ],
+    [
+      '  LiteLLM’s share: calls × server time ÷ wall time',
+      `${(litellmBusy * 100).toFixed(1)} % busy`,
+      '',
+      '',
+    ],
+    [
+      'no-change resync: writes anywhere (LiteLLM + API server)',
+      count(r.litellm.writes + apiWrites),
+      '0',
+      mark(r.litellm.writes + apiWrites === 0),
+    ],
+    ['no-change resync: API-server reads', count(apiReads), '0', mark(apiReads === 0)],
+    [
+      'no-change resync: LiteLLM key reads',
+      count(c.litellmKeyReads),
+      `≤ ${count(Math.ceil(c.keys / 100))} (100 per 10,000 keys)`,
+      mark(c.litellmKeyReads <= Math.ceil(c.keys / 100)),
+    ],
+    [
+      'new TLS connections per API request',
+      tlsPerRequest.toFixed(4),
+      `≤ ${TARGET_TLS_PER_REQUEST}`,
+      mark(tlsPerRequest <= TARGET_TLS_PER_REQUEST),
+    ],
+    [
+      `operator RSS at ${count(c.keys)} keys (after GC; peak during (b))`,
+      `${mib(c.operatorMemory.rss)} (${mib(b.operatorMemory.peakRss)})`,
+      '≤ 300 MiB at 10,000',
+      mark(Math.max(c.operatorMemory.rss, b.operatorMemory.peakRss) <= TARGET_RSS_BYTES),
+    ],
+    ['operator heap per 1,000 keys', `${heapPer1000.toFixed(2)} MiB`, 'reported', ''],
+    [
+      'apply → usable p50 ÷ ConfigMap floor p50',
+      times(floorRatio),
+      `≤ ${TARGET_FLOOR_RATIO}×`,
+      mark(floorRatio <= TARGET_FLOOR_RATIO),
+    ],
+  ];
+  return {
+    title: `issue 12's targets, this run (${count(b.keys)} keys; the targets are for 10,000)`,
+    header: ['', 'measured', 'target', ''],
+    rows,
+  };
 }
 
 try {

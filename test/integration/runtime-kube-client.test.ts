@@ -91,6 +91,38 @@ describe('HttpKubeClient', () => {
     }
   });
 
+  it('caches objects without managedFields, which the server keeps and the cache need not', async () => {
+    const kc = kubeConfigFromInject();
+    const informers = new InformerFactory(kc);
+    const client = kubeClient(kc, { informers });
+    const informer = informers.informerFor<ConfigMap>({ ...CONFIG_MAPS, namespace });
+    informers.start();
+    try {
+      await informers.waitForSync();
+      const ref = { namespace, name: 'field-owners' };
+      await client.create(
+        CONFIG_MAPS,
+        { metadata: ref, data: { a: '1' } },
+        { fieldManager: 'one' },
+      );
+      await client.mergePatch(CONFIG_MAPS, ref, { data: { b: '2' } }, { fieldManager: 'two' });
+      const live = await client.read<ConfigMap & { metadata: { managedFields?: unknown[] } }>(
+        CONFIG_MAPS,
+        ref,
+      );
+      expect(live?.metadata.managedFields).toHaveLength(2);
+      await expect
+        .poll(() => informer.store.getByName('field-owners', namespace)?.data)
+        .toEqual({ a: '1', b: '2' });
+      const cached = informer.store.getByName('field-owners', namespace)!;
+      expect(cached.metadata).not.toHaveProperty('managedFields');
+      expect(cached.metadata?.resourceVersion).toBe(live?.metadata.resourceVersion);
+    } finally {
+      await informers.stop();
+      await KubeTransport.of(kc).close();
+    }
+  });
+
   it('returns the whole object behind a metadata-only cache, reading it only when it changed', async () => {
     const kc = kubeConfigFromInject();
     const informers = new InformerFactory(kc);

@@ -2,6 +2,8 @@
 // controller that watches it, like controller-runtime's cache: one list+watch per type
 // however many controllers read it, and one cache all of them see. The manager uses the
 // factory to check every type is served (preflight), start them, and wait for sync.
+// Every cache drops metadata.managedFields first (controller-runtime's default transform):
+// at 10,000 VirtualKeys they would be most of the VirtualKey cache, and nothing reads them.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { resolveResource, type GroupVersionKind, type ResourceType } from './discovery.ts';
 import {
@@ -11,7 +13,7 @@ import {
   type KubeListWatcherOptions,
 } from './informer.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import type { KubeObject } from './object.ts';
+import { withoutManagedFields, type KubeObject } from './object.ts';
 import type { StoreIndex } from './cache.ts';
 
 export type InformerDefaults = Omit<
@@ -76,7 +78,7 @@ export class InformerFactory {
         listWatcher,
         description: key,
         logger: this.#log,
-        transform: target.transform,
+        transform: cachedPart(target.transform),
       });
       entry = { target, informer, resource: listWatcher.resource };
       this.#informers.set(key, entry);
@@ -132,4 +134,9 @@ export class InformerFactory {
   async stop(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
+}
+
+/** What a cache keeps of an object: no managedFields, then what the target keeps of that. */
+function cachedPart(transform: InformerTarget['transform']): (object: KubeObject) => KubeObject {
+  return transform ? (object) => transform(withoutManagedFields(object)) : withoutManagedFields;
 }

@@ -29,7 +29,7 @@ import type { InformerFactory, InformerTarget } from './informer-factory.ts';
 import type { Informer } from './informer.ts';
 import { errorOf, isOk, KubeApiError } from './kube-http.ts';
 import { KubeTransport, type Method, type TransportRequest } from './kube-transport.ts';
-import { deepFreeze, objectKey, type KubeObject } from './object.ts';
+import { deepFreeze, objectKey, withoutManagedFields, type KubeObject } from './object.ts';
 import { FencedWriteError, type WriteFence } from './write-fence.ts';
 
 /** A kind, resolved through discovery on first use, or a resource already resolved. */
@@ -375,8 +375,7 @@ export class HttpKubeClient implements KubeClient {
     for (const { kind: cached, bodies } of this.#bodies.values()) {
       if (cached !== kindKey(kind)) continue;
       const key = objectKey(object);
-      const { managedFields: _, ...metadata } = object.metadata as Record<string, unknown>;
-      bodies.set(key, deepFreeze(structuredClone({ ...object, metadata }) as KubeObject));
+      bodies.set(key, deepFreeze(structuredClone(withoutManagedFields(object))));
     }
   }
 }

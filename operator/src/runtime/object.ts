@@ -34,6 +34,19 @@ export function isDeleting(object: KubeObject): boolean {
   );
 }
 
+/**
+ * `object` without metadata.managedFields, controller-runtime's TransformStripManagedFields:
+ * the field-ownership record the API server keeps (one entry per writer, each a tree of every
+ * field it set) is often the largest part of a small object's metadata, and no controller
+ * reads it; writes never send it (kube-client.ts), so the server keeps its own.
+ */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  const metadata = object.metadata as (ObjectMeta & { managedFields?: unknown }) | undefined;
+  if (metadata?.managedFields === undefined) return object;
+  const { managedFields: _, ...rest } = metadata;
+  return { ...object, metadata: rest };
+}
+
 /** Freezes `value` and everything in it: cached objects are shared, never edited in place. */
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

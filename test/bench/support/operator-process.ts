@@ -27,6 +27,8 @@ export interface OperatorProcessOptions {
   /** Default: this checkout's operator/src/main.ts (BENCH_OPERATOR_MAIN overrides). */
   main?: string;
   readyTimeoutMs?: number;
+  /** Extra Node flags, e.g. --cpu-prof (the profile is written when the process exits). */
+  nodeFlags?: readonly string[];
 }
 
 export interface OperatorProcess {
@@ -38,6 +40,8 @@ export interface OperatorProcess {
   probe(): Promise<OperatorProbe>;
   /** Resident set size now, from /proc (no GC first). */
   rss(): Promise<number>;
+  /** Where the resident memory is now (/proc/<pid>/smaps_rollup), no GC first. */
+  residentMemory(): Promise<ResidentMemory>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +56,8 @@ export async function startOperatorProcess(
   const main = options.main ?? process.env.BENCH_OPERATOR_MAIN ?? MAIN;
   await mkdir(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile);
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', PROBE, main], {
+  const flags = ['--expose-gc', ...(options.nodeFlags ?? []), '--import', PROBE];
+  const child: ChildProcess = spawn(process.execPath, [...flags, main], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -120,6 +125,7 @@ export async function startOperatorProcess(
       const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       return kib * 1024;
     },
+    residentMemory: () => residentMemory(pid),
     async stop() {
       if (exitCode === undefined) {
         child.kill('SIGTERM');
@@ -131,4 +137,22 @@ export async function startOperatorProcess(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** /proc/<pid>/smaps_rollup, in bytes: what RSS is made of. */
+export interface ResidentMemory {
+  rss: number;
+  /** Private memory: V8's heap, malloc's arenas (undici, TLS, zlib), thread stacks. */
+  anonymous: number;
+  /** Pages of mapped files (RSS less anonymous): the node binary's code, shared libraries. */
+  file: number;
+}
+
+export async function residentMemory(pid: number): Promise<ResidentMemory> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  const rss = kib('Rss');
+  const anonymous = kib('Anonymous');
+  return { rss, anonymous, file: rss - anonymous };
 }

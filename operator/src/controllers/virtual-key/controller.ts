@@ -51,6 +51,7 @@ import {
 import type { KeyInventory } from '../../routing/key-inventory.ts';
 
 export const VIRTUAL_KEY_CONTROLLER = 'virtualkey';
+export const DEFAULT_KEY_WORKERS = 32;
 
 export interface VirtualKeyControllerDeps {
   /** The manager's client (manager.kube): cached reads, fenced writes. */
@@ -81,7 +82,11 @@ export interface VirtualKeyControllerDeps {
    * pages, at most once per resync interval) instead of one /key/info each. Default false.
    */
   keySnapshot?: boolean;
-  /** Keys reconciled at once. Default 8: a reconcile mostly waits on LiteLLM. */
+  /**
+   * Keys reconciled at once. Default 32: a new key's reconcile is four API-server writes and
+   * two LiteLLM calls in a row, each mostly waiting (on etcd's commit, which batches
+   * concurrent writes); with 8, a burst of keys was held to 8 ÷ that chain's latency.
+   */
   workers?: number;
   stopGracePeriodMs?: number;
 }
@@ -127,7 +132,7 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
   return {
     name: VIRTUAL_KEY_CONTROLLER,
     reconciler: deps.inventory ? deps.inventory.observe(reconciler) : reconciler,
-    workers: deps.workers ?? 8,
+    workers: deps.workers ?? DEFAULT_KEY_WORKERS,
     errorPolicy: litellmErrorPolicy,
     clock: deps.clock,
     stopGracePeriodMs: deps.stopGracePeriodMs,
