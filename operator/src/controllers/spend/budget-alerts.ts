@@ -100,7 +100,6 @@ export function thresholdEvent(
   };
 }
 
-
 /** The Event for a projected exhaustion: the rate's outcome and when the budget runs out. */
 export function projectionEvent(
   projection: Projection,

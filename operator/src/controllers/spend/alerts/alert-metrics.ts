@@ -36,6 +36,7 @@ export function alertMetrics(registry: Registry, sinks: readonly string[]): Aler
     };
     byRegistry.set(registry, metrics);
   }
-  for (const sink of sinks) for (const result of RESULTS) metrics.deliveries.inc({ sink, result }, 0);
+  for (const sink of sinks)
+    for (const result of RESULTS) metrics.deliveries.inc({ sink, result }, 0);
   return metrics;
 }

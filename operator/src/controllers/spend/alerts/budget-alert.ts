@@ -13,9 +13,7 @@ import type { BudgetStatus } from '../../../../../crds/api/meta.ts';
 import type { Projection } from '../budget-projection.ts';
 
 export type BudgetAlertType =
-  | 'budget.threshold_reached'
-  | 'budget.exhaustion_projected'
-  | 'budget.soft_budget_reached';
+  'budget.threshold_reached' | 'budget.exhaustion_projected' | 'budget.soft_budget_reached';
 
 export interface BudgetAlert {
   id: string;
