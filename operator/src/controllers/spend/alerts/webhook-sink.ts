@@ -13,7 +13,8 @@
 // The receiver recomputes it over the raw body and compares in constant time, and refuses a
 // timestamp far from its clock (a replay). Answers: 2xx delivered; 408, 429, 5xx, a network
 // failure or a timeout are retried by the outbox (Retry-After honoured); any other status is
-// refused for good. Errors name the status only: the URL may carry credentials.
+// refused for good. Errors name the status only: the URL may carry credentials, which are
+// sent as Basic authorization (fetch refuses a URL holding them).
 import { createHmac } from 'node:crypto';
 import { parseRetryAfter } from '../../../runtime/result.ts';
 import { DeliveryError, type AlertSink } from './alert-sink.ts';
@@ -49,6 +50,7 @@ export function webhookSink(options: WebhookSinkOptions): AlertSink {
   const send = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const { target, authorization } = splitCredentials(options.url);
   return {
     name: 'webhook',
     async deliver(alert, signal) {
@@ -57,12 +59,13 @@ export function webhookSink(options: WebhookSinkOptions): AlertSink {
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         [TIMESTAMP_HEADER]: timestamp,
+        ...(authorization ? { authorization } : {}),
       };
       if (options.secret)
         headers[SIGNATURE_HEADER] = webhookSignature(await options.secret(), timestamp, body);
       let response: Response;
       try {
-        response = await send(options.url, {
+        response = await send(target, {
           method: 'POST',
           headers,
           body,
@@ -71,9 +74,11 @@ export function webhookSink(options: WebhookSinkOptions): AlertSink {
         });
         await response.arrayBuffer(); // frees the connection for the next alert
       } catch (err) {
-        const timedOut = err instanceof Error && err.name === 'TimeoutError';
+        if (err instanceof Error && err.name === 'TimeoutError')
+          throw new DeliveryError(`webhook did not answer within ${timeoutMs} ms`, true);
+        const code = (err as { cause?: { code?: unknown } }).cause?.code;
         throw new DeliveryError(
-          timedOut ? `webhook did not answer within ${timeoutMs} ms` : 'webhook unreachable',
+          `webhook unreachable${typeof code === 'string' ? ` (${code})` : ''}`,
           true,
         );
       }
@@ -86,5 +91,19 @@ export function webhookSink(options: WebhookSinkOptions): AlertSink {
         retryable ? parseRetryAfter(response.headers.get('retry-after')) : undefined,
       );
     },
+  };
+}
+
+/** The URL without user and password, and those as a Basic authorization header. */
+function splitCredentials(url: string): { target: string; authorization?: string } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { target: url };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    target: parsed.toString(),
+    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
   };
 }
