@@ -69,6 +69,8 @@ export const bool = (fallback: boolean) =>
       .transform((v) => v.toLowerCase() === 'true' || v === '1'),
   );
 
+const isHttpUrl = (v: string) => /^https?:\/\//.test(v) && URL.canParse(v);
+
 /** A required http(s) URL; `why` says what it is for when missing. */
 export const httpUrl = (why: string, example: string) =>
   z.preprocess(
@@ -76,10 +78,14 @@ export const httpUrl = (why: string, example: string) =>
     z
       .string({ message: `is required: ${why}` })
       .trim()
-      .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
-        message: `must be an http(s) URL, e.g. ${example}`,
-      }),
+      .refine(isHttpUrl, { message: `must be an http(s) URL, e.g. ${example}` }),
   );
+
+/** An optional http(s) URL. */
+export const optionalHttpUrl = (example: string) =>
+  text().refine((v) => v === undefined || isHttpUrl(v), {
+    message: `must be an http(s) URL, e.g. ${example}`,
+  });
 
 /** A required redis:// or rediss:// URL. */
 export const redisUrl = (why: string) =>

@@ -235,6 +235,14 @@ export const budgetStatus = () =>
             10,
             'Thresholds (percent) already alerted in that period, ascending.',
           ),
+          exhaustionProjected: z
+            .boolean()
+            .optional()
+            .describe('The projected-exhaustion alert was sent in that period.'),
+          softBudget: z
+            .boolean()
+            .optional()
+            .describe('The soft budget alert was sent in that period.'),
         })
         .optional()
         .describe(

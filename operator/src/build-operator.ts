@@ -11,7 +11,8 @@
 //   virtual-keys   VirtualKey controller, with the routing sync (and the catalog, for routes)
 //   orphans        orphan collection (also needs ORPHAN_COLLECTION other than off)
 //   spend          the spend sync: LiteLLM's spend and budgets into Team, User and VirtualKey
-//                  status, every SPEND_SYNC_INTERVAL
+//                  status, every SPEND_SYNC_INTERVAL; budget alerts to Events, and to the
+//                  webhook and e-mail through the alert outbox when configured
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
@@ -23,6 +24,8 @@ import { openShiftGroupsServed } from './controllers/group-sync/group-api.ts';
 import { modelCatalogRefresher } from './controllers/model-subscription/catalog-refresh.ts';
 import { modelSubscriptionController } from './controllers/model-subscription/controller.ts';
 import { orphanCollection } from './controllers/orphans/controller.ts';
+import type { AlertRetryPolicy } from './controllers/spend/alerts/alert-outbox.ts';
+import { budgetAlertOutbox } from './controllers/spend/alerts/budget-alert-outbox.ts';
 import { spendSync } from './controllers/spend/controller.ts';
 import type { SpendCounterSink } from './controllers/spend/spend-counter-sink.ts';
 import { selecting, VIRTUAL_KEY_TARGET, type KindSelectors } from './controllers/shared/kinds.ts';
@@ -93,6 +96,8 @@ export interface OperatorDeps {
   keySnapshot?: boolean;
   /** Where the spend sync reconciles the gateway's spend counters. Default: nowhere. */
   spendCounters?: SpendCounterSink;
+  /** Retries of budget alert deliveries. Default: the outbox's (8 attempts, 1 s to 5 min). */
+  alertRetry?: AlertRetryPolicy;
 }
 
 export interface Operator {
@@ -283,6 +288,13 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
   }
 
   if (parts.has('spend')) {
+    const alerts = budgetAlertOutbox(config.budgetAlerts, {
+      manager,
+      labelSelectors: selectors,
+      retry: deps.alertRetry,
+    });
+    // On every replica: a former leader still delivers what it decided.
+    if (alerts) manager.add(alerts, { leaderOnly: false });
     const sync = spendSync({
       manager,
       litellm,
@@ -292,6 +304,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       counters: deps.spendCounters ?? redisSpendCounters(gatewayRedis(), config.routingPrefix),
       recorder,
       alertThresholds: config.budgetAlertThresholds,
+      alerts,
     });
     manager.add(new SingletonLoop(manager, sync), leaderOnly);
   }

@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       modelCatalogRefreshIntervalMs: 60_000,
       spendSyncIntervalMs: 60_000,
       budgetAlertThresholds: [50, 75, 90, 100],
+      budgetAlerts: { webhook: undefined, smtp: undefined },
       redisUrl: 'redis://:s3cret@redis.llm-tenancy.svc:6379',
       routingPrefix: 'llmtenancy:',
       routingCheckIntervalMs: 5_000,
@@ -213,5 +214,95 @@ describe('describeConfig', () => {
       spendSyncInterval: '1m',
       leaderElection: { lease: 'llm-tenancy/llm-tenancy-operator', leaseDuration: '15s' },
     });
+  });
+});
+
+describe('budget alert settings', () => {
+  it('are off by default', () => {
+    expect(parseConfig(minimal, context).budgetAlerts).toEqual({
+      webhook: undefined,
+      smtp: undefined,
+    });
+    expect(describeConfig(parseConfig(minimal, context))).toMatchObject({
+      budgetAlertWebhook: 'off',
+      budgetAlertSmtp: 'off',
+    });
+  });
+
+  it('read the webhook, and log its URL without credentials', () => {
+    const config = parseConfig(
+      {
+        ...minimal,
+        BUDGET_ALERT_WEBHOOK_URL: 'https://hook:t0ken@alerts.example.com/llm',
+        BUDGET_ALERT_WEBHOOK_SECRET_FILE: '/var/run/secrets/webhook/secret',
+        BUDGET_ALERT_WEBHOOK_FORMAT: 'slack',
+      },
+      context,
+    );
+    expect(config.budgetAlerts.webhook).toEqual({
+      url: 'https://hook:t0ken@alerts.example.com/llm',
+      secretFile: '/var/run/secrets/webhook/secret',
+      format: 'slack',
+    });
+    const logged = JSON.stringify(describeConfig(config));
+    expect(logged).not.toContain('t0ken');
+    expect(logged).toContain('alerts.example.com');
+  });
+
+  it('read SMTP from a URL (smtps: TLS on 465) or from host, port and user', () => {
+    const fromUrl = parseConfig(
+      {
+        ...minimal,
+        BUDGET_ALERT_SMTP_URL: 'smtps://alerts%40example.com:pa%24s@mail.example.com',
+        BUDGET_ALERT_SMTP_FROM: 'LLM budgets <alerts@example.com>',
+      },
+      context,
+    );
+    expect(fromUrl.budgetAlerts.smtp).toEqual({
+      host: 'mail.example.com',
+      port: 465,
+      tls: 'tls',
+      user: 'alerts@example.com',
+      password: { from: 'url', value: 'pa$s' },
+      from: 'LLM budgets <alerts@example.com>',
+    });
+    expect(JSON.stringify(describeConfig(fromUrl))).not.toContain('pa$s');
+    const fromHost = parseConfig(
+      {
+        ...minimal,
+        BUDGET_ALERT_SMTP_HOST: 'mail.example.com',
+        BUDGET_ALERT_SMTP_USER: 'alerts',
+        BUDGET_ALERT_SMTP_PASSWORD_FILE: '/var/run/secrets/smtp/password',
+        BUDGET_ALERT_SMTP_FROM: 'alerts@example.com',
+      },
+      context,
+    );
+    expect(fromHost.budgetAlerts.smtp).toEqual({
+      host: 'mail.example.com',
+      port: 587,
+      tls: 'starttls',
+      user: 'alerts',
+      password: { from: 'file', path: '/var/run/secrets/smtp/password' },
+      from: 'alerts@example.com',
+    });
+  });
+
+  it('refuse what cannot work', () => {
+    expect(
+      problemsOf({
+        ...minimal,
+        BUDGET_ALERT_WEBHOOK_URL: 'ftp://alerts.example.com',
+        BUDGET_ALERT_WEBHOOK_FORMAT: 'xml',
+        BUDGET_ALERT_SMTP_URL: 'smtp://mail.example.com',
+        BUDGET_ALERT_SMTP_HOST: 'mail.example.com',
+        BUDGET_ALERT_SMTP_TLS: 'maybe',
+      }),
+    ).toEqual([
+      'BUDGET_ALERT_WEBHOOK_URL: must be an http(s) URL, e.g. https://alerts.example.com/llm-budgets',
+      'BUDGET_ALERT_WEBHOOK_FORMAT: must be json or slack',
+      'BUDGET_ALERT_SMTP_TLS: must be starttls, tls or none',
+      'BUDGET_ALERT_SMTP_URL and BUDGET_ALERT_SMTP_HOST: set one, not both',
+      'BUDGET_ALERT_SMTP_FROM: is required with SMTP (the sender address)',
+    ]);
   });
 });

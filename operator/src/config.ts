@@ -25,6 +25,16 @@
 //   BUDGET_ALERT_THRESHOLDS          percentages of a budget that record a BudgetThresholdReached
 //                                    Event, for objects without spec.limits.alertThresholds
 //                                    (50,75,90,100)
+//   BUDGET_ALERT_WEBHOOK_URL         where budget alerts are POSTed (JSON); unset: no webhook
+//   BUDGET_ALERT_WEBHOOK_SECRET_FILE a file holding the HMAC-SHA256 signing secret (re-read
+//                                    every 10 s); unset: requests are not signed
+//   BUDGET_ALERT_WEBHOOK_FORMAT      json | slack ({"text": ...}) (json)
+//   BUDGET_ALERT_SMTP_URL            smtp://[user[:password]@]host[:port] or smtps://; or
+//   BUDGET_ALERT_SMTP_HOST           the host, with BUDGET_ALERT_SMTP_PORT (587, 465 with tls),
+//                                    BUDGET_ALERT_SMTP_USER and BUDGET_ALERT_SMTP_PASSWORD_FILE;
+//                                    unset: no e-mail
+//   BUDGET_ALERT_SMTP_TLS            starttls | tls | none (starttls; smtps:// means tls)
+//   BUDGET_ALERT_SMTP_FROM           the sender address (required with SMTP)
 //   HEALTH_PORT                      port of /healthz, /readyz and /metrics (8081)
 //   LEADER_ELECTION                  true | false (true)
 //   LEADER_ELECTION_NAMESPACE        namespace of the Lease (POD_NAMESPACE, or the pod's own)
@@ -42,6 +52,7 @@ import {
   duration,
   httpUrl,
   logLevel,
+  optionalHttpUrl,
   port,
   problemsOf,
   redisUrl,
@@ -52,12 +63,34 @@ import {
 } from '../../contracts/config/env-fields.ts';
 import { labelSelectorProblem } from './label-selector.ts';
 import { redactUrl } from '../../contracts/config/redact-url.ts';
+import type { SmtpTls } from './controllers/spend/alerts/email-sink.ts';
+import type { WebhookFormat } from './controllers/spend/alerts/webhook-sink.ts';
 
 export { ConfigError, LOG_LEVELS, type LogLevel };
 
 export type OrphanCollection = 'off' | 'dry-run' | 'on';
 
 export type MasterKeyConfig = { from: 'file'; path: string } | { from: 'env'; value: string };
+
+export interface BudgetAlertWebhookConfig {
+  url: string;
+  secretFile: string | undefined;
+  format: WebhookFormat;
+}
+
+export interface BudgetAlertSmtpConfig {
+  host: string;
+  port: number;
+  tls: SmtpTls;
+  user: string | undefined;
+  password: { from: 'file'; path: string } | { from: 'url'; value: string } | undefined;
+  from: string;
+}
+
+export interface BudgetAlertsConfig {
+  webhook: BudgetAlertWebhookConfig | undefined;
+  smtp: BudgetAlertSmtpConfig | undefined;
+}
 
 export interface LeaderElectionSettings {
   namespace: string;
@@ -83,6 +116,7 @@ export interface OperatorConfig {
   spendSyncIntervalMs: number;
   /** Ascending, distinct percentages. */
   budgetAlertThresholds: number[];
+  budgetAlerts: BudgetAlertsConfig;
   redisUrl: string;
   routingPrefix: string;
   routingCheckIntervalMs: number;
@@ -153,6 +187,28 @@ const Env = z.object({
       .refine((list) => list.every((p) => p >= 1 && p <= 1000), 'each must be 1 to 1000')
       .default([50, 75, 90, 100]),
   ),
+  BUDGET_ALERT_WEBHOOK_URL: optionalHttpUrl('https://alerts.example.com/llm-budgets'),
+  BUDGET_ALERT_WEBHOOK_SECRET_FILE: text(),
+  BUDGET_ALERT_WEBHOOK_FORMAT: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['json', 'slack'], { message: 'must be json or slack' }).default('json'),
+  ),
+  BUDGET_ALERT_SMTP_URL: text().refine(
+    (v) => v === undefined || (/^smtps?:\/\/[^/]/.test(v) && URL.canParse(v)),
+    'must be an smtp:// or smtps:// URL, e.g. smtp://alerts@mail.example.com:587',
+  ),
+  BUDGET_ALERT_SMTP_HOST: text(),
+  BUDGET_ALERT_SMTP_PORT: z.preprocess(unsetIfEmpty, port(0).optional()),
+  BUDGET_ALERT_SMTP_USER: text(),
+  BUDGET_ALERT_SMTP_PASSWORD_FILE: text(),
+  BUDGET_ALERT_SMTP_TLS: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['starttls', 'tls', 'none'], { message: 'must be starttls, tls or none' }).optional(),
+  ),
+  BUDGET_ALERT_SMTP_FROM: text().refine(
+    (v) => v === undefined || /^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(v),
+    'must be an e-mail address, e.g. llm-budgets@example.com or "LLM budgets <llm-budgets@example.com>"',
+  ),
   HEALTH_PORT: port(8081),
   LEADER_ELECTION: bool(true),
   LEADER_ELECTION_NAMESPACE: text(),
@@ -220,6 +276,12 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
       );
     }
   }
+  const smtpUrl = raw('BUDGET_ALERT_SMTP_URL');
+  const smtpHost = raw('BUDGET_ALERT_SMTP_HOST');
+  if (smtpUrl && smtpHost)
+    problems.push('BUDGET_ALERT_SMTP_URL and BUDGET_ALERT_SMTP_HOST: set one, not both');
+  if ((smtpUrl || smtpHost) && !raw('BUDGET_ALERT_SMTP_FROM'))
+    problems.push('BUDGET_ALERT_SMTP_FROM: is required with SMTP (the sender address)');
   if (!parsed.success || problems.length > 0 || !masterKey) throw new ConfigError(problems);
 
   const e = parsed.data;
@@ -235,6 +297,16 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
     modelCatalogRefreshIntervalMs: e.MODEL_CATALOG_REFRESH_INTERVAL,
     spendSyncIntervalMs: e.SPEND_SYNC_INTERVAL,
     budgetAlertThresholds: e.BUDGET_ALERT_THRESHOLDS,
+    budgetAlerts: {
+      webhook: e.BUDGET_ALERT_WEBHOOK_URL
+        ? {
+            url: e.BUDGET_ALERT_WEBHOOK_URL,
+            secretFile: e.BUDGET_ALERT_WEBHOOK_SECRET_FILE,
+            format: e.BUDGET_ALERT_WEBHOOK_FORMAT,
+          }
+        : undefined,
+      smtp: smtpOf(e),
+    },
     redisUrl: e.REDIS_URL,
     routingPrefix: e.ROUTING_PREFIX,
     routingCheckIntervalMs: e.ROUTING_CHECK_INTERVAL,
@@ -257,6 +329,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
 /** The configuration as logged at start: durations readable, the master key never. */
 export function describeConfig(config: OperatorConfig): Record<string, unknown> {
   const election = config.leaderElection;
+  const { webhook, smtp } = config.budgetAlerts;
   return {
     litellmUrl: config.litellmUrl,
     masterKey:
@@ -277,6 +350,27 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
     modelCatalogRefreshInterval: formatDuration(config.modelCatalogRefreshIntervalMs),
     spendSyncInterval: formatDuration(config.spendSyncIntervalMs),
     budgetAlertThresholds: config.budgetAlertThresholds.join(','),
+    budgetAlertWebhook: webhook
+      ? {
+          url: redactUrl(webhook.url),
+          format: webhook.format,
+          signing: webhook.secretFile ? `secret from file ${webhook.secretFile}` : 'off',
+        }
+      : 'off',
+    budgetAlertSmtp: smtp
+      ? {
+          server: `${smtp.host}:${smtp.port}`,
+          tls: smtp.tls,
+          user: smtp.user ?? 'none',
+          password:
+            smtp.password?.from === 'file'
+              ? `from file ${smtp.password.path}`
+              : smtp.password
+                ? 'from BUDGET_ALERT_SMTP_URL'
+                : 'none',
+          from: smtp.from,
+        }
+      : 'off',
     redis: redactUrl(config.redisUrl),
     routingPrefix: config.routingPrefix,
     routingCheckInterval: formatDuration(config.routingCheckIntervalMs),
@@ -293,4 +387,23 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
       : 'off',
     logLevel: config.logLevel,
   };
+}
+
+/** The SMTP settings from a URL or from host, port and user; undefined: no e-mail. */
+function smtpOf(e: z.infer<typeof Env>): BudgetAlertSmtpConfig | undefined {
+  const url = e.BUDGET_ALERT_SMTP_URL ? new URL(e.BUDGET_ALERT_SMTP_URL) : undefined;
+  const host = url ? url.hostname.replace(/^\[|\]$/g, '') : e.BUDGET_ALERT_SMTP_HOST;
+  if (!host || !e.BUDGET_ALERT_SMTP_FROM) return undefined;
+  const tls = e.BUDGET_ALERT_SMTP_TLS ?? (url?.protocol === 'smtps:' ? 'tls' : 'starttls');
+  const port =
+    (url?.port ? Number(url.port) : undefined) ??
+    e.BUDGET_ALERT_SMTP_PORT ??
+    (tls === 'tls' ? 465 : 587);
+  const user = url?.username ? decodeURIComponent(url.username) : e.BUDGET_ALERT_SMTP_USER;
+  const password = e.BUDGET_ALERT_SMTP_PASSWORD_FILE
+    ? { from: 'file' as const, path: e.BUDGET_ALERT_SMTP_PASSWORD_FILE }
+    : url?.password
+      ? { from: 'url' as const, value: decodeURIComponent(url.password) }
+      : undefined;
+  return { host, port, tls, user, password, from: e.BUDGET_ALERT_SMTP_FROM };
 }

@@ -278,6 +278,12 @@ async function main(): Promise<void> {
     ORPHAN_COLLECTION: 'dry-run',
     HEALTH_PORT: String(healthPort),
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    // Budget alert delivery (BUDGET_ALERT_WEBHOOK_*, BUDGET_ALERT_SMTP_*, thresholds) as set here.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => e[0].startsWith('BUDGET_ALERT_') && !!e[1],
+      ),
+    ),
   };
   const operator = await startProcess({
     name: 'operator',

@@ -512,6 +512,17 @@ describe('the Helm chart', () => {
       'PORT',
       'HOST',
       'MANAGEMENT_PORT',
+      // operator.budgetAlerts.* (the SMTP URL may hold a password: host and a Secret instead)
+      'BUDGET_ALERT_WEBHOOK_URL',
+      'BUDGET_ALERT_WEBHOOK_SECRET_FILE',
+      'BUDGET_ALERT_WEBHOOK_FORMAT',
+      'BUDGET_ALERT_SMTP_URL',
+      'BUDGET_ALERT_SMTP_HOST',
+      'BUDGET_ALERT_SMTP_PORT',
+      'BUDGET_ALERT_SMTP_USER',
+      'BUDGET_ALERT_SMTP_PASSWORD_FILE',
+      'BUDGET_ALERT_SMTP_TLS',
+      'BUDGET_ALERT_SMTP_FROM',
     ]);
     const expectCovered = (heading: string, component: 'operator' | 'gateway') => {
       const names = documented(heading).filter((n) => !setByChart.has(n));
@@ -521,6 +532,56 @@ describe('the Helm chart', () => {
     };
     expectCovered('### Operator configuration', 'operator');
     expectCovered('### Gateway configuration', 'gateway');
+  });
+
+  it('gives the operator budget alert settings, their secrets as files, and none by default', async () => {
+    const operatorOf = async (values: Record<string, unknown>) =>
+      (
+        named(await renderChart(values), 'Deployment', 'llm-llm-tenancy-operator')!.spec as {
+          template: { spec: PodSpec };
+        }
+      ).template.spec;
+    const plain = await operatorOf(REQUIRED);
+    expect(
+      Object.keys(envOf(plain.containers[0]!)).filter((n) => n.startsWith('BUDGET_ALERT_')),
+    ).toEqual([]);
+    const spec = await operatorOf({
+      ...REQUIRED,
+      'operator.budgetAlerts.webhook.urlSecret.name': 'budget-webhook',
+      'operator.budgetAlerts.webhook.secret.name': 'budget-webhook',
+      'operator.budgetAlerts.webhook.format': 'slack',
+      'operator.budgetAlerts.smtp.host': 'mail.example.com',
+      'operator.budgetAlerts.smtp.user': 'alerts',
+      'operator.budgetAlerts.smtp.passwordSecret.name': 'smtp',
+      'operator.budgetAlerts.smtp.from': 'budgets@example.com',
+    });
+    const env = envOf(spec.containers[0]!);
+    expect(env).toMatchObject({
+      BUDGET_ALERT_WEBHOOK_URL: '(from a Secret)',
+      BUDGET_ALERT_WEBHOOK_SECRET_FILE: '/var/run/llm-tenancy/budget-alerts/webhook-secret',
+      BUDGET_ALERT_WEBHOOK_FORMAT: 'slack',
+      BUDGET_ALERT_SMTP_HOST: 'mail.example.com',
+      BUDGET_ALERT_SMTP_TLS: 'starttls',
+      BUDGET_ALERT_SMTP_USER: 'alerts',
+      BUDGET_ALERT_SMTP_PASSWORD_FILE: '/var/run/llm-tenancy/budget-alerts/smtp-password',
+      BUDGET_ALERT_SMTP_FROM: 'budgets@example.com',
+    });
+    expect(spec.containers[0]!.volumeMounts).toContainEqual(
+      expect.objectContaining({ mountPath: '/var/run/llm-tenancy/budget-alerts' }),
+    );
+    const parsed = parseConfig(
+      {
+        ...env,
+        BUDGET_ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook',
+        LITELLM_MASTER_KEY: 'sk-test',
+        LITELLM_MASTER_KEY_FILE: '',
+        REDIS_URL: 'redis://redis:6379',
+        LEADER_ELECTION: 'false',
+      },
+      { hostname: 'op', identitySuffix: 'test' },
+    );
+    expect(parsed.budgetAlerts.smtp).toMatchObject({ host: 'mail.example.com', port: 587 });
+    expect(parsed.budgetAlerts.webhook?.format).toBe('slack');
   });
 
   describe('with sign-in on', () => {

@@ -5,8 +5,7 @@
 //   LITELLM_MASTER_KEY_FILE   a file holding it: the Helm chart mounts the Secret there, and
 //                             the file is re-read (at most every `refreshMs`), so a rotated
 //                             Secret is picked up without a restart.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { secretFromFile } from '../runtime/secret-file.ts';
 
 /** The master key, or a function giving the current one (re-read from a mounted Secret). */
 export type MasterKeySource = string | (() => string | Promise<string>);
@@ -36,28 +35,7 @@ export function litellmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lite
   );
 }
 
-/**
- * The key in `path`, checked now (so a missing Secret fails at start, with the path in the
- * message) and re-read when older than `refreshMs`. A failed re-read keeps the last key.
- */
+/** The key in `path`, re-read when older than `refreshMs` (runtime/secret-file.ts). */
 export function masterKeyFromFile(path: string, refreshMs = 10_000): () => Promise<string> {
-  let key = readKey(readFileSync(path, 'utf8'), path);
-  let readAt = Date.now();
-  return async () => {
-    if (Date.now() - readAt >= refreshMs) {
-      readAt = Date.now();
-      try {
-        key = readKey(await readFile(path, 'utf8'), path);
-      } catch {
-        // Keep the last good key; the next call tries again after refreshMs.
-      }
-    }
-    return key;
-  };
-}
-
-function readKey(text: string, path: string): string {
-  const key = text.trim();
-  if (!key) throw new Error(`LiteLLM master key file ${path} is empty`);
-  return key;
+  return secretFromFile(path, 'LiteLLM master key', refreshMs);
 }

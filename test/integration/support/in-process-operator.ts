@@ -29,6 +29,7 @@ export function testOperatorConfig(overrides: Partial<OperatorConfig> = {}): Ope
     modelCatalogRefreshIntervalMs: 60_000,
     spendSyncIntervalMs: 60_000,
     budgetAlertThresholds: [50, 75, 90, 100],
+    budgetAlerts: { webhook: undefined, smtp: undefined },
     redisUrl: 'redis://127.0.0.1:1',
     routingPrefix: 'llmtenancy:',
     routingCheckIntervalMs: 5_000,

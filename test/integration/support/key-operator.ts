@@ -3,6 +3,8 @@
 // server of the suite's own, and the real Redis under a prefix of the suite's own; objects
 // are labelled with the suite's run label so suites running side by side never reconcile
 // each other's objects. Plus small typed helpers to make and read the objects involved.
+import type { AlertRetryPolicy } from '../../../operator/src/controllers/spend/alerts/alert-outbox.ts';
+import type { OperatorConfig } from '../../../operator/src/config.ts';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -50,6 +52,9 @@ export interface KeyOperatorOptions {
   keySnapshot?: boolean;
   /** Also run the spend sync, a pass this often. Default: no spend sync. */
   spendSyncIntervalMs?: number;
+  /** Webhook and e-mail delivery of budget alerts (with the spend sync). Default: none. */
+  budgetAlerts?: OperatorConfig['budgetAlerts'];
+  alertRetry?: AlertRetryPolicy;
 }
 
 export interface KeyOperator {
@@ -69,6 +74,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     routingCheckIntervalMs: options.routingCheckIntervalMs ?? 500,
     gatewayUrl: GATEWAY_URL,
     ...(options.spendSyncIntervalMs ? { spendSyncIntervalMs: options.spendSyncIntervalMs } : {}),
+    ...(options.budgetAlerts ? { budgetAlerts: options.budgetAlerts } : {}),
   });
   const selector = options.labelSelector;
   const operator = await startInProcessOperator(config, {
@@ -85,6 +91,7 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
     labelSelectors: { Team: selector, ModelSubscription: selector, VirtualKey: selector },
     routingPruneIntervalMs: 5_000,
     keySnapshot: options.keySnapshot ?? false,
+    alertRetry: options.alertRetry,
   });
   return {
     manager: operator.manager,

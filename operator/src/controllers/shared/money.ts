@@ -28,3 +28,16 @@ export function compareMoney(a: string, b: string): number {
   const digitsB = intB + bFrac.padEnd(width, '0');
   return digitsA === digitsB ? 0 : digitsA < digitsB ? -1 : 1;
 }
+
+/** A decimal string of money as whole micro-dollars, exactly: "12.5" → 12500000n. */
+export function microDollars(amount: string): bigint {
+  const [whole = '0', fraction = ''] = amount.split('.');
+  return BigInt(whole || '0') * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
+}
+
+/** Micro-dollars as the decimal string status carries: 12500000n → "12.5". */
+export function moneyFromMicros(micros: bigint): string {
+  const whole = micros / 1_000_000n;
+  const fraction = (micros % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}

@@ -71,3 +71,47 @@ describe('thresholdEvent', () => {
     );
   });
 });
+
+describe('budgetAlerts: projected exhaustion and the soft budget', () => {
+  const period = { ...budget, resetsAt: '2026-12-31T00:00:00Z' };
+  const tenDays = Date.parse('2026-12-11T00:00:00Z');
+
+  it('projects once per period, remembered beside the thresholds', () => {
+    const first = budgetAlerts('40', period, undefined, T, { now: tenDays });
+    expect(first.projection?.projectedSpend).toBe('120');
+    expect(first.alertsSent).toEqual({
+      periodStart: period.periodStart,
+      thresholds: [],
+      exhaustionProjected: true,
+    });
+    const again = budgetAlerts('45', period, first.alertsSent, T, { now: tenDays });
+    expect(again.projection).toBeUndefined();
+    expect(again.alertsSent).toEqual(first.alertsSent);
+    const next = {
+      ...period,
+      periodStart: '2026-12-31T00:00:00Z',
+      resetsAt: '2027-01-30T00:00:00Z',
+    };
+    expect(
+      budgetAlerts('40', next, first.alertsSent, T, { now: Date.parse('2027-01-10T00:00:00Z') })
+        .projection,
+    ).toBeDefined();
+  });
+
+  it('reaches the soft budget once per period', () => {
+    expect(budgetAlerts('24.99', period, undefined, T, { softBudget: '25' })).toEqual({
+      alertsSent: undefined,
+      reached: [],
+    });
+    const reached = budgetAlerts('25', period, undefined, T, { softBudget: '25' });
+    expect(reached.softBudgetReached).toBe(true);
+    expect(reached.alertsSent).toEqual({
+      periodStart: period.periodStart,
+      thresholds: [],
+      softBudget: true,
+    });
+    expect(
+      budgetAlerts('30', period, reached.alertsSent, T, { softBudget: '25' }).softBudgetReached,
+    ).toBeUndefined();
+  });
+});

@@ -18,6 +18,7 @@ import {
   VIRTUAL_KEY_TARGET,
   type KindSelectors,
 } from '../shared/kinds.ts';
+import type { AlertQueue } from './alerts/alert-outbox.ts';
 import type { SpendCounterSink } from './spend-counter-sink.ts';
 import { spendSyncMetrics } from './spend-metrics.ts';
 import { SPEND_SYNC, SpendSync } from './spend-sync.ts';
@@ -33,6 +34,8 @@ export interface SpendSyncLoopDeps {
   recorder?: Pick<EventRecorder, 'record'>;
   /** BUDGET_ALERT_THRESHOLDS: for objects without spec.limits.alertThresholds. */
   alertThresholds?: readonly number[];
+  /** Webhook and e-mail delivery of budget alerts (alerts/alert-outbox.ts); default none. */
+  alerts?: AlertQueue;
 }
 
 export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
@@ -55,6 +58,7 @@ export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
     counters: deps.counters,
     recorder: deps.recorder,
     alertThresholds: deps.alertThresholds,
+    alerts: deps.alerts,
   });
   return {
     name: SPEND_SYNC,

@@ -4,7 +4,7 @@
 // Money stays exact: LiteLLM's floats become decimal strings once (moneyFromNumber), and the
 // fraction used is divided in integers from those strings, rounded half up to 4 places.
 import type { BudgetStatus } from '../../../../crds/api/meta.ts';
-import { moneyFromNumber } from '../shared/money.ts';
+import { microDollars, moneyFromNumber } from '../shared/money.ts';
 import { sameJson } from '../../runtime/status.ts';
 import { budgetPeriod } from './budget-period.ts';
 
@@ -64,16 +64,10 @@ const PLACES = 4n;
 
 /** spend / maxBudget to 4 places, half up: "0.4312". A budget of 0 is used up ("1.0000"). */
 export function usedFraction(spend: string, maxBudget: string): string {
-  const scale = 10n ** 6n; // both carry at most 6 decimals
-  const numerator = micros(spend, scale);
-  const denominator = micros(maxBudget, scale);
+  const numerator = microDollars(spend);
+  const denominator = microDollars(maxBudget);
   if (denominator === 0n) return '1.0000';
   const tenThousandths = (numerator * 10n ** PLACES * 2n + denominator) / (denominator * 2n);
   const digits = tenThousandths.toString().padStart(Number(PLACES) + 1, '0');
   return `${digits.slice(0, -Number(PLACES))}.${digits.slice(-Number(PLACES))}`;
-}
-
-function micros(amount: string, scale: bigint): bigint {
-  const [whole = '0', fraction = ''] = amount.split('.');
-  return BigInt(whole) * scale + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
 }

@@ -23,6 +23,7 @@ import { EventRecorder } from '../../runtime/events.ts';
 import type { SpendCounterSink, SpendFigures } from './spend-counter-sink.ts';
 import { spendSyncMetrics } from './spend-metrics.ts';
 import { SpendSync } from './spend-sync.ts';
+import type { BudgetAlert } from './alerts/budget-alert.ts';
 
 const NS = 'ml-prod';
 const RESET_AT = '2026-12-31T00:00:00.000Z';
@@ -69,6 +70,7 @@ function bed(
     counters?: SpendCounterSink;
     snapshotStores?: boolean;
     alertThresholds?: readonly number[];
+    now?: string;
   } = {},
 ) {
   const kube = new FakeKubeClient({ objects });
@@ -103,10 +105,12 @@ function bed(
       metrics,
       log,
       counters: options.counters,
-      now: () => Date.parse('2026-12-02T12:00:00Z'),
+      now: () => Date.parse(options.now ?? '2026-12-02T12:00:00Z'),
       recorder,
       alertThresholds: options.alertThresholds,
+      alerts: { enqueue: (alert) => void alerts.push(alert) },
     });
+  const alerts: BudgetAlert[] = [];
   let sync = newSync();
   const run = () => sync.sync(new AbortController().signal);
   const restart = () => void (sync = newSync());
@@ -123,7 +127,9 @@ function bed(
       ?.split(' ')[1];
   const events = async () =>
     (await eventsIn(kube)).filter((e) => e.reason === 'BudgetThresholdReached');
-  return { kube, run, restart, statusOf, spendWrites, metric, logs, events };
+  const allEvents = async () =>
+    (await eventsIn(kube)).map((e) => `${e.type} ${e.reason} ${e.note}`);
+  return { kube, run, restart, statusOf, spendWrites, metric, logs, events, alerts, allEvents };
 }
 
 function seedLiteLLM() {
@@ -422,6 +428,67 @@ describe('SpendSync budget alerts', () => {
     await fallback.run();
     expect((await fallback.events()).map((e) => e.note.slice(0, 18))).toEqual([
       'Spend reached 20% ',
+    ]);
+  });
+
+  it('hands each alert to the outbox once its status write is stored, never before', async () => {
+    seedLiteLLM();
+    spend(60);
+    const { run, kube, alerts, statusOf } = bed([team('ml')]);
+    kube.failNext('mergePatchStatus', new Error('apiserver down'));
+    await run();
+    expect(alerts).toEqual([]); // not remembered, so not sent: the next pass decides again
+    await run();
+    expect(alerts).toEqual([
+      {
+        id: 'Team//ml/2026-12-01T00:00:00Z/budget.threshold_reached:50',
+        type: 'budget.threshold_reached',
+        kind: 'Team',
+        namespace: '',
+        name: 'ml',
+        litellmId: 'ml',
+        threshold: 50,
+        spend: '60',
+        maxBudget: '100',
+        usedFraction: '0.6000',
+        periodStart: '2026-12-01T00:00:00Z',
+        resetsAt: '2026-12-31T00:00:00Z',
+        at: '2026-12-02T12:00:00.000Z',
+      },
+    ]);
+    expect(statusOf(TEAM_RESOURCE, 'ml')).toMatchObject({
+      budget: { alertsSent: { thresholds: [50] } },
+    });
+    await run();
+    expect(alerts).toHaveLength(1);
+  });
+
+  it("projects exhaustion and reaches a key's soft budget, once per period", async () => {
+    seedLiteLLM();
+    const keyRow = litellm.store.keys.get(hashOf(1))!;
+    keyRow.spend = 0.4; // in 10 of 31 days: $1.24 projected against $1
+    const chatbot = key('chatbot', hashOf(1));
+    chatbot.spec.limits = { maxBudget: 1, softBudget: '0.3' };
+    const { run, restart, alerts, allEvents } = bed([chatbot], { now: '2026-12-11T00:00:00Z' });
+    await run();
+    restart();
+    keyRow.spend = 0.45;
+    await run();
+    expect(alerts.map((a) => a.type)).toEqual([
+      'budget.exhaustion_projected',
+      'budget.soft_budget_reached',
+    ]);
+    expect(alerts[0]).toMatchObject({
+      kind: 'VirtualKey',
+      namespace: NS,
+      litellmId: hashOf(1),
+      projectedSpend: '1.24',
+      exhaustedAt: '2026-12-26T00:00:00.000Z',
+    });
+    expect(alerts[1]).toMatchObject({ softBudget: '0.3', spend: '0.4' });
+    expect(await allEvents()).toEqual([
+      'Warning BudgetExhaustionProjected At the current rate the budget runs out at 2026-12-26T00:00:00.000Z, before it resets at 2027-01-01T00:00:00Z: $0.4 of $1 spent, $1.24 projected',
+      'Warning SoftBudgetReached Spend reached the soft budget: $0.4 of $0.3',
     ]);
   });
 

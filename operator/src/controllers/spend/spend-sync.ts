@@ -19,29 +19,46 @@
 //   the operator's) reached for the first time this period is written to
 //   status.budget.alertsSent in the same patch, and its BudgetThresholdReached Event is
 //   recorded once that patch is stored: a restart finds it sent and does not repeat it (an
-//   Event the API server then refuses is logged, not retried).
+//   Event the API server then refuses is logged, not retried). Projected exhaustion
+//   (BudgetExhaustionProjected) and a key's soft budget (SoftBudgetReached) fire once per
+//   period the same way. Each alert is then handed to the alert outbox (alerts/), which
+//   delivers it to the webhook and e-mail in the background: delivery never delays nor
+//   fails a pass.
 import type { Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
+import type { EventRecorder, EventSpec } from '../../runtime/events.ts';
 import type { ResourceType } from '../../runtime/discovery.ts';
 import { isConflict, isNotFound, refOf, type KubeClient } from '../../runtime/kube-client.ts';
 import type { Logger } from '../../runtime/logger.ts';
 import type { KubeObject } from '../../runtime/object.ts';
 import { FencedWriteError } from '../../runtime/write-fence.ts';
 import { TEAM_RESOURCE, USER_RESOURCE, VIRTUAL_KEY_RESOURCE } from '../shared/kinds.ts';
-import { budgetAlerts, DEFAULT_ALERT_THRESHOLDS, thresholdEvent } from './budget-alerts.ts';
+import { dollarsOf, type MoneyInput } from '../../../../crds/api/meta.ts';
+import type { AlertQueue } from './alerts/alert-outbox.ts';
+import { budgetAlert, type AlertCause, type AlertSubject } from './alerts/budget-alert.ts';
+import {
+  budgetAlerts,
+  DEFAULT_ALERT_THRESHOLDS,
+  projectionEvent,
+  softBudgetEvent,
+  thresholdEvent,
+  type AlertBookkeeping,
+} from './budget-alerts.ts';
 import { noSpendCounters, type SpendCounterSink, type SpendFigure } from './spend-counter-sink.ts';
 import type { SpendSyncMetrics } from './spend-metrics.ts';
 import { spendFieldsOf, spendPatch, type SpendFields, type SpendRow } from './spend-status.ts';
 
 export const SPEND_SYNC = 'spend-sync';
 
+/** What fired in one write, and the soft budget it was measured against. */
+type Fired = Omit<AlertBookkeeping, 'alertsSent'> & { softBudget?: string };
+
 /** Status writes in flight at once: 10,000 first writes should not take minutes. */
 const WRITE_CONCURRENCY = 8;
 
 type Owner = KubeObject & {
-  spec?: { limits?: { alertThresholds?: number[] } };
+  spec?: { limits?: { alertThresholds?: number[]; softBudget?: MoneyInput } };
   status?: SpendFields;
 };
 
@@ -58,12 +75,14 @@ export interface SpendSyncDeps {
   log: Logger;
   /** The gateway's spend counters (default: none). */
   counters?: SpendCounterSink;
-  /** Unix ms, for the last-success metric. */
+  /** Unix ms, for the last-success metric, projections and the alerts' time. */
   now?: () => number;
   /** Records BudgetThresholdReached Events (default: none are recorded). */
   recorder?: Pick<EventRecorder, 'record'>;
   /** Thresholds (percent) of objects without spec.limits.alertThresholds. Default 50, 75, 90, 100. */
   alertThresholds?: readonly number[];
+  /** Where budget alerts go after their status write (default: only Events). */
+  alerts?: AlertQueue;
 }
 
 export interface SpendSyncResult {
@@ -173,8 +192,7 @@ export class SpendSync {
       if (outcome === 'written') this.#deps.metrics.writes.inc({ kind: kind.kind });
     });
     this.#forgetRatios(ratios);
-    if (result.failed === 0)
-      this.#deps.metrics.lastSuccess.set((this.#deps.now ?? Date.now)() / 1000);
+    if (result.failed === 0) this.#deps.metrics.lastSuccess.set(this.#now() / 1000);
     return result;
   }
 
@@ -188,7 +206,7 @@ export class SpendSync {
     let current: Owner = cached;
     for (let attempt = 1; ; attempt++) {
       // Computed from the copy being patched: after a 409, from the fresh one.
-      const { desired, reached } = this.#withAlerts(current, figures);
+      const { desired, fired } = this.#withAlerts(current, figures);
       const patch = spendPatch(current.status, desired);
       if (!patch) return 'unchanged';
       try {
@@ -198,11 +216,7 @@ export class SpendSync {
           { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
           { fieldManager: SPEND_SYNC, signal },
         );
-        for (const percent of reached)
-          void this.#deps.recorder?.record(
-            current,
-            thresholdEvent(percent, desired.spend ?? '0', desired.budget!),
-          );
+        this.#alert(kind, current, desired, fired);
         return 'written';
       } catch (err) {
         if (isNotFound(err)) return 'skipped';
@@ -228,22 +242,59 @@ export class SpendSync {
   }
 
   /** LiteLLM's figures plus the alert bookkeeping of `object`'s thresholds. */
-  #withAlerts(object: Owner, figures: SpendFields): { desired: SpendFields; reached: number[] } {
-    if (!figures.budget) return { desired: figures, reached: [] };
+  #withAlerts(object: Owner, figures: SpendFields): { desired: SpendFields; fired: Fired } {
+    if (!figures.budget) return { desired: figures, fired: { reached: [] } };
     const thresholds =
       object.spec?.limits?.alertThresholds ??
       this.#deps.alertThresholds ??
       DEFAULT_ALERT_THRESHOLDS;
-    const { alertsSent, reached } = budgetAlerts(
+    const softBudget = dollarsOf(object.spec?.limits?.softBudget);
+    const { alertsSent, ...fired } = budgetAlerts(
       figures.spend ?? '0',
       figures.budget,
       object.status?.budget?.alertsSent,
       thresholds,
+      { now: this.#now(), ...(softBudget !== undefined ? { softBudget } : {}) },
     );
     return {
       desired: { ...figures, budget: { ...figures.budget, ...(alertsSent ? { alertsSent } : {}) } },
-      reached,
+      fired: { ...fired, ...(softBudget !== undefined ? { softBudget } : {}) },
     };
+  }
+
+  /** The Events and deliveries of what fired, once its status write is stored. */
+  #alert(kind: KindSync, object: Owner, desired: SpendFields, fired: Fired): void {
+    const spend = desired.spend ?? '0';
+    const budget = desired.budget!;
+    const causes: { cause: AlertCause; event: EventSpec }[] = fired.reached.map((threshold) => ({
+      cause: { type: 'budget.threshold_reached', threshold },
+      event: thresholdEvent(threshold, spend, budget),
+    }));
+    if (fired.projection)
+      causes.push({
+        cause: { type: 'budget.exhaustion_projected', projection: fired.projection },
+        event: projectionEvent(fired.projection, spend, budget),
+      });
+    if (fired.softBudgetReached && fired.softBudget !== undefined)
+      causes.push({
+        cause: { type: 'budget.soft_budget_reached', softBudget: fired.softBudget },
+        event: softBudgetEvent(fired.softBudget, spend),
+      });
+    const subject: AlertSubject = {
+      kind: kind.kind,
+      namespace: object.metadata?.namespace ?? '',
+      name: object.metadata?.name ?? '',
+      litellmId: kind.idOf(object) ?? '',
+    };
+    const at = this.#now();
+    for (const { cause, event } of causes) {
+      void this.#deps.recorder?.record(object, event);
+      this.#deps.alerts?.enqueue(budgetAlert(subject, cause, spend, budget, at));
+    }
+  }
+
+  #now(): number {
+    return (this.#deps.now ?? Date.now)();
   }
 
   #forgetRatios(now: Map<string, { kind: string; namespace: string; name: string }>): void {
