@@ -15,7 +15,7 @@ import { LocalRateLimiter } from './limits/local-rate-limiter.ts';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { buildManagementApp } from './management.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/gateway-metrics.ts';
-import { createGatewayLogger } from './observability/logger.ts';
+import { createGatewayLogger, GATEWAY_COMPONENT } from './observability/logger.ts';
 import { createUpstream } from './proxy/upstream.ts';
 import { connectGatewayRedis } from './redis-connections.ts';
 import { RoutingView } from './routing/routing-view.ts';
@@ -29,6 +29,8 @@ import { UserProvisioner } from './signin/user-provisioner.ts';
 import { PersonKube } from './kube/person-kube.ts';
 import { pagePlugin } from './page/page-plugin.ts';
 import { selfServicePlugin } from './self-service/self-service-plugin.ts';
+import { openAuditLog } from '../../contracts/audit/audit-log.ts';
+import type { AuditSink } from '../../contracts/audit/audit-record.ts';
 
 export interface RunningGateway {
   /** http://host:port: the OpenAI base URL is `${url}/v1`. */
@@ -65,6 +67,8 @@ export interface StartGatewayOptions {
   masterKeyCheckIntervalMs?: number;
   /** Tests: the gateway's clock this far ahead when it validates ID tokens (seconds). */
   oidcClockSkewSeconds?: number;
+  /** Where people's actions are recorded. Default: the AUDIT_LOG stream (config.auditLog). */
+  audit?: AuditSink;
 }
 
 export async function startGateway(
@@ -109,7 +113,15 @@ export async function startGateway(
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   let closing = false;
-  const { peopleSide, personKube } = await buildPeopleSide(config, options, redis.commands, logger);
+  const ownAudit = options.audit ? undefined : openAuditLog(config.auditLog, GATEWAY_COMPONENT);
+  const audit = options.audit ?? ownAudit!;
+  const { peopleSide, personKube } = await buildPeopleSide(
+    config,
+    options,
+    redis.commands,
+    logger,
+    audit,
+  );
   const app = buildGatewayApp({
     peopleSide,
     view,
@@ -164,6 +176,7 @@ export async function startGateway(
     await upstream.close();
     await personKube?.close();
     await redis.close();
+    ownAudit?.close();
     logger.info('gateway stopped');
   };
 
@@ -192,6 +205,7 @@ async function buildPeopleSide(
   options: StartGatewayOptions,
   redis: Redis,
   logger: Logger,
+  audit: AuditSink,
 ): Promise<{ peopleSide: PeopleSideOptions; personKube: PersonKube | undefined }> {
   const signin = config.signin;
   let masterKey: MasterKey | undefined;
@@ -227,6 +241,7 @@ async function buildPeopleSide(
       autoProvision: signin.autoProvision,
       readyTimeoutMs: signin.userReadyTimeoutMs,
       logger,
+      audit,
       ...(options.provisionedUserLabels && { labels: options.provisionedUserLabels }),
     });
   }
@@ -241,6 +256,7 @@ async function buildPeopleSide(
       (app) =>
         selfServicePlugin(app, {
           kube,
+          audit,
           ...(options.keyReadyTimeoutMs !== undefined && {
             keyReadyTimeoutMs: options.keyReadyTimeoutMs,
           }),
@@ -263,6 +279,7 @@ async function buildPeopleSide(
     provisioner,
     masterKey,
     routes,
+    audit,
   };
   return { peopleSide, personKube };
 }

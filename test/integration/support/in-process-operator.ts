@@ -36,6 +36,7 @@ export function testOperatorConfig(overrides: Partial<OperatorConfig> = {}): Ope
     healthPort: 0,
     leaderElection: false,
     logLevel: 'silent',
+    auditLog: 'stdout',
     ...overrides,
   };
 }
