@@ -1,8 +1,8 @@
 // The audit log stream: a pino instance of its own, apart from the program's logs, writing
 // one JSON line per record to stdout or to a file (AUDIT_LOG). On stdout the lines sit among
 // the program's logs; `logType: "audit"` on every one is what a log pipeline routes on (the
-// program's own lines have no logType). No level, no message: a record is a fact, not an event
-// of a severity. Written synchronously: a record is never lost in a buffer at a crash.
+// program's own lines have no logType). Level "audit" and no message: a record is a fact, not
+// an event of a severity. Written synchronously: a record is never lost in a buffer at a crash.
 import { pino } from 'pino';
 import type { AuditRecord, AuditSink } from './audit-record.ts';
 
@@ -23,17 +23,20 @@ export function openAuditLog(destination: AuditLogDestination, component: string
     destination === 'stdout'
       ? pino.destination({ fd: 1, sync: true })
       : pino.destination({ dest: destination.file, append: true, mkdir: true, sync: true });
-  const log = pino(
+  const log = pino<'audit', true>(
     {
       base: { ...AUDIT_LOG_TYPE, component },
       timestamp: false, // the record's own `time`
-      formatters: { level: () => ({}) },
+      customLevels: { audit: 30 },
+      useOnlyCustomLevels: true,
+      level: 'audit',
+      formatters: { level: (label) => ({ level: label }) },
     },
     stream,
   );
   return {
     write(record: AuditRecord) {
-      log.info(record);
+      log.audit(record);
     },
     close() {
       if (destination !== 'stdout') stream.end();

@@ -65,7 +65,8 @@ const BEARER = /\b(Bearer)\s+[^\s,;"]+/gi;
  * hash, credential fields by "[redacted]", Bearer tokens cut. Returns a copy.
  */
 export function withoutSecrets<T>(value: T, secrets: readonly string[] = []): T {
-  const known = secrets.filter((s) => s.length > 0);
+  // A hash is no secret (a caller may list the keys it was given, hashes among them).
+  const known = secrets.filter((s) => s.length > 0 && !isKeyHash(s));
   const hideIn = (text: string): string => {
     let out = text;
     for (const secret of known) out = out.split(secret).join(hashKey(secret));
