@@ -3,6 +3,7 @@
 // carry `value: ""`. Problems are collected into one ConfigError so a bad deployment hears
 // about all of them at once.
 import { z } from 'zod';
+import { auditLogDestination } from '../audit/audit-log.ts';
 import { parseDuration } from './duration.ts';
 
 export class ConfigError extends Error {
@@ -115,6 +116,10 @@ export const logLevel = () =>
     (v) => (typeof v === 'string' ? unsetIfEmpty(v.toLowerCase()) : v),
     z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   );
+
+/** AUDIT_LOG: where audit records go, `stdout` (default) or a file path (audit-log.ts). */
+export const auditLog = () =>
+  z.preprocess(unsetIfEmpty, z.string().trim().default('stdout')).transform(auditLogDestination);
 
 /** Every issue of a failed parse as "VARIABLE: problem". */
 export function problemsOf(error: z.ZodError): string[] {

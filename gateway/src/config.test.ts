@@ -43,6 +43,7 @@ describe('parseGatewayConfig', () => {
       negativeCacheTtlMs: 2_000,
       shutdownGraceMs: 30_000,
       logLevel: 'info',
+      auditLog: 'stdout',
       signin: {
         provider: 'off',
         sessions: {
@@ -85,6 +86,7 @@ describe('parseGatewayConfig', () => {
         NEGATIVE_CACHE_TTL: '500ms',
         SHUTDOWN_GRACE: '2m',
         LOG_LEVEL: 'DEBUG',
+        AUDIT_LOG: '/var/log/llm-tenancy/audit.jsonl',
       }),
     ).toEqual<GatewayConfig>({
       litellmUrl: 'https://litellm.example.com/proxy',
@@ -105,6 +107,7 @@ describe('parseGatewayConfig', () => {
       negativeCacheTtlMs: 500,
       shutdownGraceMs: 120_000,
       logLevel: 'debug',
+      auditLog: { file: '/var/log/llm-tenancy/audit.jsonl' },
       signin: parseGatewayConfig(minimal).signin,
     });
   });
@@ -328,6 +331,7 @@ describe('describeGatewayConfig', () => {
       negativeCacheTtl: '2s',
       shutdownGrace: '30s',
       logLevel: 'info',
+      auditLog: 'stdout',
       signin: {
         provider: 'off',
         autoProvision: true,

@@ -24,11 +24,15 @@
 //   NEGATIVE_CACHE_TTL       how long an unknown key is refused without asking Redis (2s)
 //   SHUTDOWN_GRACE           how long a stopping gateway lets running requests finish (30s)
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
+//   AUDIT_LOG                where audit records go: stdout, or a file path (stdout);
+//                            README "Audit trail"
 //   SIGNIN_PROVIDER, …       the people side (sign-in, sessions, master key): signin/signin-config.ts
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration } from '../../contracts/config/duration.ts';
+import type { AuditLogDestination } from '../../contracts/audit/audit-log.ts';
 import {
+  auditLog,
   ConfigError,
   duration,
   httpUrl,
@@ -74,6 +78,8 @@ export interface GatewayConfig {
   negativeCacheTtlMs: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** AUDIT_LOG: where audit records go. */
+  auditLog: AuditLogDestination;
   /** The people side: sign-in, sessions, the master key (signin/signin-config.ts). */
   signin: SigninConfig;
 }
@@ -202,6 +208,7 @@ const Env = z.object({
   NEGATIVE_CACHE_TTL: duration('2s', { ms: 0, what: '0s' }),
   SHUTDOWN_GRACE: duration('30s', { ms: 0, what: '0s' }),
   LOG_LEVEL: logLevel(),
+  AUDIT_LOG: auditLog(),
 });
 
 /** The configuration in `env`; throws ConfigError listing every problem. */
@@ -236,6 +243,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     negativeCacheTtlMs: e.NEGATIVE_CACHE_TTL,
     shutdownGraceMs: e.SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
+    auditLog: e.AUDIT_LOG,
     signin,
   };
 }
@@ -260,6 +268,7 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     negativeCacheTtl: formatDuration(config.negativeCacheTtlMs),
     shutdownGrace: formatDuration(config.shutdownGraceMs),
     logLevel: config.logLevel,
+    auditLog: config.auditLog === 'stdout' ? 'stdout' : config.auditLog.file,
     signin: describeSigninConfig(config.signin),
   };
 }

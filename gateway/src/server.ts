@@ -15,7 +15,7 @@ import { LocalRateLimiter } from './limits/local-rate-limiter.ts';
 import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { buildManagementApp } from './management.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './observability/gateway-metrics.ts';
-import { createGatewayLogger } from './observability/logger.ts';
+import { createGatewayLogger, GATEWAY_COMPONENT } from './observability/logger.ts';
 import { createUpstream } from './proxy/upstream.ts';
 import { connectGatewayRedis } from './redis-connections.ts';
 import { RoutingView } from './routing/routing-view.ts';
@@ -30,6 +30,8 @@ import { PersonKube } from './kube/person-kube.ts';
 import { pagePlugin } from './page/page-plugin.ts';
 import { selfServicePlugin } from './self-service/self-service-plugin.ts';
 import { LiteLLMActivity } from './usage/litellm-activity.ts';
+import { openAuditLog } from '../../contracts/audit/audit-log.ts';
+import type { AuditSink } from '../../contracts/audit/audit-record.ts';
 
 export interface RunningGateway {
   /** http://host:port: the OpenAI base URL is `${url}/v1`. */
@@ -68,6 +70,8 @@ export interface StartGatewayOptions {
   oidcClockSkewSeconds?: number;
   /** Tests: how long a `kubectl llm login` one-time code lives. Default 60 s. */
   cliCodeTtlMs?: number;
+  /** Where people's actions are recorded. Default: the AUDIT_LOG stream (config.auditLog). */
+  audit?: AuditSink;
 }
 
 export async function startGateway(
@@ -112,7 +116,15 @@ export async function startGateway(
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   let closing = false;
-  const { peopleSide, personKube } = await buildPeopleSide(config, options, redis.commands, logger);
+  const ownAudit = options.audit ? undefined : openAuditLog(config.auditLog, GATEWAY_COMPONENT);
+  const audit = options.audit ?? ownAudit!;
+  const { peopleSide, personKube } = await buildPeopleSide(
+    config,
+    options,
+    redis.commands,
+    logger,
+    audit,
+  );
   const app = buildGatewayApp({
     peopleSide,
     view,
@@ -167,6 +179,7 @@ export async function startGateway(
     await upstream.close();
     await personKube?.close();
     await redis.close();
+    ownAudit?.close();
     logger.info('gateway stopped');
   };
 
@@ -195,6 +208,7 @@ async function buildPeopleSide(
   options: StartGatewayOptions,
   redis: Redis,
   logger: Logger,
+  audit: AuditSink,
 ): Promise<{ peopleSide: PeopleSideOptions; personKube: PersonKube | undefined }> {
   const signin = config.signin;
   let masterKey: MasterKey | undefined;
@@ -230,6 +244,7 @@ async function buildPeopleSide(
       autoProvision: signin.autoProvision,
       readyTimeoutMs: signin.userReadyTimeoutMs,
       logger,
+      audit,
       ...(options.provisionedUserLabels && { labels: options.provisionedUserLabels }),
     });
   }
@@ -249,6 +264,7 @@ async function buildPeopleSide(
         selfServicePlugin(app, {
           kube,
           ...(activity && { activity }),
+          audit,
           ...(options.keyReadyTimeoutMs !== undefined && {
             keyReadyTimeoutMs: options.keyReadyTimeoutMs,
           }),
@@ -272,6 +288,7 @@ async function buildPeopleSide(
     provisioner,
     masterKey,
     routes,
+    audit,
   };
   return { peopleSide, personKube };
 }

@@ -18,6 +18,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { VirtualKey } from '../../crds/api/index.ts';
+import { openAuditLog, type AuditLog } from '../../contracts/audit/audit-log.ts';
+import type { AuditSink } from '../../contracts/audit/audit-record.ts';
+import { auditLiteLLMWrites } from './audit/litellm-audit.ts';
 import type { OperatorConfig } from './config.ts';
 import { groupSyncController } from './controllers/group-sync/controller.ts';
 import { openShiftGroupsServed } from './controllers/group-sync/group-api.ts';
@@ -68,8 +71,13 @@ export interface OperatorDeps {
   logger: Logger;
   /** The master key, when buildOperator makes the LiteLLM client (no `litellm`). */
   masterKey?: MasterKeySource;
-  /** Default: a client for config.litellmUrl with `masterKey`. */
+  /** Default: a client for config.litellmUrl with `masterKey`, audited (below). */
   litellm?: LiteLLMClient;
+  /**
+   * Where the default client's writes are audited. Default: the AUDIT_LOG stream. An injected
+   * `litellm` brings its own onWrite hook.
+   */
+  audit?: AuditSink;
   /** Default: a new one with Node's default process metrics. */
   registry?: Registry;
   /** The routing config's client. Default: one for config.redisUrl, closed by stop(). */
@@ -126,6 +134,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
+  let ownAudit: AuditLog | undefined;
   const litellm =
     deps.litellm ??
     new LiteLLMClient({
@@ -133,6 +142,9 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       masterKey: requiredMasterKey(deps),
       registry,
       logger,
+      onWrite: auditLiteLLMWrites(
+        deps.audit ?? (ownAudit = openAuditLog(config.auditLog, OPERATOR_NAME)),
+      ),
     });
   const election = config.leaderElection;
   const manager = new Manager({
@@ -318,6 +330,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
     async stop() {
       await manager.stop();
       ownRedis?.disconnect();
+      ownAudit?.close();
     },
   };
 }

@@ -49,6 +49,7 @@ describe('parseConfig', () => {
         retryPeriodMs: 2_000,
       },
       logLevel: 'info',
+      auditLog: 'stdout',
     });
   });
 

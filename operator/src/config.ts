@@ -43,9 +43,13 @@
 //   LEADER_ELECTION_RETRY_PERIOD     (2s): client-go's defaults
 //   POD_NAME                         the leader identity (else the host name), plus a suffix
 //   LOG_LEVEL                        trace | debug | info | warn | error | fatal | silent (info)
+//   AUDIT_LOG                        where audit records go: stdout, or a file path (stdout);
+//                                    README "Audit trail"
 import { z } from 'zod';
 import { formatDuration } from '../../contracts/config/duration.ts';
+import type { AuditLogDestination } from '../../contracts/audit/audit-log.ts';
 import {
+  auditLog,
   ConfigError,
   LOG_LEVELS,
   bool,
@@ -124,6 +128,8 @@ export interface OperatorConfig {
   healthPort: number;
   leaderElection: LeaderElectionSettings | false;
   logLevel: LogLevel;
+  /** AUDIT_LOG: where audit records go. */
+  auditLog: AuditLogDestination;
 }
 
 /** What the environment cannot tell: the host, and the namespace a pod runs in. */
@@ -226,6 +232,7 @@ const Env = z.object({
   POD_NAME: text(),
   POD_NAMESPACE: text(),
   LOG_LEVEL: logLevel(),
+  AUDIT_LOG: auditLog(),
 });
 
 /** The configuration in `env`; throws ConfigError listing every problem. */
@@ -323,6 +330,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
         }
       : false,
     logLevel: e.LOG_LEVEL,
+    auditLog: e.AUDIT_LOG,
   };
 }
 
@@ -386,6 +394,7 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
         }
       : 'off',
     logLevel: config.logLevel,
+    auditLog: config.auditLog === 'stdout' ? 'stdout' : config.auditLog.file,
   };
 }
 

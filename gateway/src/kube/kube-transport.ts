@@ -28,6 +28,8 @@ export interface TransportResponse {
   body: unknown;
   /** The raw body text, for errors that are not JSON (a proxy's HTML page). */
   text: string;
+  /** The API server's Audit-Id header: this request's id in its audit log. */
+  auditId: string | undefined;
 }
 
 const KEEP_ALIVE_MS = 60_000;
@@ -85,7 +87,13 @@ export class KubeTransport {
     } catch {
       body = undefined;
     }
-    return { statusCode: response.statusCode, body, text };
+    const auditId = response.headers['audit-id'];
+    return {
+      statusCode: response.statusCode,
+      body,
+      text,
+      auditId: typeof auditId === 'string' ? auditId : undefined,
+    };
   }
 
   async close(): Promise<void> {

@@ -64,9 +64,20 @@ export class PersonKube {
   }
 }
 
+/** The last write a KubeAsPerson sent, as the audit trail records it. */
+export interface KubeWrite {
+  /** The API server's Audit-Id for it (undefined when it did not answer). */
+  auditId: string | undefined;
+  /** The object written, from the answer (a create's generated name, its uid). */
+  name?: string;
+  uid?: string;
+}
+
 export class KubeAsPerson {
   readonly #transport: KubeTransport;
   readonly #headers: ImpersonationHeaders;
+  /** Made for one request, so this is that request's last write. */
+  lastWrite: KubeWrite | undefined;
 
   constructor(transport: KubeTransport, headers: ImpersonationHeaders) {
     this.#transport = transport;
@@ -159,6 +170,8 @@ export class KubeAsPerson {
 
   async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
     const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
+    const isWrite = method !== 'GET' && !path.endsWith('/selfsubjectreviews');
+    if (isWrite) this.lastWrite = { auditId: undefined };
     const send = () => this.#transport.send({ method, path, body, headers: this.#headers, signal });
     let response;
     try {
@@ -176,6 +189,14 @@ export class KubeAsPerson {
         `the Kubernetes API server did not answer: ${(err as Error).message}`,
         { cause: err },
       );
+    }
+    if (isWrite) {
+      const metadata = (response.body as { metadata?: { name?: string; uid?: string } })?.metadata;
+      this.lastWrite = {
+        auditId: response.auditId,
+        ...(response.statusCode < 300 && metadata?.name && { name: metadata.name }),
+        ...(response.statusCode < 300 && metadata?.uid && { uid: metadata.uid }),
+      };
     }
     if (response.statusCode >= 300) {
       throw kubeApiError(response.statusCode, response.body, response.text);

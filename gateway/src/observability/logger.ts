@@ -6,6 +6,9 @@ import type { LogLevel } from '../../../contracts/config/env-fields.ts';
 
 export type { Logger };
 
+/** The gateway's `component` in every log line, its audit log's too. */
+export const GATEWAY_COMPONENT = 'llm-tenancy-gateway';
+
 export const REDACT_PATHS = [
   'key',
   '*.key',
@@ -22,7 +25,7 @@ export const REDACT_PATHS = [
 export function createGatewayLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   const options = {
     level,
-    base: { component: 'llm-tenancy-gateway' },
+    base: { component: GATEWAY_COMPONENT },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);

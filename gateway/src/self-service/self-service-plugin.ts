@@ -5,6 +5,15 @@
 // Register it inside the sign-in plugin's scope, which sets request.principal and checks
 // CSRF on state-changing calls of cookie sessions. Errors are OpenAI-shaped.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  noAudit,
+  succeeded,
+  type AuditResult,
+  type AuditSink,
+} from '../../../contracts/audit/audit-record.ts';
+import { hashKey } from '../../../contracts/routing/key-hash.ts';
+import type { VirtualKey } from '../../../crds/api/index.ts';
+import { personRecord, refusedWith } from '../audit/person-audit.ts';
 import { OpenAIError } from '../errors/openai-error.ts';
 import type { KubeAsPerson, PersonKube } from '../kube/person-kube.ts';
 import type { Principal } from '../signin/principal.ts';
@@ -35,6 +44,8 @@ export interface SelfServiceOptions {
   activity?: LiteLLMActivity;
   /** The clock /api/usage counts "since=30d" back from. */
   now?: () => Date;
+  /** Where key creations and revocations are recorded. Default: nowhere. */
+  audit?: AuditSink;
 }
 
 export async function selfServicePlugin(
@@ -43,6 +54,7 @@ export async function selfServicePlugin(
 ): Promise<void> {
   const readyTimeoutMs = options.keyReadyTimeoutMs ?? 20_000;
   const labels = options.keyLabels ?? {};
+  const audit = options.audit ?? noAudit;
 
   // Personal data, and once a key value: no cache anywhere may keep an answer.
   app.addHook('onSend', async (_request, reply) => {
@@ -121,11 +133,27 @@ export async function selfServicePlugin(
     const { principal, kube } = caller(request);
     const body = parseBody(CreateKeyBody, request.body);
     if (!principal.userName) throw notAPerson();
+    const { namespace, ...changes } = body;
+    const record = (result: AuditResult, litellmId?: string) => {
+      const written = kube.lastWrite;
+      const name = written?.name ?? body.name;
+      audit.write(
+        personRecord(principal, {
+          action: 'selfservice.key.create',
+          object: { kind: 'VirtualKey', namespace, name: name ?? '', uid: written?.uid },
+          ...(litellmId && { litellmId }),
+          changes: { user: principal.userName, ...changes },
+          result,
+          kubernetesAuditId: written?.auditId,
+        }),
+      );
+    };
     try {
       const created = await createMyKey(kube, principal, body, { readyTimeoutMs, labels });
+      record(succeeded, created.value === null ? undefined : hashKey(created.value));
       return reply.code(created.value === null ? 202 : 201).send(created);
     } catch (err) {
-      throw fromKubeFailure(err, `create a VirtualKey in namespace ${body.namespace}`);
+      throw recordedRefusal(err, `create a VirtualKey in namespace ${body.namespace}`, record);
     }
   });
 
@@ -133,14 +161,26 @@ export async function selfServicePlugin(
     const { principal, kube } = caller(request);
     const { namespace, name } = parseBody(KeyParams, request.params);
     if (!principal.userName) throw notAPerson();
+    let key: VirtualKey | undefined;
+    const record = (result: AuditResult) =>
+      audit.write(
+        personRecord(principal, {
+          action: 'selfservice.key.delete',
+          object: { kind: 'VirtualKey', namespace, name, uid: key?.metadata.uid },
+          ...(key?.status?.keyId && { litellmId: key.status.keyId }),
+          result,
+          kubernetesAuditId: kube.lastWrite?.auditId,
+        }),
+      );
     try {
-      const key = await kube.getVirtualKey(namespace, name);
+      key = await kube.getVirtualKey(namespace, name);
       // RBAC lets a team member delete any key of the namespace; here only one's own.
       if (key.spec.user !== principal.userName) throw notYourKey(namespace, name);
       await kube.deleteVirtualKey(namespace, name, key.metadata.uid!);
+      record(succeeded);
       return { namespace, name, deleted: true };
     } catch (err) {
-      throw fromKubeFailure(err, `revoke VirtualKey ${namespace}/${name}`);
+      throw recordedRefusal(err, `revoke VirtualKey ${namespace}/${name}`, record);
     }
   });
 
@@ -206,6 +246,18 @@ async function myUser(
     }
     throw fromKubeFailure(err, 'read your User');
   }
+}
+
+/** What the person is told of `err` (an error not of Kubernetes as it is), recorded first. */
+function recordedRefusal(err: unknown, doing: string, record: (result: AuditResult) => void) {
+  let refusal = err;
+  try {
+    refusal = fromKubeFailure(err, doing);
+  } catch {
+    // Not a Kubernetes failure: the error handler answers it.
+  }
+  record(refusedWith(refusal));
+  return refusal;
 }
 
 function toRefusal(error: unknown, request: FastifyRequest): OpenAIError {

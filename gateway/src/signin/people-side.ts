@@ -12,11 +12,18 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
+import {
+  noAudit,
+  succeeded,
+  type AuditResult,
+  type AuditSink,
+} from '../../../contracts/audit/audit-record.ts';
+import { personRecord, refusedWith } from '../audit/person-audit.ts';
 import { OpenAIError } from '../errors/openai-error.ts';
 import { CLI_LOGIN_PATH, CLI_TOKEN_PREFIX } from '../../../contracts/cli-login/cli-login.ts';
 import { sameSecret } from '../../../contracts/cli-login/same-secret.ts';
 import { cliLoginRequest, cliTokenRoute, loopbackWithCode } from './cli-login.ts';
-import type { IdentityProvider } from './identity-provider.ts';
+import type { IdentityProvider, SignedIn } from './identity-provider.ts';
 import type { MasterKey } from './master-key.ts';
 import {
   cliTokenRefused,
@@ -53,6 +60,8 @@ export interface PeopleSideOptions {
   masterKey?: MasterKey | undefined;
   /** The /api and /ui plugins, registered inside this scope. */
   routes?: readonly FastifyPluginAsync[];
+  /** Where sign-ins, sign-outs and master-key use are recorded. Default: nowhere. */
+  audit?: AuditSink | undefined;
 }
 
 declare module 'fastify' {
@@ -75,6 +84,7 @@ export function registerPeopleSide(app: FastifyInstance, options: PeopleSideOpti
 
 const peopleSide: FastifyPluginAsync<PeopleSideOptions> = async (scope, options) => {
   const { config, sessions, logger } = options;
+  const audit = options.audit ?? noAudit;
   const log = logger.child({ component: 'people-side' });
   const cookieBase = {
     httpOnly: true,
@@ -147,14 +157,26 @@ const peopleSide: FastifyPluginAsync<PeopleSideOptions> = async (scope, options)
         request.principal = sessionPrincipal(session, config);
         return;
       }
+      const principal = masterKeyPrincipal(config.masterKeyGroups);
+      const used = (result: AuditResult) =>
+        audit.write(
+          personRecord(principal, {
+            action: 'signin.master-key',
+            changes: { method: request.method, path: request.url.split('?')[0] },
+            result,
+          }),
+        );
       if (
         bearer === undefined ||
         !options.masterKey ||
         !(await options.masterKey.matches(bearer))
       ) {
-        throw wrongMasterKey();
+        const refusal = wrongMasterKey();
+        used(refusedWith(refusal));
+        throw refusal;
       }
-      request.principal = masterKeyPrincipal(config.masterKeyGroups);
+      used(succeeded);
+      request.principal = principal;
       return;
     }
     const id = cookieValue(request, SESSION_COOKIE);
@@ -186,6 +208,7 @@ interface AuthRouteOptions extends PeopleSideOptions {
 
 const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) => {
   const { config, sessions, cookieBase, cookieValue, store } = options;
+  const audit = options.audit ?? noAudit;
   const log = options.logger.child({ component: 'sign-in' });
   const idp = () => {
     if (!options.identityProvider || !config.login) throw signinOff();
@@ -250,9 +273,34 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
     const callbackUrl = new URL(config.login!.redirectUrl);
     const query = request.url.indexOf('?');
     callbackUrl.search = query === -1 ? '' : request.url.slice(query);
-    const identity = await provider.callback(callbackUrl, pending);
-    const role = roleFor(identity.groups, config.roleGroups, config.defaultRole);
-    const userName = await options.provisioner!.provision(identity, role);
+    let identity: SignedIn | undefined;
+    const signedIn = (result: AuditResult, userName?: string, role?: string) =>
+      audit.write(
+        personRecord(
+          {
+            type: 'person',
+            name: userName ?? identity?.login ?? '(unknown)',
+            groups: identity?.groups ?? [],
+            via: pending.cli ? 'cli' : 'session',
+          },
+          {
+            action: 'signin.login',
+            ...(userName && { object: { kind: 'User', name: userName } }),
+            ...(identity && { changes: { login: identity.login, issuer: identity.issuer, role } }),
+            result,
+          },
+        ),
+      );
+    let userName: string;
+    let role: ReturnType<typeof roleFor>;
+    try {
+      identity = await provider.callback(callbackUrl, pending);
+      role = roleFor(identity.groups, config.roleGroups, config.defaultRole);
+      userName = await options.provisioner!.provision(identity, role);
+    } catch (err) {
+      signedIn(refusedWith(err));
+      throw err;
+    }
     const session = {
       userName,
       login: identity.login,
@@ -269,6 +317,7 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
       const { redirectUri, codeChallenge } = pending.cli;
       const code = await store(sessions.issueCliCode({ redirectUri, codeChallenge, session }));
       log.info({ user: userName, role, groups: identity.groups.length }, 'signed in (CLI)');
+      signedIn(succeeded, userName, role);
       return reply.redirect(loopbackWithCode(pending.cli, code), 303);
     }
     // A new session id at every login (against session fixation): an old one ends here.
@@ -276,6 +325,7 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
     if (previous !== undefined) await store(sessions.destroy(previous));
     const { id } = await store(sessions.create(session));
     log.info({ user: userName, role, groups: identity.groups.length }, 'signed in');
+    signedIn(succeeded, userName, role);
     void reply.setCookie(SESSION_COOKIE, id, {
       ...cookieBase,
       path: '/',
@@ -312,6 +362,11 @@ const authRoutes: FastifyPluginAsync<AuthRouteOptions> = async (scope, options) 
         )?.href;
       }
       log.info({ user: request.principal?.userName }, 'signed out');
+      if (request.principal) {
+        audit.write(
+          personRecord(request.principal, { action: 'signin.logout', result: succeeded }),
+        );
+      }
     }
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { signedOut: true, ...(endSessionUrl && { endSessionUrl }) };

@@ -15,6 +15,13 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import {
+  failedWith,
+  succeeded,
+  type AuditResult,
+  type AuditSink,
+} from '../../../contracts/audit/audit-record.ts';
+import { personRecord } from '../audit/person-audit.ts';
 import { userObjectName } from '../../../contracts/identity/user-object-name.ts';
 import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds/api/index.ts';
 import type { UserRole } from '../../../crds/api/user.ts';
@@ -40,6 +47,8 @@ export interface UserProvisionerOptions {
   logger: Logger;
   /** Labels put on Users the gateway creates (tests scope their operators by one). */
   labels?: Readonly<Record<string, string>>;
+  /** Where each User written at a login is recorded. Default: nowhere. */
+  audit?: AuditSink | undefined;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -81,7 +90,7 @@ export class UserProvisioner {
         `The account name ${name} already belongs to another person. Ask a platform admin to sort it out.`,
       );
     }
-    const applied = await this.#apply(name, identity, role);
+    const applied = await this.#apply(name, identity, role, existing === undefined);
     const teams = await this.#teamsNaming(identity.groups);
     await this.#waitReady(name, applied.metadata?.generation ?? 1, teams);
     return name;
@@ -122,7 +131,12 @@ export class UserProvisioner {
     }
   }
 
-  async #apply(name: string, identity: LoginIdentity, role: UserRole): Promise<User> {
+  async #apply(
+    name: string,
+    identity: LoginIdentity,
+    role: UserRole,
+    creating: boolean,
+  ): Promise<User> {
     const groups = [...new Set(identity.groups.filter((g) => GROUP_NAME.test(g)))]
       .sort()
       .slice(0, 256);
@@ -141,8 +155,21 @@ export class UserProvisioner {
       metadata: { name, ...(this.#options.labels && { labels: { ...this.#options.labels } }) },
       spec,
     };
+    const record = (result: AuditResult, uid?: string, auditId?: string) =>
+      this.#options.audit?.write(
+        personRecord(
+          { type: 'person', name, groups, via: 'session' },
+          {
+            action: creating ? 'signin.user.provision' : 'signin.user.update',
+            object: { kind: 'User', name, ...(uid && { uid }) },
+            changes: spec,
+            result,
+            ...(auditId && { kubernetesAuditId: auditId }),
+          },
+        ),
+      );
     try {
-      return (await this.#api.patchClusterCustomObject(
+      const answer = await this.#api.patchClusterCustomObjectWithHttpInfo(
         {
           group: GROUP,
           version: VERSION,
@@ -153,8 +180,13 @@ export class UserProvisioner {
           force: true,
         },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-      )) as User;
+      );
+      const user = answer.data as User;
+      record(succeeded, user.metadata?.uid, answer.headers['audit-id']);
+      return user;
     } catch (err) {
+      const refused = err instanceof ApiException ? err : undefined;
+      record(failedWith(refused?.code, 'apply_failed'), undefined, refused?.headers['audit-id']);
       if (err instanceof ApiException && (err.code === 422 || err.code === 409)) {
         this.#log.warn(
           { user: name, status: err.code, body: String(err.body).slice(0, 500) },

@@ -15,6 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import type { AuditObject } from '../../../contracts/audit/audit-record.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { parseRetryAfter } from '../runtime/result.ts';
@@ -42,11 +43,27 @@ export interface LiteLLMClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Jitter source in [0, 1). */
   random?: () => number;
+  /** Told of every write (POST) once its outcome is known: the audit trail's hook. */
+  onWrite?: (write: LiteLLMWrite) => void;
+}
+
+/** A write the client sent (or tried to: it may have taken effect even when it failed). */
+export interface LiteLLMWrite {
+  path: string;
+  /** What was sent: keys as hashes, except the plaintext `key` of /key/generate. */
+  request: unknown;
+  /** Values in `request` that must never be written anywhere (that plaintext key). */
+  secrets: readonly string[];
+  options: CallOptions;
+  /** Absent when it succeeded. */
+  error?: unknown;
 }
 
 export interface CallOptions {
   /** The Kubernetes object the call is made for, named in errors: `Team ml-research`. */
   object?: string;
+  /** That object, as the audit trail names it (kind, namespace, name, uid). */
+  subject?: AuditObject;
   /** Aborts the call (and its retries); the abort reason is thrown as is. */
   signal?: AbortSignal;
 }
@@ -67,6 +84,7 @@ export class LiteLLMClient {
   readonly #logger: Logger;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #random: () => number;
+  readonly #onWrite: ((write: LiteLLMWrite) => void) | undefined;
   /** The last failure that counted against the circuit, quoted when it is open. */
   #lastFailure = '';
 
@@ -79,6 +97,7 @@ export class LiteLLMClient {
     this.#logger = options.logger ?? silentLogger;
     this.#sleep = options.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
     this.#random = options.random ?? Math.random;
+    this.#onWrite = options.onWrite;
     const metrics = this.#metrics;
     const breaker = options.circuitBreaker;
     this.breaker =
@@ -334,6 +353,27 @@ export class LiteLLMClient {
     const idempotent = isIdempotent(endpoint, valid);
     const wire = endpoint.wire ? endpoint.wire(valid) : valid;
     const secrets = endpoint.secrets?.(valid) ?? [];
+    const onWrite = endpoint.method === 'POST' ? this.#onWrite : undefined;
+    if (!onWrite) return this.#send(endpoint, wire, secrets, idempotent, options);
+    const write = { path: endpoint.path, request: wire, secrets, options };
+    try {
+      const answer = await this.#send(endpoint, wire, secrets, idempotent, options);
+      onWrite(write);
+      return answer;
+    } catch (error) {
+      onWrite({ ...write, error });
+      throw error;
+    }
+  }
+
+  /** Sends a validated request, retrying only an idempotent one. */
+  async #send<Res extends z.ZodType>(
+    endpoint: Endpoint<z.ZodType, Res>,
+    wire: unknown,
+    secrets: readonly string[],
+    idempotent: boolean,
+    options: CallOptions,
+  ): Promise<z.output<Res>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#attempt(endpoint, wire, secrets, options);

@@ -11,6 +11,7 @@ import type {
   SubscriptionLimits,
 } from '../../../contracts/routing/schema.ts';
 import { hashKey } from '../../../contracts/routing/key-hash.ts';
+import { noAudit } from '../../../contracts/audit/audit-record.ts';
 import { parseGatewayConfig } from '../../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../../gateway/src/observability/logger.ts';
 import { startGateway, type RunningGateway } from '../../../gateway/src/server.ts';
@@ -148,6 +149,7 @@ export async function startTestGateway(
     logger: createGatewayLogger(config.logLevel, sink),
     defaultMetrics: false,
     routingCheckIntervalMs: 100,
+    audit: noAudit,
   });
 }
 

@@ -37,6 +37,7 @@ export function testOperatorConfig(overrides: Partial<OperatorConfig> = {}): Ope
     healthPort: 0,
     leaderElection: false,
     logLevel: 'silent',
+    auditLog: 'stdout',
     ...overrides,
   };
 }

@@ -18,7 +18,9 @@ import { Registry } from 'prom-client';
 import type { ModelSubscription, Team, VirtualKey } from '../../../crds/api/index.ts';
 import { routingKeys } from '../../../contracts/routing/redis-layout.ts';
 import { KeyPolicy } from '../../../contracts/routing/schema.ts';
+import type { LiteLLMClientOptions } from '../../../operator/src/litellm/client.ts';
 import type { ModelCatalog } from '../../../operator/src/litellm/model-catalog.ts';
+import type { Logger } from '../../../operator/src/runtime/logger.ts';
 import { hashKey } from '../../../operator/src/litellm/hash.ts';
 import type { RoutingPublisher } from '../../../operator/src/routing/routing-publisher.ts';
 import { systemClock, type Clock } from '../../../operator/src/runtime/clock.ts';
@@ -55,6 +57,11 @@ export interface KeyOperatorOptions {
   /** Webhook and e-mail delivery of budget alerts (with the spend sync). Default: none. */
   budgetAlerts?: OperatorConfig['budgetAlerts'];
   alertRetry?: AlertRetryPolicy;
+  /** Told of every LiteLLM write (the audit trail's hook). Default: nothing. */
+  onWrite?: LiteLLMClientOptions['onWrite'];
+  /** The operator's logger and metrics registry. Default: silent, a registry of its own. */
+  logger?: Logger;
+  registry?: Registry;
 }
 
 export interface KeyOperator {
@@ -79,8 +86,9 @@ export async function startKeyOperator(options: KeyOperatorOptions): Promise<Key
   const selector = options.labelSelector;
   const operator = await startInProcessOperator(config, {
     kubeConfig: options.kc,
-    litellm: testLiteLLMClient(options.litellm),
-    registry: new Registry(),
+    litellm: testLiteLLMClient(options.litellm, options.onWrite),
+    registry: options.registry ?? new Registry(),
+    ...(options.logger && { logger: options.logger }),
     clock: options.clock,
     parts: [
       'teams',

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { USER_NAME_EXTRA } from '../../../crds/admission/virtual-key-user.ts';
+import type { AuditRecord } from '../../../contracts/audit/audit-record.ts';
 import { parseGatewayConfig } from '../../../gateway/src/config.ts';
 import { createGatewayLogger } from '../../../gateway/src/observability/logger.ts';
 import {
@@ -52,6 +53,8 @@ export interface SigninBed {
   prefix: string;
   dir: string;
   logs: string[];
+  /** The audit records of every gateway the bed started. */
+  audit: AuditRecord[];
   /** A file with `content` (a secret) in the bed's directory. */
   file(name: string, content: string): string;
   /** The env of a gateway signing in with the bed's provider (`env` overrides). */
@@ -102,6 +105,7 @@ export async function startSigninBed(
   const redisUrl = inject('redisUrl');
   const prefix = `signin-${run}:`;
   const logs: string[] = [];
+  const audit: AuditRecord[] = [];
   const sessionSecret = file('session-secret', randomBytes(48).toString('base64'));
   const clientSecret = file('client-secret', oidc.client.clientSecret);
   const gateways: RunningGateway[] = [];
@@ -138,6 +142,7 @@ export async function startSigninBed(
     prefix,
     dir,
     logs,
+    audit,
     file,
     env,
     async startGateway(extra = {}, startOptions = {}) {
@@ -153,6 +158,7 @@ export async function startSigninBed(
         defaultMetrics: false,
         kubeConfig: gatewayKc,
         provisionedUserLabels: { [TEST_RUN_LABEL]: run },
+        audit: { write: (record) => audit.push(record) },
         ...startOptions,
       });
       gateways.push(gateway);

@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Team, User } from '../../../crds/api/index.ts';
 import { OWNER_KEY } from '../../../operator/src/controllers/shared/ownership.ts';
-import { LiteLLMClient } from '../../../operator/src/litellm/client.ts';
+import { LiteLLMClient, type LiteLLMClientOptions } from '../../../operator/src/litellm/client.ts';
 import { setCondition } from '../../../operator/src/runtime/conditions.ts';
 import type { Manager } from '../../../operator/src/runtime/manager.ts';
 import { ClusterObjects } from './cluster-objects.ts';
@@ -27,13 +27,17 @@ export const poll = { timeout: 45_000, interval: 100 };
 export const suffix = () => randomBytes(3).toString('hex');
 
 /** A LiteLLM client that gives up fast: tests make LiteLLM fail on purpose. */
-export function testLiteLLMClient(server: LiteLLMTestServer): LiteLLMClient {
+export function testLiteLLMClient(
+  server: LiteLLMTestServer,
+  onWrite?: LiteLLMClientOptions['onWrite'],
+): LiteLLMClient {
   return new LiteLLMClient({
     baseUrl: server.url,
     masterKey: server.masterKey,
     timeoutMs: 5_000,
     retry: { initialDelayMs: 20, maxDelayMs: 200 },
     circuitBreaker: { failureThreshold: 5, coolDownMs: 500 },
+    ...(onWrite && { onWrite }),
   });
 }
 

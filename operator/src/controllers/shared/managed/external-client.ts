@@ -7,6 +7,7 @@
 // desired-state diff); ownership metadata is the managed reconciler's business: it hands
 // the metadata to write to create and update, and never lets a kind touch an object it
 // does not own.
+import type { AuditObject } from '../../../../../contracts/audit/audit-record.ts';
 import type { EventSpec } from '../../../runtime/events.ts';
 import type { Logger } from '../../../runtime/logger.ts';
 import type { StatusOf } from '../../../runtime/status.ts';
@@ -23,6 +24,8 @@ export type LiteLLMMetadata = Record<string, unknown> | null | undefined;
 export interface Call {
   /** The object it is made for, e.g. "Team ml-research" (in errors and logs). */
   object: string;
+  /** The same object as the audit trail names it (kind, namespace, name, uid). */
+  subject?: AuditObject;
   signal: AbortSignal;
 }
 

@@ -44,6 +44,7 @@ import {
 } from '../ownership.ts';
 import { isReleased, withoutReleasedMark, withReleasedMark } from '../released.ts';
 import type {
+  Call,
   Change,
   ExternalClient,
   ExternalContext,
@@ -360,10 +361,11 @@ export class ManagedReconciler<T extends ManagedObject, O> implements Reconciler
     };
   }
 
-  #call(object: T, context: ReconcileContext) {
-    const { namespace, name } = object.metadata;
+  #call(object: T, context: ReconcileContext): Call {
+    const { namespace, name, uid } = object.metadata;
     return {
       object: `${this.#kind.kind} ${namespace ? `${namespace}/` : ''}${name!}`,
+      subject: { kind: this.#kind.kind, ...(namespace && { namespace }), name: name!, uid },
       signal: context.signal,
     };
   }
