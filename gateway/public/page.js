@@ -319,12 +319,12 @@ async function renderAdmin() {
 
 /** Logout is a POST (with the CSRF token); then the provider ends its session too, if it can. */
 /** Spend against budget for each of my teams and keys (GET /api/usage), one after another. */
-async function renderUsage() {
+async function renderUsage(served) {
   const subjects = [
     ...myTeams.map((t) => ({ scope: 'team', name: t.team })),
     ...myKeys.map((k) => ({ scope: 'key', namespace: k.namespace, name: k.name })),
   ];
-  if (subjects.length === 0) return;
+  if (subjects.length === 0 || !served) return;
   $('usage-section').hidden = false;
   const blocks = [];
   for (const [i, subject] of subjects.entries()) blocks.push(await usageBlock(subject, i));
@@ -389,7 +389,7 @@ async function start() {
       warnings.push(...(await refreshKeys()));
       $('keys-section').hidden = false;
     }
-    await renderUsage().catch((err) => {
+    await renderUsage(me.usage).catch((err) => {
       $('usage').replaceChildren(el('p', err.message));
     });
     if (me.role === 'admin') {

@@ -100,6 +100,8 @@ export async function selfServicePlugin(
       teams: teams.teams.map(({ team, role }) => ({ ...teamSummary(team), role })),
       kubernetes: { username: kubernetes.username, groups: kubernetes.groups },
       warnings: [...user.warnings, ...teams.warnings],
+      // Whether GET /api/usage is served (it needs LiteLLM's master key), so the page asks only then.
+      usage: options.activity !== undefined,
     };
   });
 
