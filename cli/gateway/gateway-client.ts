@@ -3,7 +3,7 @@
 // failures say what to do: unreachable → the port-forward to try, 401 → log in again.
 import type { CommandContext } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { unreachableReason } from '../health/gateway.ts';
+import { jsonBodyOf, unreachableReason } from '../health/gateway.ts';
 import { locateGateway } from './locate.ts';
 import { TokenCache, type CachedToken } from './token-cache.ts';
 
@@ -88,12 +88,5 @@ export async function callGateway(
       `gateway unreachable at ${target.base} (${unreachableReason(err)}); check the URL, or reach it through kubectl port-forward svc/<release>-gateway 8080 and pass --gateway http://localhost:8080`,
     );
   }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, body };
+  return { status: response.status, body: await jsonBodyOf(response) };
 }

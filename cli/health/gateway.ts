@@ -11,14 +11,17 @@ const TIMEOUT_MS = 5_000;
 
 async function get(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  return { status: response.status, body: await jsonBodyOf(response) };
+}
+
+/** The response's JSON body; undefined when it is not JSON. */
+export async function jsonBodyOf(response: Response): Promise<unknown> {
   const text = await response.text();
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
-    body = undefined;
+    return undefined;
   }
-  return { status: response.status, body };
 }
 
 /** Why a fetch failed: the system's error code (ECONNREFUSED, …) or message. */
