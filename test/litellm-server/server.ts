@@ -83,7 +83,10 @@ export function buildApp(
     calls.record(request.method, request.url);
     return faults.apply(request, reply);
   });
-  app.addHook('preHandler', async (request) => faults.delay(request));
+  app.addHook('preHandler', async (request) => {
+    calls.recordWrite(request.method, request.url, request.body);
+    return faults.delay(request);
+  });
 
   app.setErrorHandler((err: FastifyError | HttpError, _request, reply) => {
     if (err instanceof HttpError) {
