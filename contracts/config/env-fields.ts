@@ -3,7 +3,8 @@
 // carry `value: ""`. Problems are collected into one ConfigError so a bad deployment hears
 // about all of them at once.
 import { z } from 'zod';
-import { auditLogDestination } from '../audit/audit-log.ts';
+import { auditLogDestination, type AuditLogDestination } from '../audit/audit-log.ts';
+import type { AuditTrailConfig } from '../audit/audit-trail.ts';
 import { parseDuration } from './duration.ts';
 
 export class ConfigError extends Error {
@@ -120,6 +121,30 @@ export const logLevel = () =>
 /** AUDIT_LOG: where audit records go, `stdout` (default) or a file path (audit-log.ts). */
 export const auditLog = () =>
   z.preprocess(unsetIfEmpty, z.string().trim().default('stdout')).transform(auditLogDestination);
+
+/** The audit trail's variables, the same in both programs (contracts/audit/audit-trail.ts). */
+export const auditTrailFields = () => ({
+  AUDIT_LOG: auditLog(),
+  AUDIT_WEBHOOK_URL: optionalHttpUrl('https://siem.example.com/llm-tenancy'),
+  AUDIT_WEBHOOK_SECRET_FILE: text(),
+});
+
+/** The audit trail's configuration from its parsed variables. */
+export function auditTrailConfig(e: {
+  AUDIT_LOG: AuditLogDestination;
+  AUDIT_WEBHOOK_URL?: string | undefined;
+  AUDIT_WEBHOOK_SECRET_FILE?: string | undefined;
+}): AuditTrailConfig {
+  return {
+    auditLog: e.AUDIT_LOG,
+    ...(e.AUDIT_WEBHOOK_URL && {
+      auditWebhook: {
+        url: e.AUDIT_WEBHOOK_URL,
+        ...(e.AUDIT_WEBHOOK_SECRET_FILE && { secretFile: e.AUDIT_WEBHOOK_SECRET_FILE }),
+      },
+    }),
+  };
+}
 
 /** Every issue of a failed parse as "VARIABLE: problem". */
 export function problemsOf(error: z.ZodError): string[] {

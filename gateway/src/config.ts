@@ -26,13 +26,18 @@
 //   LOG_LEVEL                trace | debug | info | warn | error | fatal | silent (info)
 //   AUDIT_LOG                where audit records go: stdout, or a file path (stdout);
 //                            README "Audit trail"
+//   AUDIT_WEBHOOK_URL        a copy of every audit record, POSTed in signed batches; unset:
+//                            no webhook (README "Audit trail")
+//   AUDIT_WEBHOOK_SECRET_FILE  a file holding its HMAC-SHA256 signing secret (re-read)
 //   SIGNIN_PROVIDER, …       the people side (sign-in, sessions, master key): signin/signin-config.ts
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration } from '../../contracts/config/duration.ts';
 import type { AuditLogDestination } from '../../contracts/audit/audit-log.ts';
+import { describeAuditTrail, type AuditWebhookConfig } from '../../contracts/audit/audit-trail.ts';
 import {
-  auditLog,
+  auditTrailConfig,
+  auditTrailFields,
   ConfigError,
   duration,
   httpUrl,
@@ -80,6 +85,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** AUDIT_LOG: where audit records go. */
   auditLog: AuditLogDestination;
+  /** AUDIT_WEBHOOK_URL, AUDIT_WEBHOOK_SECRET_FILE: a copy of the records by webhook. */
+  auditWebhook?: AuditWebhookConfig;
   /** The people side: sign-in, sessions, the master key (signin/signin-config.ts). */
   signin: SigninConfig;
 }
@@ -208,7 +215,7 @@ const Env = z.object({
   NEGATIVE_CACHE_TTL: duration('2s', { ms: 0, what: '0s' }),
   SHUTDOWN_GRACE: duration('30s', { ms: 0, what: '0s' }),
   LOG_LEVEL: logLevel(),
-  AUDIT_LOG: auditLog(),
+  ...auditTrailFields(),
 });
 
 /** The configuration in `env`; throws ConfigError listing every problem. */
@@ -243,7 +250,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     negativeCacheTtlMs: e.NEGATIVE_CACHE_TTL,
     shutdownGraceMs: e.SHUTDOWN_GRACE,
     logLevel: e.LOG_LEVEL,
-    auditLog: e.AUDIT_LOG,
+    ...auditTrailConfig(e),
     signin,
   };
 }
@@ -268,7 +275,7 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     negativeCacheTtl: formatDuration(config.negativeCacheTtlMs),
     shutdownGrace: formatDuration(config.shutdownGraceMs),
     logLevel: config.logLevel,
-    auditLog: config.auditLog === 'stdout' ? 'stdout' : config.auditLog.file,
+    ...describeAuditTrail(config),
     signin: describeSigninConfig(config.signin),
   };
 }

@@ -30,7 +30,7 @@ import { PersonKube } from './kube/person-kube.ts';
 import { pagePlugin } from './page/page-plugin.ts';
 import { selfServicePlugin } from './self-service/self-service-plugin.ts';
 import { LiteLLMActivity } from './usage/litellm-activity.ts';
-import { openAuditLog } from '../../contracts/audit/audit-log.ts';
+import { openAuditTrail } from '../../contracts/audit/audit-trail.ts';
 import type { AuditSink } from '../../contracts/audit/audit-record.ts';
 
 export interface RunningGateway {
@@ -116,7 +116,12 @@ export async function startGateway(
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
   });
   let closing = false;
-  const ownAudit = options.audit ? undefined : openAuditLog(config.auditLog, GATEWAY_COMPONENT);
+  const ownAudit = options.audit
+    ? undefined
+    : openAuditTrail(config, GATEWAY_COMPONENT, {
+        log: logger.child({ component: 'audit-webhook' }),
+        registry: metrics.registry,
+      });
   const audit = options.audit ?? ownAudit!;
   const { peopleSide, personKube } = await buildPeopleSide(
     config,
@@ -179,7 +184,7 @@ export async function startGateway(
     await upstream.close();
     await personKube?.close();
     await redis.close();
-    ownAudit?.close();
+    await ownAudit?.shutdown();
     logger.info('gateway stopped');
   };
 

@@ -18,7 +18,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { VirtualKey } from '../../crds/api/index.ts';
-import { openAuditLog, type AuditLog } from '../../contracts/audit/audit-log.ts';
+import { openAuditTrail, type AuditTrail } from '../../contracts/audit/audit-trail.ts';
 import type { AuditSink } from '../../contracts/audit/audit-record.ts';
 import { auditLiteLLMWrites } from './audit/litellm-audit.ts';
 import type { OperatorConfig } from './config.ts';
@@ -134,7 +134,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
     registry = new Registry();
     collectDefaultMetrics({ register: registry });
   }
-  let ownAudit: AuditLog | undefined;
+  let ownAudit: AuditTrail | undefined;
   const litellm =
     deps.litellm ??
     new LiteLLMClient({
@@ -143,7 +143,11 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       registry,
       logger,
       onWrite: auditLiteLLMWrites(
-        deps.audit ?? (ownAudit = openAuditLog(config.auditLog, OPERATOR_NAME)),
+        deps.audit ??
+          (ownAudit = openAuditTrail(config, OPERATOR_NAME, {
+            log: logger.child({ component: 'audit-webhook' }),
+            registry,
+          })),
       ),
     });
   const election = config.leaderElection;
@@ -330,7 +334,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
     async stop() {
       await manager.stop();
       ownRedis?.disconnect();
-      ownAudit?.close();
+      await ownAudit?.shutdown();
     },
   };
 }

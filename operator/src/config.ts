@@ -45,11 +45,16 @@
 //   LOG_LEVEL                        trace | debug | info | warn | error | fatal | silent (info)
 //   AUDIT_LOG                        where audit records go: stdout, or a file path (stdout);
 //                                    README "Audit trail"
+//   AUDIT_WEBHOOK_URL                a copy of every audit record, POSTed in signed batches;
+//                                    unset: no webhook (README "Audit trail")
+//   AUDIT_WEBHOOK_SECRET_FILE        a file holding its HMAC-SHA256 signing secret (re-read)
 import { z } from 'zod';
 import { formatDuration } from '../../contracts/config/duration.ts';
 import type { AuditLogDestination } from '../../contracts/audit/audit-log.ts';
+import { describeAuditTrail, type AuditWebhookConfig } from '../../contracts/audit/audit-trail.ts';
 import {
-  auditLog,
+  auditTrailConfig,
+  auditTrailFields,
   ConfigError,
   LOG_LEVELS,
   bool,
@@ -130,6 +135,8 @@ export interface OperatorConfig {
   logLevel: LogLevel;
   /** AUDIT_LOG: where audit records go. */
   auditLog: AuditLogDestination;
+  /** AUDIT_WEBHOOK_URL, AUDIT_WEBHOOK_SECRET_FILE: a copy of the records by webhook. */
+  auditWebhook?: AuditWebhookConfig;
 }
 
 /** What the environment cannot tell: the host, and the namespace a pod runs in. */
@@ -232,7 +239,7 @@ const Env = z.object({
   POD_NAME: text(),
   POD_NAMESPACE: text(),
   LOG_LEVEL: logLevel(),
-  AUDIT_LOG: auditLog(),
+  ...auditTrailFields(),
 });
 
 /** The configuration in `env`; throws ConfigError listing every problem. */
@@ -330,7 +337,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, context: ConfigContext): Ope
         }
       : false,
     logLevel: e.LOG_LEVEL,
-    auditLog: e.AUDIT_LOG,
+    ...auditTrailConfig(e),
   };
 }
 
@@ -394,7 +401,7 @@ export function describeConfig(config: OperatorConfig): Record<string, unknown> 
         }
       : 'off',
     logLevel: config.logLevel,
-    auditLog: config.auditLog === 'stdout' ? 'stdout' : config.auditLog.file,
+    ...describeAuditTrail(config),
   };
 }
 

@@ -105,6 +105,28 @@ describe('sign-in with an OpenID provider', () => {
       status: 200,
       body: { via: 'session', user: login, login, role: 'admin', csrfToken: expect.any(String) },
     });
+
+    // One audit record of the sign-in: the person, their User, the role they got; no secret.
+    const records = bed.audit.filter(
+      (r) => r.action === 'signin.login' && r.actor.type === 'person' && r.actor.name === login,
+    );
+    expect(records).toEqual([
+      {
+        time: expect.any(String),
+        actor: {
+          type: 'person',
+          name: login,
+          groups: [`ml-${bed.run}`, 'platform-admins'].sort(),
+          via: 'session',
+        },
+        action: 'signin.login',
+        object: { kind: 'User', name: login },
+        changes: { login, issuer: bed.oidc.issuer, role: 'admin' },
+        result: { outcome: 'ok' },
+      },
+    ]);
+    const sessionId = decodeURIComponent(cookie.split(';')[0]!.split('=')[1]!);
+    expect(JSON.stringify(bed.audit)).not.toContain(sessionId.replace(/\.[^.]+$/, ''));
   });
 
   it('takes role and teams from the groups at every login: a group removed is a team removed', async () => {
@@ -159,6 +181,25 @@ describe('sign-in with an OpenID provider', () => {
     expect(badNonce.status).toBe(401);
     expect(((await badNonce.json()) as { error: { message: string } }).error.message).toMatch(
       /nonce/,
+    );
+
+    // Each refusal is in the audit trail, as the error the browser got.
+    const refused = bed.audit.filter(
+      (r) => r.action === 'signin.login' && r.result.outcome === 'error',
+    );
+    expect(refused.map((r) => r.result)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          outcome: 'error',
+          status: 401,
+          message: expect.stringMatching(/state/),
+        }),
+        expect.objectContaining({
+          outcome: 'error',
+          status: 401,
+          message: expect.stringMatching(/nonce/),
+        }),
+      ]),
     );
 
     // And a well-formed one still works, once.

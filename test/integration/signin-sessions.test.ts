@@ -169,6 +169,7 @@ describe('people-side sessions and the master key', () => {
 
   it('takes the master key when right, refuses it when wrong, and follows its rotation', async () => {
     const keyFile = bed.file('master-key', 'sk-master-one\n');
+    const auditMark = bed.audit.length;
     const gateway = await bed.startGateway(
       { LITELLM_MASTER_KEY_FILE: keyFile },
       { masterKeyCheckIntervalMs: 100 },
@@ -189,6 +190,21 @@ describe('people-side sessions and the master key', () => {
         error: { type: 'auth_error', message: expect.stringMatching(/not the LiteLLM master key/) },
       });
     }
+    // Each use is an audit record of the bootstrap admin: the right key, then the wrong ones.
+    expect(bed.audit.slice(auditMark)).toEqual(
+      ['ok', 'error', 'error', 'error'].map((outcome) => ({
+        time: expect.any(String),
+        actor: {
+          type: 'person',
+          name: expect.any(String),
+          groups: ['llm-tenancy-admins'],
+          via: 'master-key',
+        },
+        action: 'signin.master-key',
+        changes: { method: 'GET', path: '/auth/session' },
+        result: outcome === 'ok' ? { outcome } : expect.objectContaining({ outcome, status: 401 }),
+      })),
+    );
     // A Secret update: the kubelet swaps the file for a new one.
     const next = join(bed.dir, 'master-key.next');
     writeFileSync(next, 'sk-master-two');
@@ -207,6 +223,7 @@ describe('people-side sessions and the master key', () => {
     });
     // The key never reaches the logs.
     expect(bed.logs.join('')).not.toMatch(/sk-master-(one|two)/);
+    expect(JSON.stringify(bed.audit)).not.toMatch(/sk-master-(one|two)/);
   });
 
   it('routes the people side to its own router: unknown paths 404 in OpenAI shape, /v1 keeps its key', async () => {

@@ -5,7 +5,7 @@
 //   LITELLM_MASTER_KEY_FILE   a file holding it: the Helm chart mounts the Secret there, and
 //                             the file is re-read (at most every `refreshMs`), so a rotated
 //                             Secret is picked up without a restart.
-import { secretFromFile } from '../runtime/secret-file.ts';
+import { secretFromFile } from '../../../contracts/config/secret-file.ts';
 
 /** The master key, or a function giving the current one (re-read from a mounted Secret). */
 export type MasterKeySource = string | (() => string | Promise<string>);
@@ -35,7 +35,7 @@ export function litellmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lite
   );
 }
 
-/** The key in `path`, re-read when older than `refreshMs` (runtime/secret-file.ts). */
+/** The key in `path`, re-read when older than `refreshMs` (contracts/config/secret-file.ts). */
 export function masterKeyFromFile(path: string, refreshMs = 10_000): () => Promise<string> {
   return secretFromFile(path, 'LiteLLM master key', refreshMs);
 }

@@ -4,6 +4,7 @@
 // answering 502/503/504. A 429 is retried here only when LiteLLM asks for a short wait;
 // a longer Retry-After goes back to the caller as `retryAfterMs`, so a controller worker is
 // not held for a minute. Everything else is returned to the caller at once.
+import { backoffDelay } from '../../../contracts/http/backoff.ts';
 import type { LiteLLMError } from './errors.ts';
 
 export interface RetryPolicy {
@@ -51,12 +52,4 @@ export function retryDelay(
   return undefined;
 }
 
-/** Jittered exponential backoff: attempt 1 → [initial/2, initial), doubling up to the cap. */
-export function backoffDelay(
-  policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
-  return Math.round(base / 2 + (base / 2) * random());
-}
+export { backoffDelay };

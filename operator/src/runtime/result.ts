@@ -71,18 +71,4 @@ export function retryAfterMsOf(err: unknown): number | undefined {
   return undefined;
 }
 
-/**
- * Milliseconds from an HTTP Retry-After header: delta-seconds ("120") or an HTTP date.
- * Undefined when absent or unparseable (then ordinary backoff applies).
- */
-export function parseRetryAfter(
-  header: string | null | undefined,
-  now = Date.now(),
-): number | undefined {
-  if (!header) return undefined;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export { parseRetryAfter } from '../../../contracts/http/retry-after.ts';

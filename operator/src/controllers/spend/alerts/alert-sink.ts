@@ -12,16 +12,4 @@ export interface AlertSink {
   deliver(alert: BudgetAlert, signal: AbortSignal): Promise<void | 'skipped'>;
 }
 
-/** A failed attempt. Its message is logged: never a URL, a secret or a key in it. */
-export class DeliveryError extends Error {
-  override readonly name = 'DeliveryError';
-  /** Another attempt may succeed (network, timeout, 408, 429, 5xx). */
-  readonly retryable: boolean;
-  /** The receiver asked to wait this long (Retry-After). */
-  readonly retryAfterMs: number | undefined;
-  constructor(message: string, retryable: boolean, retryAfterMs?: number) {
-    super(message);
-    this.retryable = retryable;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
+export { DeliveryError } from '../../../../../contracts/webhook/signed-post.ts';

@@ -4,7 +4,7 @@
 // every 10 s, so rotation needs no restart.
 import type { BudgetAlertsConfig } from '../../../config.ts';
 import type { Manager } from '../../../runtime/manager.ts';
-import { secretFromFile } from '../../../runtime/secret-file.ts';
+import { secretFromFile } from '../../../../../contracts/config/secret-file.ts';
 import { selecting, TEAM_TARGET, USER_TARGET, VIRTUAL_KEY_TARGET } from '../../shared/kinds.ts';
 import type { KindSelectors } from '../../shared/kinds.ts';
 import type { Team, User, VirtualKey } from '../../../../../crds/api/index.ts';

@@ -1,44 +1,28 @@
-// Budget alerts by webhook (BUDGET_ALERT_WEBHOOK_URL): one POST per alert, JSON.
+// Budget alerts by webhook (BUDGET_ALERT_WEBHOOK_URL): one POST per alert, JSON, signed and
+// judged as every webhook of the project is (contracts/webhook/signed-post.ts).
 //
 //   format json    the alert itself (budget-alert.ts)
 //   format slack   {"text": "<summary>"}, what a Slack (or Mattermost, Rocket.Chat) incoming
 //                  webhook takes
 //
-// Signed when a secret is configured (BUDGET_ALERT_WEBHOOK_SECRET_FILE), as Stripe and Slack
-// sign theirs:
-//
-//   X-LLM-Tenancy-Timestamp: <Unix seconds>
-//   X-LLM-Tenancy-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
-//
-// The receiver recomputes it over the raw body and compares in constant time, and refuses a
-// timestamp far from its clock (a replay). Answers: 2xx delivered; 408, 429, 5xx, a network
-// failure or a timeout are retried by the outbox (Retry-After honoured); any other status is
-// refused for good. Errors name the status only: the URL may carry credentials, which are
-// sent as Basic authorization (fetch refuses a URL holding them).
-import { createHmac } from 'node:crypto';
-import { parseRetryAfter } from '../../../runtime/result.ts';
-import { DeliveryError, type AlertSink } from './alert-sink.ts';
+// The outbox retries what a DeliveryError marks retryable.
+import {
+  signedPoster,
+  type SignedPostOptions,
+} from '../../../../../contracts/webhook/signed-post.ts';
+import type { AlertSink } from './alert-sink.ts';
 import { alertSummary, type BudgetAlert } from './budget-alert.ts';
 
-export const SIGNATURE_HEADER = 'x-llm-tenancy-signature';
-export const TIMESTAMP_HEADER = 'x-llm-tenancy-timestamp';
+export {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  webhookSignature,
+} from '../../../../../contracts/webhook/signed-post.ts';
 
 export type WebhookFormat = 'json' | 'slack';
 
-export interface WebhookSinkOptions {
-  url: string;
+export interface WebhookSinkOptions extends SignedPostOptions {
   format: WebhookFormat;
-  /** The signing secret (re-read from its file); none: requests are not signed. */
-  secret?: () => Promise<string>;
-  timeoutMs?: number;
-  /** Unix ms, for the timestamp. */
-  now?: () => number;
-  fetch?: typeof fetch;
-}
-
-/** "sha256=<hex>" over "<timestamp>.<body>". */
-export function webhookSignature(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 /** The body the format sends. */
@@ -47,63 +31,9 @@ export function webhookBody(alert: BudgetAlert, format: WebhookFormat): string {
 }
 
 export function webhookSink(options: WebhookSinkOptions): AlertSink {
-  const send = options.fetch ?? fetch;
-  const now = options.now ?? Date.now;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const { target, authorization } = splitCredentials(options.url);
+  const post = signedPoster(options);
   return {
     name: 'webhook',
-    async deliver(alert, signal) {
-      const body = webhookBody(alert, options.format);
-      const timestamp = String(Math.floor(now() / 1000));
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        [TIMESTAMP_HEADER]: timestamp,
-        ...(authorization ? { authorization } : {}),
-      };
-      if (options.secret)
-        headers[SIGNATURE_HEADER] = webhookSignature(await options.secret(), timestamp, body);
-      let response: Response;
-      try {
-        response = await send(target, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-        });
-        await response.arrayBuffer(); // frees the connection for the next alert
-      } catch (err) {
-        if (err instanceof Error && err.name === 'TimeoutError')
-          throw new DeliveryError(`webhook did not answer within ${timeoutMs} ms`, true);
-        const code = (err as { cause?: { code?: unknown } }).cause?.code;
-        throw new DeliveryError(
-          `webhook unreachable${typeof code === 'string' ? ` (${code})` : ''}`,
-          true,
-        );
-      }
-      if (response.ok) return;
-      const status = response.status;
-      const retryable = status === 408 || status === 429 || status >= 500;
-      throw new DeliveryError(
-        `webhook answered ${status}`,
-        retryable,
-        retryable ? parseRetryAfter(response.headers.get('retry-after')) : undefined,
-      );
-    },
-  };
-}
-
-/** The URL without user and password, and those as a Basic authorization header. */
-function splitCredentials(url: string): { target: string; authorization?: string } {
-  const parsed = new URL(url);
-  if (!parsed.username && !parsed.password) return { target: url };
-  const user = decodeURIComponent(parsed.username);
-  const password = decodeURIComponent(parsed.password);
-  parsed.username = '';
-  parsed.password = '';
-  return {
-    target: parsed.toString(),
-    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    deliver: (alert, signal) => post(webhookBody(alert, options.format), signal),
   };
 }
