@@ -6,9 +6,10 @@
 // signed as every webhook of the project is (contracts/webhook/signed-post.ts). A sink never
 // waits (audit-record.ts), so records queue in memory and one delivery runs at a time; a
 // failure a retry can fix (unreachable, timeout, 408, 429, 5xx) is retried with jittered
-// backoff, Retry-After honoured, and the batch stays at the head of the queue, so order holds.
-// A refusal for good (another 4xx) drops that batch with an error log: the receiver will not
-// take it. The queue is bounded: past `maxQueued` the oldest records go, counted in
+// backoff, Retry-After honoured, and the same batch is sent again before any later record, so
+// order holds. A refusal for good (another 4xx) drops that batch with an error log: the
+// receiver will not take it. The queue is bounded: past `maxQueued` records waiting (besides
+// the batch being sent) the oldest go, counted in
 // llmtenancy_audit_webhook_records_total{outcome="dropped"}. The audit log stream keeps every
 // record either way: the webhook is a copy for a SIEM, never the only one.
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -41,7 +42,10 @@ export class AuditWebhook implements AuditSink {
   readonly #batchSize: number;
   readonly #maxQueued: number;
   readonly #backoff: BackoffPolicy;
+  /** Records waiting for a batch. */
   readonly #queue: AuditRecord[] = [];
+  /** The batch being sent, until delivered or dropped. */
+  #sending: AuditRecord[] = [];
   readonly #stopping = new AbortController();
   readonly #records: Counter<'outcome'> | undefined;
   readonly #queued: Gauge | undefined;
@@ -79,13 +83,13 @@ export class AuditWebhook implements AuditSink {
         'audit webhook queue full: oldest records dropped (the audit log keeps them)',
       );
     }
-    this.#queued?.set(this.#queue.length);
+    this.#queued?.set(this.pending);
     this.#delivering ??= this.#deliverAll().finally(() => (this.#delivering = undefined));
   }
 
   /** Records written but not yet delivered. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#sending.length + this.#queue.length;
   }
 
   /**
@@ -104,27 +108,29 @@ export class AuditWebhook implements AuditSink {
   #stop(): void {
     this.#stopping.abort();
     this.#wake?.();
-    if (this.#queue.length > 0) {
-      this.#records?.inc({ outcome: 'dropped' }, this.#queue.length);
+    if (this.pending > 0) {
+      this.#records?.inc({ outcome: 'dropped' }, this.pending);
       this.#queue.length = 0;
+      this.#sending = [];
       this.#queued?.set(0);
     }
   }
 
   async #deliverAll(): Promise<void> {
     let attempt = 0;
-    while (this.#queue.length > 0 && !this.#stopping.signal.aborted) {
-      const batch = this.#queue.slice(0, this.#batchSize);
+    while (this.pending > 0 && !this.#stopping.signal.aborted) {
+      if (this.#sending.length === 0) this.#sending = this.#queue.splice(0, this.#batchSize);
+      const batch = this.#sending;
       try {
         await this.#options.post(JSON.stringify({ records: batch }), this.#stopping.signal);
-        this.#settle(batch.length, 'delivered');
+        this.#settle('delivered');
         attempt = 0;
       } catch (err) {
         if (this.#stopping.signal.aborted) return;
         const failure =
           err instanceof DeliveryError ? err : new DeliveryError(String(err), true, undefined);
         if (!failure.retryable) {
-          this.#settle(batch.length, 'dropped');
+          this.#settle('dropped');
           this.#options.log.error(
             { records: batch.length, err: failure.message },
             'audit webhook refused a batch for good: dropped (the audit log keeps it)',
@@ -135,7 +141,7 @@ export class AuditWebhook implements AuditSink {
         const waitMs =
           failure.retryAfterMs ?? backoffDelay(this.#backoff, attempt, this.#options.random);
         this.#options.log.warn(
-          { records: this.#queue.length, attempt, retryInMs: waitMs, err: failure.message },
+          { records: this.pending, attempt, retryInMs: waitMs, err: failure.message },
           'audit webhook delivery failed: retrying',
         );
         await this.#sleep(waitMs);
@@ -143,11 +149,11 @@ export class AuditWebhook implements AuditSink {
     }
   }
 
-  /** The head `count` records are done with. */
-  #settle(count: number, outcome: 'delivered' | 'dropped'): void {
-    this.#queue.splice(0, count);
-    this.#records?.inc({ outcome }, count);
-    this.#queued?.set(this.#queue.length);
+  /** The batch being sent is done with. */
+  #settle(outcome: 'delivered' | 'dropped'): void {
+    this.#records?.inc({ outcome }, this.#sending.length);
+    this.#sending = [];
+    this.#queued?.set(this.pending);
   }
 
   #sleep(ms: number): Promise<void> {

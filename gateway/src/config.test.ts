@@ -87,6 +87,8 @@ describe('parseGatewayConfig', () => {
         SHUTDOWN_GRACE: '2m',
         LOG_LEVEL: 'DEBUG',
         AUDIT_LOG: '/var/log/llm-tenancy/audit.jsonl',
+        AUDIT_WEBHOOK_URL: 'https://siem.example.com/hooks/llm?token=t0k3n',
+        AUDIT_WEBHOOK_SECRET_FILE: '/etc/llm-tenancy/audit-webhook/secret',
       }),
     ).toEqual<GatewayConfig>({
       litellmUrl: 'https://litellm.example.com/proxy',
@@ -108,8 +110,26 @@ describe('parseGatewayConfig', () => {
       shutdownGraceMs: 120_000,
       logLevel: 'debug',
       auditLog: { file: '/var/log/llm-tenancy/audit.jsonl' },
+      auditWebhook: {
+        url: 'https://siem.example.com/hooks/llm?token=t0k3n',
+        secretFile: '/etc/llm-tenancy/audit-webhook/secret',
+      },
       signin: parseGatewayConfig(minimal).signin,
     });
+  });
+
+  it('names a bad audit webhook URL, and logs only its origin', () => {
+    expect(problemsOf({ ...minimal, AUDIT_WEBHOOK_URL: 'siem.example.com' })).toEqual([
+      'AUDIT_WEBHOOK_URL: must be an http(s) URL, e.g. https://siem.example.com/llm-tenancy',
+    ]);
+    const described = describeGatewayConfig(
+      parseGatewayConfig({
+        ...minimal,
+        AUDIT_WEBHOOK_URL: 'https://u:pw@siem.example.com/hooks/T0K3N?token=t0k3n',
+      }),
+    );
+    expect(described.auditWebhook).toEqual({ origin: 'https://siem.example.com', signing: 'off' });
+    expect(JSON.stringify(described)).not.toMatch(/pw|T0K3N|t0k3n/);
   });
 
   it('treats empty variables as unset', () => {
@@ -332,6 +352,7 @@ describe('describeGatewayConfig', () => {
       shutdownGrace: '30s',
       logLevel: 'info',
       auditLog: 'stdout',
+      auditWebhook: 'off',
       signin: {
         provider: 'off',
         autoProvision: true,

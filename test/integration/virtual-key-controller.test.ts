@@ -521,7 +521,9 @@ describe('VirtualKey controller', () => {
     // the same server: count the writes about this namespace's Team and key only.
     const ours = litellm.calls
       .writesSince(mark)
-      .filter(({ body }) => [namespace, hash].some((id) => JSON.stringify(body ?? {}).includes(id)));
+      .filter(({ body }) =>
+        [namespace, hash].some((id) => JSON.stringify(body ?? {}).includes(id)),
+      );
     expect(ours).toEqual([]);
     expect(after.calls['GET /key/info'] ?? 0).toBeGreaterThan(before.calls['GET /key/info'] ?? 0);
     expect((await objects.getKey(namespace, 'app'))!.metadata.resourceVersion).toBe(version);
