@@ -523,6 +523,10 @@ describe('the Helm chart', () => {
       'BUDGET_ALERT_SMTP_PASSWORD_FILE',
       'BUDGET_ALERT_SMTP_TLS',
       'BUDGET_ALERT_SMTP_FROM',
+      // audit.*
+      'AUDIT_LOG',
+      'AUDIT_WEBHOOK_URL',
+      'AUDIT_WEBHOOK_SECRET_FILE',
     ]);
     const expectCovered = (heading: string, component: 'operator' | 'gateway') => {
       const names = documented(heading).filter((n) => !setByChart.has(n));
@@ -582,6 +586,66 @@ describe('the Helm chart', () => {
     );
     expect(parsed.budgetAlerts.smtp).toMatchObject({ host: 'mail.example.com', port: 587 });
     expect(parsed.budgetAlerts.webhook?.format).toBe('slack');
+  });
+
+  it('gives both programs the audit trail: stdout by default, or a file and a signed webhook', async () => {
+    const podsOf = async (values: Record<string, unknown>) => {
+      const objects = await renderChart(values);
+      return ['operator', 'gateway'].map(
+        (component) =>
+          (
+            named(objects, 'Deployment', `llm-llm-tenancy-${component}`)!.spec as {
+              template: { spec: PodSpec };
+            }
+          ).template.spec,
+      );
+    };
+    for (const spec of await podsOf(REQUIRED)) {
+      const env = envOf(spec.containers[0]!);
+      expect(env.AUDIT_LOG).toBe('stdout');
+      expect(Object.keys(env).filter((n) => n.startsWith('AUDIT_WEBHOOK'))).toEqual([]);
+    }
+    const [operator, gateway] = await podsOf({
+      ...REQUIRED,
+      'audit.log': 'file',
+      'audit.webhook.urlSecret.name': 'siem',
+      'audit.webhook.secret.name': 'siem',
+    });
+    for (const spec of [operator!, gateway!]) {
+      const container = spec.containers[0]!;
+      const env = envOf(container);
+      expect(env).toMatchObject({
+        AUDIT_LOG: '/var/log/llm-tenancy/audit.jsonl',
+        AUDIT_WEBHOOK_URL: '(from a Secret)',
+        AUDIT_WEBHOOK_SECRET_FILE: '/var/run/llm-tenancy/audit/webhook-secret',
+      });
+      expect(container.volumeMounts).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'audit-log', mountPath: '/var/log/llm-tenancy' }),
+          expect.objectContaining({ name: 'audit-webhook-secret', readOnly: true }),
+        ]),
+      );
+      expect(spec.volumes).toContainEqual(
+        expect.objectContaining({
+          name: 'audit-webhook-secret',
+          secret: expect.objectContaining({ secretName: 'siem' }),
+        }),
+      );
+    }
+    // What the chart sets is what both programs accept.
+    const settings = {
+      ...envOf(gateway!.containers[0]!),
+      AUDIT_WEBHOOK_URL: 'https://siem.example.com/in',
+    };
+    expect(
+      parseGatewayConfig({ ...settings, REDIS_URL: 'redis://redis:6379' }).auditWebhook,
+    ).toEqual({
+      url: 'https://siem.example.com/in',
+      secretFile: '/var/run/llm-tenancy/audit/webhook-secret',
+    });
+    await expect(renderChart({ ...REQUIRED, 'audit.log': '/tmp/audit.jsonl' })).rejects.toThrow(
+      /audit.log/,
+    );
   });
 
   describe('with sign-in on', () => {

@@ -146,3 +146,51 @@ securityContext:
 - name: GROUPS_PREFIX
   value: {{ $s.groupsPrefix | quote }}
 {{- end -}}
+
+{{- /* The audit trail's env entries (README "Audit trail"), from audit.*, for both programs. */ -}}
+{{- define "llm-tenancy.auditEnv" -}}
+{{- with .Values.audit }}
+- name: AUDIT_LOG
+  value: {{ if eq .log "file" }}/var/log/llm-tenancy/audit.jsonl{{ else }}stdout{{ end }}
+{{- if .webhook.urlSecret.name }}
+- name: AUDIT_WEBHOOK_URL
+  valueFrom: { secretKeyRef: { name: {{ .webhook.urlSecret.name | quote }}, key: {{ .webhook.urlSecret.key | quote }} } }
+{{- else if .webhook.url }}
+- name: AUDIT_WEBHOOK_URL
+  value: {{ .webhook.url | quote }}
+{{- end }}
+{{- if .webhook.secret.name }}
+- name: AUDIT_WEBHOOK_SECRET_FILE
+  value: /var/run/llm-tenancy/audit/webhook-secret
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- /* The audit trail's mounts: the log file's volume, the webhook's signing secret. */ -}}
+{{- define "llm-tenancy.auditMounts" -}}
+{{- if eq .Values.audit.log "file" }}
+- name: audit-log
+  mountPath: /var/log/llm-tenancy
+{{- end }}
+{{- if .Values.audit.webhook.secret.name }}
+- name: audit-webhook-secret
+  mountPath: /var/run/llm-tenancy/audit
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "llm-tenancy.auditVolumes" -}}
+{{- if eq .Values.audit.log "file" }}
+- name: audit-log
+  {{- toYaml .Values.audit.volume | nindent 2 }}
+{{- end }}
+{{- with .Values.audit.webhook.secret }}
+{{- if .name }}
+# Mounted whole (no subPath), so a rotated Secret reaches the file.
+- name: audit-webhook-secret
+  secret:
+    secretName: {{ .name | quote }}
+    items: [{ key: {{ .key | quote }}, path: webhook-secret }]
+{{- end }}
+{{- end }}
+{{- end -}}
