@@ -51,6 +51,19 @@ const operatorMain = join(root, 'operator/src/main.ts');
 const gatewayMain = join(root, 'gateway/src/main.ts');
 /** The child processes' logs in devDir. */
 const LOGS = ['gateway.log', 'operator.log'];
+/**
+ * Both programs' audit trail, one file as a log pipeline would join it (AUDIT_LOG; set it to
+ * "stdout" to have the records in the programs' logs instead). AUDIT_WEBHOOK_* pass through.
+ */
+const auditLog = process.env.AUDIT_LOG || join(devDir, 'audit.jsonl');
+const auditEnv = (): Record<string, string> => ({
+  AUDIT_LOG: auditLog,
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[0].startsWith('AUDIT_WEBHOOK_') && !!e[1],
+    ),
+  ),
+});
 const MASTER_KEY = 'sk-dev-master-key-0000';
 /**
  * The demo person of the test OpenID provider. Its development login form takes any
@@ -179,6 +192,7 @@ async function startGateway(
     LITELLM_MASTER_KEY_FILE: await secret('master-key', MASTER_KEY),
     // The bed's admin kubeconfig stands in for the gateway's ServiceAccount here.
     KUBECONFIG: signin.kubeconfig,
+    ...auditEnv(),
   };
   const gateway = await startProcess({
     name: 'gateway',
@@ -237,6 +251,7 @@ async function main(): Promise<void> {
   await mkdir(devDir, { recursive: true });
   // A failed start quotes these logs: none may be left from an earlier run.
   for (const log of LOGS) await rm(join(devDir, log), { force: true });
+  if (auditLog === join(devDir, 'audit.jsonl')) await rm(auditLog, { force: true });
   // The gateway's port first: the OIDC client's redirect URI names it.
   const gatewayPort = await freePort(process.env.GATEWAY_PORT, 8080);
   const bed = await startTestBed({
@@ -284,6 +299,7 @@ async function main(): Promise<void> {
         (e): e is [string, string] => e[0].startsWith('BUDGET_ALERT_') && !!e[1],
       ),
     ),
+    ...auditEnv(),
   };
   const operator = await startProcess({
     name: 'operator',
@@ -360,6 +376,7 @@ async function main(): Promise<void> {
   operator        ${healthUrl}/metrics   (log: ${operatorLog})
   redis           ${bed.redisUrl}
   OIDC issuer     ${bed.oidc!.issuer}
+  audit trail     ${auditLog}   (both programs; README "Audit trail")
 
 Sign in from a browser: ${gateway.url}/auth/login
   as ${DEMO_LOGIN.login}, password ${DEMO_LOGIN.password} (the test provider's form; group ${DEMO_LOGIN.group}
@@ -386,6 +403,9 @@ Call the gateway with the example key (its Secret ${namespace}/${secret}):
   ${chat(model)}
   ${chat(refusedModel)}   # 403 key_model_access_denied
   tail -f ${gateway.logFile}
+
+What the operator did in LiteLLM, and what people did at the gateway:
+  tail -f ${auditLog}
 
 Ctrl-C stops everything.`);
 

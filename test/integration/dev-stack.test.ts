@@ -131,6 +131,27 @@ describe('npm run dev', () => {
     expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual([
       'granite-3-8b',
     ]);
+    // The audit trail in its own file: the operator's LiteLLM writes for the example key,
+    // with the key only as its hash.
+    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (line) =>
+          JSON.parse(line) as { action: string; component: string; object?: { name: string } },
+      );
+    expect(audit).toContainEqual(
+      expect.objectContaining({
+        component: 'llm-tenancy-operator',
+        action: 'litellm.key.create',
+        object: expect.objectContaining({
+          kind: 'VirtualKey',
+          namespace: 'ml-research',
+          name: 'chatbot',
+        }),
+      }),
+    );
+    expect(JSON.stringify(audit)).not.toContain(apiKey);
     const answered = await chat('granite-3-8b');
     const answer = (await answered.json()) as Record<string, unknown>;
     expect(answered.status, JSON.stringify(answer)).toBe(200);
