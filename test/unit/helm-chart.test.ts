@@ -17,6 +17,7 @@ import { clientMetrics } from '../../operator/src/litellm/metrics.ts';
 import { routingMetrics } from '../../operator/src/routing/routing-metrics.ts';
 import { runtimeMetrics } from '../../operator/src/runtime/metrics.ts';
 import { readmeWithReference } from '../../charts/reference.ts';
+import { AuditWebhook } from '../../contracts/audit/audit-webhook.ts';
 import {
   CHART_DIR,
   helm,
@@ -129,6 +130,8 @@ async function exportedMetricNames(): Promise<Set<string>> {
   routingMetrics(operator);
   spendSyncMetrics(operator);
   orphanMetrics(operator, ['team', 'user', 'key']);
+  // Both programs, when an audit webhook is configured.
+  new AuditWebhook({ post: async () => {}, log: { warn() {}, error() {} }, registry: operator });
   const gateway = createGatewayMetrics({
     defaultMetrics: false,
     cacheSize: () => ({ found: 0, absent: 0 }),
@@ -409,6 +412,7 @@ describe('the Helm chart', () => {
       LlmTenancyBudgetNearlySpent: 'warning',
       LlmTenancyBudgetSpent: 'critical',
       LlmTenancySpendSyncFailing: 'warning',
+      LlmTenancyAuditWebhookDropping: 'warning',
     });
     const expr = (alert: string) => rules.find((r) => r.alert === alert)!.expr.replace(/\s+/g, ' ');
     // Each budget alert is one per object: by kind, namespace (the object's) and name.
