@@ -229,11 +229,15 @@ async function buildPeopleSide(
   }
   let identityProvider: IdentityProvider | undefined;
   let provisioner: UserProvisioner | undefined;
+  // One KubeConfig, loaded once: provisioning and the people side then share its one
+  // connection pool (a pool per KubeConfig object).
+  let loaded: KubeConfig | undefined = options.kubeConfig;
   const kubeConfig = (): KubeConfig => {
-    if (options.kubeConfig) return options.kubeConfig;
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    return kc;
+    if (!loaded) {
+      loaded = new KubeConfig();
+      loaded.loadFromDefault();
+    }
+    return loaded;
   };
   if (signin.login) {
     identityProvider =

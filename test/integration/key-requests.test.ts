@@ -5,7 +5,7 @@
 // operator's labelled Secrets says there is none yet, and a new key has no value to find.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
+import { KubeTransport } from '../../contracts/kube/kube-transport.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {

@@ -7,7 +7,7 @@ import { CONFIG_MAPS, kubeClientContract } from '../fixtures/kube-client-contrac
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
 import { InformerFactory } from '../../operator/src/runtime/informer-factory.ts';
 import { kubeClient, type HttpKubeClient } from '../../operator/src/runtime/kube-client.ts';
-import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
+import { KubeTransport } from '../../contracts/kube/kube-transport.ts';
 import type { KubeObject } from '../../operator/src/runtime/object.ts';
 import { FencedWriteError, WriteFence } from '../../operator/src/runtime/write-fence.ts';
 import { apiServerAddress, startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';

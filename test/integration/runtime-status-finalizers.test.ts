@@ -17,7 +17,7 @@ import { StatusWriter } from '../../operator/src/runtime/status.ts';
 import { aModelSubscription, aTeam } from '../fixtures/builders.ts';
 import { kubeConfigFromInject, uniqueNamespace } from '../harness/kube.ts';
 import { kubeClient } from '../../operator/src/runtime/kube-client.ts';
-import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
+import { KubeTransport } from '../../contracts/kube/kube-transport.ts';
 import { apiServerAddress, startTcpProxy } from './support/tcp-proxy.ts';
 
 const teams: ResourceType = {

@@ -12,7 +12,7 @@ import { NO_MODELS } from '../../operator/src/controllers/team/litellm-team.ts';
 import { moneyFromNumber } from '../../operator/src/controllers/shared/money.ts';
 import { rotationRequestTime } from '../../cli/commands/key-rotate.ts';
 import { hashKey } from '../../operator/src/litellm/hash.ts';
-import { KubeTransport } from '../../operator/src/runtime/kube-transport.ts';
+import { KubeTransport } from '../../contracts/kube/kube-transport.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {

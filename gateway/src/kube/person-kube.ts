@@ -172,7 +172,8 @@ export class KubeAsPerson {
     const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
     const isWrite = method !== 'GET' && !path.endsWith('/selfsubjectreviews');
     if (isWrite) this.lastWrite = { auditId: undefined };
-    const send = () => this.#transport.send({ method, path, body, headers: this.#headers, signal });
+    const send = () =>
+      this.#transport.send({ method, path, body, impersonate: this.#headers, signal });
     let response;
     try {
       response = await send().catch((err: unknown) => {

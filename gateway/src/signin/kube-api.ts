@@ -1,9 +1,9 @@
-// The CustomObjectsApi sign-in provisions Users with, over one keep-alive connection pool.
+// The CustomObjectsApi sign-in provisions Users with, sending over the gateway's one
+// connection pool (contracts/kube/kube-transport.ts), the same one the people side uses.
 // client-node 2.0.1 hands every request a fresh undici dispatcher (so a new TCP and TLS
-// handshake each time); here the first one is kept and reused while the kubeconfig's TLS
-// material (cluster CA, client certificate) stays the same. Credentials that change (a
-// projected ServiceAccount token, exec plugins) are still applied per request by client-node.
-import { createHash } from 'node:crypto';
+// handshake each time); here it is swapped for the pool's. Credentials that change (a
+// projected ServiceAccount token, exec plugins) are still applied per request by client-node,
+// and the pool itself follows a client certificate rotated in place.
 import {
   createConfiguration,
   CustomObjectsApi,
@@ -11,53 +11,22 @@ import {
   type KubeConfig,
   type RequestContext,
 } from '@kubernetes/client-node';
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
-/** What the dispatcher is made of, as the kubeconfig names it. */
-function tlsFingerprint(kc: KubeConfig): string {
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        cluster?.server,
-        cluster?.caData,
-        cluster?.caFile,
-        cluster?.skipTLSVerify,
-        cluster?.tlsServerName,
-        cluster?.proxyUrl,
-        user?.certData,
-        user?.certFile,
-        user?.keyData,
-        user?.keyFile,
-      ]),
-    )
-    .digest('hex');
-}
+import { KubeTransport } from '../../../contracts/kube/kube-transport.ts';
 
 export function pooledCustomObjectsApi(kc: KubeConfig): CustomObjectsApi {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  let pool: { fingerprint: string; dispatcher: Dispatcher } | undefined;
+  const transport = KubeTransport.of(kc);
   const config = createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server, {}),
+    baseServer: new ServerConfiguration(transport.server, {}),
     authMethods: {
       default: {
-        getName: () => 'kubeconfig, one connection pool',
+        getName: () => 'kubeconfig, the gateway connection pool',
         async applySecurityAuthentication(context: RequestContext) {
           await kc.applySecurityAuthentication(context);
           const fresh = context.getDispatcher();
-          if (fresh === undefined) return;
-          const fingerprint = tlsFingerprint(kc);
-          if (pool?.fingerprint !== fingerprint) {
-            const old = pool?.dispatcher;
-            pool = { fingerprint, dispatcher: fresh };
-            void old?.close().catch(() => {});
-            return;
-          }
+          const pooled = await transport.dispatcher();
+          if (fresh === undefined || pooled === undefined) return; // SOCKS: client-node's own
           void fresh.close().catch(() => {});
-          context.setDispatcher(pool.dispatcher);
+          context.setDispatcher(pooled);
         },
       },
     },

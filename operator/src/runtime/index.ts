@@ -15,7 +15,7 @@ export * from './informer.ts';
 export * from './informer-factory.ts';
 export * from './kube-client.ts';
 export * from './kube-http.ts';
-export * from './kube-transport.ts';
+export * from '../../../contracts/kube/kube-transport.ts';
 export * from './leader-election.ts';
 export * from './logger.ts';
 export * from './manager.ts';

@@ -28,7 +28,11 @@ import {
 import type { InformerFactory, InformerTarget } from './informer-factory.ts';
 import type { Informer } from './informer.ts';
 import { errorOf, isOk, KubeApiError } from './kube-http.ts';
-import { KubeTransport, type Method, type TransportRequest } from './kube-transport.ts';
+import {
+  KubeTransport,
+  type Method,
+  type TransportRequest,
+} from '../../../contracts/kube/kube-transport.ts';
 import { deepFreeze, objectKey, withoutManagedFields, type KubeObject } from './object.ts';
 import { FencedWriteError, type WriteFence } from './write-fence.ts';
 

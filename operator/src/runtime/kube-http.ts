@@ -9,7 +9,7 @@
 //   30 s, shorter than the server's one-minute bookmark interval, so quiet resources would
 //   reconnect forever; here the informer's own stall watchdog decides.
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
-import { KubeTransport, type TransportResponse } from './kube-transport.ts';
+import { KubeTransport, type TransportResponse } from '../../../contracts/kube/kube-transport.ts';
 
 /** metav1.Status, as the API server returns it for errors. */
 export interface KubeStatus {

@@ -1,5 +1,6 @@
-// One connection pool to the API server per KubeConfig, for everything the operator sends:
-// informers' lists and watches, and every write of the KubeClient. client-node 2.0.1 builds a
+// One connection pool to the API server per KubeConfig, for everything a program sends: the
+// operator's informers, watches and KubeClient writes; the gateway's sign-in provisioning and
+// every call it makes as a person. client-node 2.0.1 builds a
 // new undici Agent on every call (KubeConfig.applySecurityAuthentication hands each
 // RequestContext a fresh dispatcher), so nearly every request paid a new TCP and TLS
 // handshake. Here the TLS material (CA, client certificate and key, server name, skipTLSVerify,
@@ -25,6 +26,12 @@ export interface TransportRequest {
   signal?: AbortSignal;
   /** Milliseconds of silence a response body may have; 0: none (watches). Default undici's. */
   bodyTimeoutMs?: number;
+  /**
+   * Impersonate-* headers to act as someone else (a value may repeat: one header line per
+   * group). They replace any impersonation the kubeconfig asks for: whoever the kubeconfig
+   * impersonates, the request acts only as the identity named here.
+   */
+  impersonate?: Record<string, string | string[]>;
 }
 
 export type TransportResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
@@ -109,7 +116,8 @@ export class KubeTransport {
       path: url.pathname + url.search,
       method: request.method,
       headers: {
-        ...context.getHeaders(),
+        ...credentialHeaders(context, request.impersonate !== undefined),
+        ...request.impersonate,
         accept: request.accept ?? 'application/json',
         ...(request.body ? { 'content-type': request.body.contentType } : {}),
       },
@@ -117,6 +125,15 @@ export class KubeTransport {
       signal: request.signal,
       ...(request.bodyTimeoutMs !== undefined ? { bodyTimeout: request.bodyTimeoutMs } : {}),
     });
+  }
+
+  /**
+   * The pool's dispatcher, for a client-node API object that should send over it (its
+   * RequestContext.setDispatcher); undefined for a SOCKS proxy, where client-node's own
+   * per-request dispatcher must stay.
+   */
+  async dispatcher(): Promise<Dispatcher | undefined> {
+    return (await this.#tls()).dispatcher;
   }
 
   /** Closes the pool at once (requests in flight, open watches included, fail). */
@@ -175,7 +192,9 @@ export class KubeTransport {
     const pool = {
       // HTTP/1.1: a watch has a connection of its own, so the informer's stall watchdog,
       // aborting a watch on a dead connection, drops that connection and no other. Over one
-      // HTTP/2 session a half-dead connection would take every request down with it.
+      // HTTP/2 session a half-dead connection would take every request down with it. And
+      // over HTTP/2 undici joins repeated headers into one field ("a, b"): the API server
+      // would read a person's Impersonate-Group lines as one group.
       allowH2: false,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: 10 * KEEP_ALIVE_MS,
@@ -197,6 +216,18 @@ export class KubeTransport {
         return undefined;
     }
   }
+}
+
+/** The kubeconfig's headers for `context`, without its Impersonate-* ones when `dropImpersonation`. */
+function credentialHeaders(
+  context: RequestContext,
+  dropImpersonation: boolean,
+): Record<string, string> {
+  const headers = context.getHeaders();
+  if (!dropImpersonation) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !name.toLowerCase().startsWith('impersonate-')),
+  );
 }
 
 /** What identifies TLS material without keeping a copy of the key in the fingerprint. */
