@@ -36,8 +36,6 @@ export interface CreatedKey {
 export interface CreateKeyOptions {
   readyTimeoutMs: number;
   labels: Readonly<Record<string, string>>;
-  /** Aborted when the caller went away: the wait stops (the key stays, as after a timeout). */
-  signal?: AbortSignal;
 }
 
 export async function createMyKey(
@@ -88,16 +86,6 @@ export async function createMyKey(
         warnings: [`VirtualKey ${body.namespace}/${name} is not Ready: ${ready.message}.`],
       };
     }
-    if (options.signal?.aborted) {
-      // Nobody reads this answer; it says what the audit record and the log say.
-      return {
-        key: keySummary(key),
-        value: null,
-        warnings: [
-          `The request was closed before VirtualKey ${body.namespace}/${name} was Ready. It stays: GET /api/me/keys shows its state.`,
-        ],
-      };
-    }
     if (Date.now() >= deadline) {
       const why = ready ? ` (${ready.reason}: ${ready.message})` : '';
       return {
@@ -108,8 +96,7 @@ export async function createMyKey(
         ],
       };
     }
-    await sleep(POLL_MS, undefined, { signal: options.signal }).catch(() => {});
-    if (options.signal?.aborted) continue; // nobody to answer: no further read
+    await sleep(POLL_MS);
     key = await kube.getVirtualKey(body.namespace, name);
   }
 }

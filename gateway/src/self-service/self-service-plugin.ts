@@ -150,18 +150,8 @@ export async function selfServicePlugin(
         }),
       );
     };
-    // A caller that went away (closed the tab, Ctrl-C on curl) ends the wait: no polling on
-    // for the rest of the bounded wait on behalf of nobody.
-    const gone = new AbortController();
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableEnded) gone.abort();
-    });
     try {
-      const created = await createMyKey(kube, principal, body, {
-        readyTimeoutMs,
-        labels,
-        signal: gone.signal,
-      });
+      const created = await createMyKey(kube, principal, body, { readyTimeoutMs, labels });
       record(succeeded, created.value === null ? undefined : hashKey(created.value));
       return reply.code(created.value === null ? 202 : 201).send(created);
     } catch (err) {
