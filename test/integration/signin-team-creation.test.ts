@@ -64,8 +64,13 @@ describe('Teams created at sign-in', () => {
     person(login, [g]);
     expect(await teams.get(teamNameForGroup(g))).toBeUndefined();
 
+    // LiteLLM is slow to make the team: the User is Ready in LiteLLM well before the Team is,
+    // and the login must still wait for the membership.
+    const slow = bed.litellm.faults.add({ route: '/team/new', latencyMs: 2000, times: 1 });
     const browser = new Browser();
     const res = await finishLogin(on, browser, await startLogin(on, browser, login));
+    bed.litellm.faults.clear(slow.id);
+    expect(slow.hits).toBe(1);
     // At the moment the callback answers: the Team exists, and the User is Ready in it.
     const team = await teams.get(g);
     const user = await users.get(login);
