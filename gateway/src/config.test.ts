@@ -56,6 +56,7 @@ describe('parseGatewayConfig', () => {
         roleGroups: {},
         defaultRole: 'user',
         autoProvision: true,
+        teamGroups: undefined,
         userReadyTimeoutMs: 30_000,
         usernamePrefix: '',
         groupsPrefix: '',
@@ -356,6 +357,7 @@ describe('describeGatewayConfig', () => {
       signin: {
         provider: 'off',
         autoProvision: true,
+        autoCreateTeams: false,
         roleGroups: {},
         defaultRole: 'user',
         masterKey: 'off',

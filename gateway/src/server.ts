@@ -25,7 +25,8 @@ import { OidcLogin } from './signin/oidc-login.ts';
 import { OpenShiftLogin } from './signin/openshift-login.ts';
 import type { PeopleSideOptions } from './signin/people-side.ts';
 import { SessionStore } from './signin/session-store.ts';
-import { UserProvisioner } from './signin/user-provisioner.ts';
+import { FIELD_MANAGER, UserProvisioner } from './signin/user-provisioner.ts';
+import { TeamCreator } from './signin/team-creator.ts';
 import { PersonKube } from './kube/person-kube.ts';
 import { pagePlugin } from './page/page-plugin.ts';
 import { selfServicePlugin } from './self-service/self-service-plugin.ts';
@@ -53,7 +54,7 @@ export interface StartGatewayOptions {
   defaultMetrics?: boolean;
   /** Where Users are provisioned at login. Default: in-cluster, else KUBECONFIG. */
   kubeConfig?: KubeConfig;
-  /** Labels on the Users sign-in creates (tests scope their operators by one). */
+  /** Labels on the Users and Teams sign-in creates (tests scope their operators by one). */
   provisionedUserLabels?: Record<string, string>;
   /**
    * Plugins registered in the people side's scope besides the self-service API (/api) and its
@@ -248,8 +249,19 @@ async function buildPeopleSide(
               clockSkewSeconds: options.oidcClockSkewSeconds,
             }),
           });
+    const teamCreator =
+      signin.teamGroups &&
+      new TeamCreator({
+        kubeConfig: kubeConfig(),
+        groups: signin.teamGroups,
+        fieldManager: FIELD_MANAGER,
+        logger,
+        audit,
+        labels: options.provisionedUserLabels,
+      });
     provisioner = new UserProvisioner({
       kubeConfig: kubeConfig(),
+      teamCreator,
       autoProvision: signin.autoProvision,
       readyTimeoutMs: signin.userReadyTimeoutMs,
       logger,

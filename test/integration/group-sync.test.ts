@@ -11,7 +11,7 @@ import {
   GROUP_NAME_ANNOTATION,
   GROUP_SYNC_FIELD_MANAGER,
 } from '../../operator/src/controllers/group-sync/group-team.ts';
-import { teamNameForGroup } from '../../operator/src/controllers/group-sync/team-name.ts';
+import { teamNameForGroup } from '../../contracts/identity/team-object-name.ts';
 import { kubeConfigFromInject } from '../harness/kube.ts';
 import { start, type LiteLLMTestServer } from '../litellm-server/server.ts';
 import {

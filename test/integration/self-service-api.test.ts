@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DEFAULT_ADMIN_GROUPS, USER_NAME_EXTRA } from '../../crds/admission/virtual-key-user.ts';
 import type { ModelSubscription } from '../../crds/api/index.ts';
+import type { AuditRecord } from '../../contracts/audit/audit-record.ts';
 import { hashKey } from '../../contracts/routing/key-hash.ts';
 import { PersonKube } from '../../gateway/src/kube/person-kube.ts';
 import {
@@ -434,6 +435,46 @@ describe('self-service API', () => {
     // The key has no finalizer yet (no operator saw it): deleting it removes it at once.
     expect(
       (await call('alice', 'DELETE', `/api/me/keys/${A}/unwatched`, undefined, unwatched)).status,
+    ).toBe(200);
+  });
+
+  it('stops waiting for the key when the caller goes away', async () => {
+    // No operator reconciles these keys, and the wait would last a minute: only the caller
+    // going away can end it early.
+    const records: AuditRecord[] = [];
+    const unwatched = await gatewayOn(kc, {
+      keyLabels: { [TEST_RUN_LABEL]: `nobody-${run}` },
+      keyReadyTimeoutMs: 60_000,
+      audit: { write: (record) => records.push(record) },
+    });
+    const url = await unwatched.listen({ host: '127.0.0.1', port: 0 });
+    const leave = new AbortController();
+    const answer = fetch(`${url}/api/me/keys`, {
+      method: 'POST',
+      headers: { [TEST_PRINCIPAL_HEADER]: 'alice', 'content-type': 'application/json' },
+      body: JSON.stringify({ namespace: A, name: 'abandoned', models: [X] }),
+      signal: leave.signal,
+    }).catch((err: Error) => err.name);
+    // The key exists, so the gateway is in its wait, when the caller leaves.
+    await expect
+      .poll(async () => (await objects.getKey(A, 'abandoned')) !== undefined, poll)
+      .toBe(true);
+    leave.abort();
+    expect(await answer).toBe('AbortError');
+    // The request ends (its audit record is written) long before the minute is up.
+    await expect
+      .poll(() => records.filter((r) => r.action === 'selfservice.key.create'), {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toEqual([
+        expect.objectContaining({
+          object: expect.objectContaining({ kind: 'VirtualKey', namespace: A, name: 'abandoned' }),
+          result: { outcome: 'ok' },
+        }),
+      ]);
+    expect(
+      (await call('alice', 'DELETE', `/api/me/keys/${A}/abandoned`, undefined, unwatched)).status,
     ).toBe(200);
   });
 

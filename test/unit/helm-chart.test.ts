@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../../gateway/src/config.ts';
+import { parseSigninConfig } from '../../gateway/src/signin/signin-config.ts';
 import { createGatewayMetrics } from '../../gateway/src/observability/gateway-metrics.ts';
 import { parseConfig } from '../../operator/src/config.ts';
 import { spendSyncMetrics } from '../../operator/src/controllers/spend/spend-metrics.ts';
@@ -745,6 +746,63 @@ describe('the Helm chart', () => {
       );
       expect(gatewaySpec(masterKeyOnly).automountServiceAccountToken).toBe(true);
       expect(envOf(gatewaySpec(masterKeyOnly).containers[0]!).SIGNIN_PROVIDER).toBeUndefined();
+    });
+
+    it('lets the gateway create Teams (create only) only with gateway.signin.autoCreateTeams', async () => {
+      const teamRules = (objects: RenderedObject[]) =>
+        (
+          named(objects, 'ClusterRole', 'llm-llm-tenancy-gateway')!.rules as {
+            resources: string[];
+            verbs: string[];
+          }[]
+        ).filter((r) => r.resources.includes('teams'));
+      const plain = await renderChart(SIGNIN);
+      expect(teamRules(plain)).toEqual([
+        { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+      ]);
+      expect(envOf(gatewaySpec(plain).containers[0]!).SIGNIN_AUTO_CREATE_TEAMS).toBeUndefined();
+
+      const on = await renderChart({
+        ...SIGNIN,
+        'gateway.signin.autoCreateTeams': true,
+        'gateway.signin.teamGroups': 'team-*,/org/ml',
+      });
+      expect(teamRules(on)).toEqual([
+        { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+        { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['create'] },
+      ]);
+      const env = envOf(gatewaySpec(on).containers[0]!);
+      expect(env).toMatchObject({
+        SIGNIN_AUTO_CREATE_TEAMS: 'true',
+        SIGNIN_TEAM_GROUPS: 'team-*,/org/ml',
+      });
+      // The settings the chart writes are ones the gateway accepts.
+      const dir = await mkdtemp(join(tmpdir(), 'chart-teams-'));
+      await writeFile(join(dir, 'client'), 'secret');
+      await writeFile(join(dir, 'session'), 'x'.repeat(48));
+      const problems: string[] = [];
+      const files = {
+        OIDC_CLIENT_SECRET_FILE: join(dir, 'client'),
+        SESSION_SECRET_FILE: join(dir, 'session'),
+      };
+      expect(parseSigninConfig({ ...env, ...files }, problems)?.teamGroups ?? problems).toEqual([
+        'team-*',
+        '/org/ml',
+      ]);
+
+      // The master key alone signs nobody in: no Team is created, so no create.
+      const masterKeyOnly = await renderChart({
+        ...REQUIRED,
+        'gateway.masterKeyAccess': true,
+        'gateway.signin.autoCreateTeams': true,
+        'gateway.signin.teamGroups': 'team-*',
+      });
+      expect(teamRules(masterKeyOnly)).toEqual([
+        { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+      ]);
+      await expect(
+        renderOnce({ ...SIGNIN, 'gateway.signin.autoCreateTeams': true }),
+      ).rejects.toThrow(/gateway.signin.teamGroups is required/);
     });
 
     it('refuses sign-in without its secrets, with the value to set', async () => {

@@ -133,6 +133,12 @@ securityContext:
   value: {{ $s.defaultRole | quote }}
 - name: AUTO_PROVISION
   value: {{ $s.autoProvision | quote }}
+{{- if $s.autoCreateTeams }}
+- name: SIGNIN_AUTO_CREATE_TEAMS
+  value: "true"
+- name: SIGNIN_TEAM_GROUPS
+  value: {{ required "gateway.signin.teamGroups is required with gateway.signin.autoCreateTeams: the groups that get a Team, like team-*" $s.teamGroups | quote }}
+{{- end }}
 - name: USER_READY_TIMEOUT
   value: {{ $s.userReadyTimeout | quote }}
 - name: SESSION_IDLE_LIFETIME

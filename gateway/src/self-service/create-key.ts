@@ -2,7 +2,8 @@
 // namespace and the VirtualKey admission policy decides spec.user), then a bounded wait until
 // the operator has made it Ready and written it to its Secret, which is read as the person too.
 // The value is returned once, in this response; it is in the Secret from then on, which the
-// person's RBAC decides they may read (kubectl) or not.
+// person's RBAC decides they may read (kubectl) or not. A caller who goes away ends the wait
+// (the key stays, as after the deadline): nobody is left to show the value to.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VirtualKey } from '../../../crds/api/index.ts';
 import { API_VERSION } from '../../../crds/api/meta.ts';
@@ -36,6 +37,8 @@ export interface CreatedKey {
 export interface CreateKeyOptions {
   readyTimeoutMs: number;
   labels: Readonly<Record<string, string>>;
+  /** Aborted when the caller goes away: the wait stops there. */
+  signal?: AbortSignal | undefined;
 }
 
 export async function createMyKey(
@@ -96,8 +99,28 @@ export async function createMyKey(
         ],
       };
     }
-    await sleep(POLL_MS);
+    if (!(await pause(POLL_MS, options.signal))) {
+      return {
+        key: keySummary(key),
+        value: null,
+        warnings: [
+          `VirtualKey ${body.namespace}/${name} was created; the request ended before it was Ready.`,
+        ],
+      };
+    }
     key = await kube.getVirtualKey(body.namespace, name);
+  }
+}
+
+/** Waits `ms`; false (at once) when `signal` is or becomes aborted. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
+  try {
+    await sleep(ms, undefined, signal && { signal });
+    return true;
+  } catch (err) {
+    if (signal?.aborted) return false;
+    throw err;
   }
 }
 

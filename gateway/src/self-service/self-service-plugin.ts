@@ -17,6 +17,7 @@ import { personRecord, refusedWith } from '../audit/person-audit.ts';
 import { OpenAIError } from '../errors/openai-error.ts';
 import type { KubeAsPerson, PersonKube } from '../kube/person-kube.ts';
 import type { Principal } from '../signin/principal.ts';
+import { callerGone } from './caller-gone.ts';
 import { createMyKey } from './create-key.ts';
 import { myModels } from './my-models.ts';
 import { myTeams, namespacesOf } from './my-teams.ts';
@@ -151,7 +152,11 @@ export async function selfServicePlugin(
       );
     };
     try {
-      const created = await createMyKey(kube, principal, body, { readyTimeoutMs, labels });
+      const created = await createMyKey(kube, principal, body, {
+        readyTimeoutMs,
+        labels,
+        signal: callerGone(reply),
+      });
       record(succeeded, created.value === null ? undefined : hashKey(created.value));
       return reply.code(created.value === null ? 202 : 201).send(created);
     } catch (err) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roleFor } from './role-mapping.ts';
+import { matchesTeamGroups } from './team-group-patterns.ts';
 import { parseSigninConfig } from './signin-config.ts';
 import { safeReturnTo } from './people-side.ts';
 
@@ -115,6 +116,34 @@ describe('parseSigninConfig', () => {
     });
   });
 
+  it('creates no Teams by default; SIGNIN_AUTO_CREATE_TEAMS needs the groups that get one', () => {
+    expect(parse(oidcEnv).config?.teamGroups).toBeUndefined();
+    // The patterns alone turn nothing on.
+    expect(parse({ ...oidcEnv, SIGNIN_TEAM_GROUPS: 'team-*' }).config?.teamGroups).toBeUndefined();
+    const on = parse({
+      ...oidcEnv,
+      SIGNIN_AUTO_CREATE_TEAMS: 'true',
+      SIGNIN_TEAM_GROUPS: ' team-*, /org/ml ,',
+    });
+    expect(on.problems).toEqual([]);
+    expect(on.config?.teamGroups).toEqual(['team-*', '/org/ml']);
+    expect(parse({ ...oidcEnv, SIGNIN_AUTO_CREATE_TEAMS: 'true' }).problems).toEqual([
+      'SIGNIN_TEAM_GROUPS: is required with SIGNIN_AUTO_CREATE_TEAMS=true: the groups that get a Team, like "team-*,ml-research" ("*" alone for every group)',
+    ]);
+    expect(
+      parse({
+        ...oidcEnv,
+        SIGNIN_AUTO_CREATE_TEAMS: 'true',
+        SIGNIN_TEAM_GROUPS: `ok,${'x'.repeat(254)}`,
+      }).problems,
+    ).toEqual([
+      `SIGNIN_TEAM_GROUPS: "${'x'.repeat(80)}" is not a group pattern (no spaces, at most 253 characters, "*" for any run of characters)`,
+    ]);
+    expect(parse({ ...oidcEnv, SIGNIN_AUTO_CREATE_TEAMS: 'yes please' }).problems).toEqual([
+      expect.stringMatching(/^SIGNIN_AUTO_CREATE_TEAMS: /),
+    ]);
+  });
+
   it('needs nothing with sign-in off; the master key is a file', () => {
     const { config, problems } = parse({ LITELLM_MASTER_KEY_FILE: '/etc/litellm/master-key' });
     expect(problems).toEqual([]);
@@ -130,6 +159,19 @@ describe('roleFor', () => {
     expect(roleFor(['platform-admins', 'auditors'], mapping, 'user')).toBe('admin');
     expect(roleFor(['auditors'], mapping, 'user')).toBe('viewer');
     expect(roleFor(['other'], mapping, 'user')).toBe('user');
+  });
+});
+
+describe('matchesTeamGroups', () => {
+  it('matches whole group names, "*" for any run of characters, case-sensitively', () => {
+    const patterns = ['team-*', '/org/*/ml', 'exact'];
+    for (const group of ['team-', 'team-a', 'team-a.b/c', '/org/x/ml', '/org/a/b/ml', 'exact'])
+      expect(matchesTeamGroups(group, patterns)).toBe(true);
+    for (const group of ['Team-a', 'a-team-b', 'exactly', '/org/x/ml2', 'xexact', ''])
+      expect(matchesTeamGroups(group, patterns)).toBe(false);
+    expect(matchesTeamGroups('anything at all', ['*'])).toBe(true);
+    expect(matchesTeamGroups('a.b', ['a?b'])).toBe(false);
+    expect(matchesTeamGroups('a'.repeat(300), ['*a*a*a*a*b'])).toBe(false);
   });
 });
 

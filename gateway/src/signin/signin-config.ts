@@ -29,6 +29,10 @@
 //   DEFAULT_ROLE             the role of a person in none of those groups (user)
 //   AUTO_PROVISION           create a User at a person's first login (true); false: only
 //                            people who already have a User may sign in
+//   SIGNIN_AUTO_CREATE_TEAMS create a Team for each of a person's groups matching
+//                            SIGNIN_TEAM_GROUPS that has none yet, at their login (false)
+//   SIGNIN_TEAM_GROUPS       comma-separated glob patterns ("*": any run of characters) of the
+//                            groups that get a Team (required with SIGNIN_AUTO_CREATE_TEAMS)
 //   USER_READY_TIMEOUT       how long a login waits for its User to be Ready in LiteLLM (30s)
 //   USERNAME_PREFIX          prefixed to the login for Kubernetes impersonation, as the API
 //                            server's own OIDC authenticator does (oidc: "", openshift: "")
@@ -42,6 +46,7 @@ import { z } from 'zod';
 import { DEFAULT_ADMIN_GROUPS } from '../../../crds/admission/virtual-key-user.ts';
 import { UserRole } from '../../../crds/api/user.ts';
 import { bool, duration, text, unsetIfEmpty } from '../../../contracts/config/env-fields.ts';
+import { parseTeamGroupPatterns, type TeamGroupPatterns } from './team-group-patterns.ts';
 
 export type SigninProvider = 'oidc' | 'openshift' | 'off';
 
@@ -53,6 +58,8 @@ export interface SigninConfig {
   roleGroups: Partial<Record<UserRole, readonly string[]>>;
   defaultRole: UserRole;
   autoProvision: boolean;
+  /** Groups whose Teams a login creates; undefined when SIGNIN_AUTO_CREATE_TEAMS is off. */
+  teamGroups: TeamGroupPatterns | undefined;
   userReadyTimeoutMs: number;
   usernamePrefix: string;
   groupsPrefix: string;
@@ -125,6 +132,8 @@ const SigninEnv = z.object({
     z.enum(UserRole.options, { message: 'must be admin, manager, user or viewer' }).default('user'),
   ),
   AUTO_PROVISION: bool(true),
+  SIGNIN_AUTO_CREATE_TEAMS: bool(false),
+  SIGNIN_TEAM_GROUPS: text(),
   USER_READY_TIMEOUT: duration('30s', { ms: 100, what: '100ms' }),
   USERNAME_PREFIX: z.preprocess((v) => v ?? '', z.string()),
   GROUPS_PREFIX: z.preprocess((v) => v ?? '', z.string()),
@@ -185,6 +194,12 @@ export function parseSigninConfig(
   const e = parsed.data;
   const before = problems.length;
   const roleGroups = parseRoleGroups(e.ROLE_GROUPS ?? '', problems);
+  const teamGroups = parseTeamGroupPatterns(e.SIGNIN_TEAM_GROUPS ?? '', problems);
+  if (e.SIGNIN_AUTO_CREATE_TEAMS && teamGroups.length === 0) {
+    problems.push(
+      'SIGNIN_TEAM_GROUPS: is required with SIGNIN_AUTO_CREATE_TEAMS=true: the groups that get a Team, like "team-*,ml-research" ("*" alone for every group)',
+    );
+  }
   if (e.SESSION_IDLE_LIFETIME > e.SESSION_ABSOLUTE_LIFETIME) {
     problems.push('SESSION_IDLE_LIFETIME: must not be longer than SESSION_ABSOLUTE_LIFETIME');
   }
@@ -271,6 +286,7 @@ export function parseSigninConfig(
     roleGroups,
     defaultRole: e.DEFAULT_ROLE,
     autoProvision: e.AUTO_PROVISION,
+    teamGroups: e.SIGNIN_AUTO_CREATE_TEAMS ? teamGroups : undefined,
     userReadyTimeoutMs: e.USER_READY_TIMEOUT,
     usernamePrefix: e.USERNAME_PREFIX,
     groupsPrefix: e.GROUPS_PREFIX,
@@ -293,6 +309,7 @@ export function describeSigninConfig(config: SigninConfig): Record<string, unkno
       scopes: config.login.scopes,
     }),
     autoProvision: config.autoProvision,
+    autoCreateTeams: config.teamGroups ?? false,
     roleGroups: config.roleGroups,
     defaultRole: config.defaultRole,
     masterKey: config.masterKeyFile ? `from ${config.masterKeyFile}` : 'off',

@@ -6,6 +6,8 @@
 // of the person's groups, which means it exists in LiteLLM with its teams: a person is never
 // signed in before LiteLLM knows them (the User controller may report a new User Ready once
 // before the Team controller has added it to its group's Teams; that is not enough).
+// With SIGNIN_AUTO_CREATE_TEAMS, the Teams of the person's groups are created first
+// (team-creator.ts) and the login waits for those too, Ready or not yet.
 import {
   ApiException,
   type CustomObjectsApi,
@@ -27,6 +29,7 @@ import { API_VERSION, GROUP, VERSION, type Team, type User } from '../../../crds
 import type { UserRole } from '../../../crds/api/user.ts';
 import { pooledCustomObjectsApi } from './kube-api.ts';
 import { accountNotReady, loginRefused, kubernetesUnavailable } from './people-errors.ts';
+import type { TeamCreator } from './team-creator.ts';
 
 export const FIELD_MANAGER = 'llm-tenancy-gateway';
 
@@ -45,7 +48,9 @@ export interface UserProvisionerOptions {
   autoProvision: boolean;
   readyTimeoutMs: number;
   logger: Logger;
-  /** Labels put on Users the gateway creates (tests scope their operators by one). */
+  /** Creates the Teams of a person's groups (SIGNIN_AUTO_CREATE_TEAMS); unset: none. */
+  teamCreator?: TeamCreator | undefined;
+  /** Labels put on Users and Teams the gateway creates (tests scope their operators by one). */
   labels?: Readonly<Record<string, string>>;
   /** Where each User written at a login is recorded. Default: nowhere. */
   audit?: AuditSink | undefined;
@@ -90,9 +95,10 @@ export class UserProvisioner {
         `The account name ${name} already belongs to another person. Ask a platform admin to sort it out.`,
       );
     }
+    const created = (await this.#options.teamCreator?.ensureTeams(identity.groups, name)) ?? [];
     const applied = await this.#apply(name, identity, role, existing === undefined);
-    const teams = await this.#teamsNaming(identity.groups);
-    await this.#waitReady(name, applied.metadata?.generation ?? 1, teams);
+    const teams = new Set([...(await this.#teamsNaming(identity.groups)), ...created]);
+    await this.#waitReady(name, applied.metadata?.generation ?? 1, [...teams]);
     return name;
   }
 

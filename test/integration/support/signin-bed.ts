@@ -73,6 +73,8 @@ export async function startSigninBed(
     extraClients?: OidcClient[];
     /** Also the chart's impersonation rules, so the self-service API can act as people. */
     impersonate?: boolean;
+    /** Also the chart's `create` on Teams (gateway.signin.autoCreateTeams). */
+    createTeams?: boolean;
   } = {},
 ): Promise<SigninBed> {
   const run = randomBytes(3).toString('hex');
@@ -101,7 +103,10 @@ export async function startSigninBed(
       labelSelectors: { User: selector, Team: selector },
     },
   );
-  const gatewayKc = await gatewayServiceAccount(admin, run, options.impersonate ?? false);
+  const gatewayKc = await gatewayServiceAccount(admin, run, {
+    impersonate: options.impersonate ?? false,
+    createTeams: options.createTeams ?? false,
+  });
   const redisUrl = inject('redisUrl');
   const prefix = `signin-${run}:`;
   const logs: string[] = [];
@@ -174,12 +179,13 @@ export async function startSigninBed(
 
 /**
  * The gateway's ServiceAccount with the chart's rules (charts/llm-tenancy/templates/gateway-rbac.yaml)
- * on Users and Teams, and with `impersonate` its impersonation rules too (a real token).
+ * on Users and Teams, with `impersonate` its impersonation rules too, with `createTeams` its
+ * `create` on Teams (a real token).
  */
 async function gatewayServiceAccount(
   admin: KubeConfig,
   run: string,
-  impersonate: boolean,
+  { impersonate, createTeams }: { impersonate: boolean; createTeams: boolean },
 ): Promise<KubeConfig> {
   const namespace = await uniqueNamespace(`signin-gw-${run}`, admin);
   const { kubeConfig, username } = await serviceAccountKubeConfig(admin, namespace, 'gateway');
@@ -195,6 +201,9 @@ async function gatewayServiceAccount(
           verbs: ['get', 'list', 'watch', 'create', 'patch'],
         },
         { apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['get', 'list'] },
+        ...(createTeams
+          ? [{ apiGroups: ['llmtenancy.dev'], resources: ['teams'], verbs: ['create'] }]
+          : []),
         ...(impersonate
           ? [
               { apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] },

@@ -20,7 +20,7 @@ import { OPENSHIFT_GROUP_TARGET, TEAM_TARGET } from '../shared/kinds.ts';
 import type { GroupObject } from '../team/watches.ts';
 import { syncedGroupOf } from './group-team.ts';
 import { GroupSyncReconciler } from './reconciler.ts';
-import { teamNameForGroup } from './team-name.ts';
+import { teamNameForGroup } from '../../../../contracts/identity/team-object-name.ts';
 
 export const GROUP_SYNC_CONTROLLER = 'group-sync';
 /** Selected Groups by the name of the Team they get: this controller's own index. */

@@ -3,7 +3,7 @@
 // label, the annotation and spec.groups. Admins add namespaces, models and limits to the same
 // Team with their own field managers; group sync never touches those.
 import { API_VERSION, type Team } from '../../../../crds/api/index.ts';
-import { teamNameForGroup } from './team-name.ts';
+import { teamNameForGroup } from '../../../../contracts/identity/team-object-name.ts';
 
 /** Marks a Team group sync created. Its value is the group name when that fits a label value. */
 export const GROUP_LABEL = 'llmtenancy.dev/group';

@@ -23,7 +23,7 @@ import {
   syncedGroupOf,
 } from './group-team.ts';
 import { removalDecision } from './removal.ts';
-import { teamNameForGroup } from './team-name.ts';
+import { teamNameForGroup } from '../../../../contracts/identity/team-object-name.ts';
 
 export interface GroupSyncReconcilerOptions {
   kube: KubeClient;

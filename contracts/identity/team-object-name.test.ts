@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { teamNameForGroup } from './team-name.ts';
+import { teamNameForGroup } from './team-object-name.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -22,10 +22,15 @@ describe('teamNameForGroup', () => {
       '___',
       '/org/ml',
       'x.y',
+      'Platform.Team.Alpha',
+      'ÉQUIPE-données',
+      '-x-',
+      'Z'.repeat(300),
     ]) {
       const name = teamNameForGroup(group);
       expect(name.length).toBeLessThanOrEqual(63);
       expect(name).toMatch(DNS_LABEL);
+      expect(teamNameForGroup(group)).toBe(name);
     }
     expect(teamNameForGroup('___')).toMatch(/^group-[0-9a-f]{8}$/);
   });

@@ -1,5 +1,7 @@
-// The name of the Team group sync creates for an OpenShift Group. Team names are DNS labels
-// (they become LiteLLM team ids and label values); Group names are looser. A group name that
+// The name of the Team made for a group: by group sync for an OpenShift Group, and by the
+// gateway at a login when SIGNIN_AUTO_CREATE_TEAMS is on, so both agree on one group's Team.
+// Team names are DNS labels (they become LiteLLM team ids and label values); group names are
+// looser. A group name that
 // already is a DNS label is used as it is; any other is lower-cased, has each run of other
 // characters replaced by "-", and gets a short hash of the original, so two groups never map
 // to one Team ("ML_Research" and "ml-research" stay apart).
