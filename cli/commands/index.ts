@@ -17,6 +17,7 @@ import { teamAllowModel } from './team-allow-model.ts';
 import { teamCreate } from './team-create.ts';
 import { teamSetBudget } from './team-set-budget.ts';
 import { teams } from './teams.ts';
+import { usage } from './usage.ts';
 import { userCreate } from './user-create.ts';
 import { users } from './users.ts';
 import { whoami } from './whoami.ts';
@@ -38,6 +39,7 @@ export const commands: Command[] = [
   teamSetBudget,
   teamAllowModel,
   userCreate,
+  usage,
   login,
   whoami,
   logout,

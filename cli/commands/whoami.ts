@@ -8,7 +8,7 @@ import {
   errorMessage,
   gatewayFlag,
   gatewayTarget,
-  loginHint,
+  sessionEnded,
 } from '../gateway/gateway-client.ts';
 import { serialize } from '../output/print.ts';
 
@@ -38,9 +38,7 @@ export const whoami: Command = {
     const cached = cachedToken(target);
     const answer = await callGateway(target, '/api/me', { token: cached.token });
     if (answer.status === 401) {
-      throw new CliError(
-        `not logged in to ${target.base} any more (the session expired or was ended): ${loginHint(target)}`,
-      );
+      throw sessionEnded(target);
     }
     if (answer.status !== 200) {
       throw new CliError(

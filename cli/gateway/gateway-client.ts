@@ -3,7 +3,7 @@
 // failures say what to do: unreachable → the port-forward to try, 401 → log in again.
 import type { CommandContext } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { jsonBodyOf, unreachableReason } from '../health/gateway.ts';
+import { jsonOf, unreachableReason } from '../health/gateway.ts';
 import { locateGateway } from './locate.ts';
 import { TokenCache, type CachedToken } from './token-cache.ts';
 
@@ -50,6 +50,12 @@ export function gatewayTarget(ctx: CommandContext): GatewayTarget {
 export const loginHint = (target: GatewayTarget) =>
   `run kubectl llm login${target.context ? ` --context ${target.context}` : ''} --gateway ${target.base}`;
 
+/** A 401 with a cached token: the session behind it has ended. */
+export const sessionEnded = (target: GatewayTarget) =>
+  new CliError(
+    `not logged in to ${target.base} any more (the session expired or was ended): ${loginHint(target)}`,
+  );
+
 /** The cached token for this gateway and context, or a CliError telling how to get one. */
 export function cachedToken(target: GatewayTarget): CachedToken {
   const cached = target.cache.read(target.base, target.context);
@@ -59,7 +65,10 @@ export function cachedToken(target: GatewayTarget): CachedToken {
 
 export interface GatewayAnswer {
   status: number;
+  /** The body as JSON; undefined when it is not JSON (a CSV, a proxy's HTML page). */
   body: unknown;
+  /** The body as it came. */
+  text: string;
 }
 
 /** The message of an OpenAI-shaped error body, if it is one. */
@@ -69,14 +78,14 @@ export const errorMessage = (body: unknown): string | undefined =>
 export async function callGateway(
   target: GatewayTarget,
   path: string,
-  init: { method?: string; token?: string; body?: unknown } = {},
+  init: { method?: string; token?: string; body?: unknown; accept?: string } = {},
 ): Promise<GatewayAnswer> {
   let response: Response;
   try {
     response = await fetch(`${target.base}${path}`, {
       method: init.method ?? 'GET',
       headers: {
-        accept: 'application/json',
+        accept: init.accept ?? 'application/json',
         ...(init.token && { authorization: `Bearer ${init.token}` }),
         ...(init.body !== undefined && { 'content-type': 'application/json' }),
       },
@@ -88,5 +97,6 @@ export async function callGateway(
       `gateway unreachable at ${target.base} (${unreachableReason(err)}); check the URL, or reach it through kubectl port-forward svc/<release>-gateway 8080 and pass --gateway http://localhost:8080`,
     );
   }
-  return { status: response.status, body: await jsonBodyOf(response) };
+  const text = await response.text();
+  return { status: response.status, body: jsonOf(text), text };
 }

@@ -16,7 +16,11 @@ async function get(url: string): Promise<{ status: number; body: unknown }> {
 
 /** The response's JSON body; undefined when it is not JSON. */
 export async function jsonBodyOf(response: Response): Promise<unknown> {
-  const text = await response.text();
+  return jsonOf(await response.text());
+}
+
+/** `text` as JSON; undefined when it is not JSON. */
+export function jsonOf(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

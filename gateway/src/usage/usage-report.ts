@@ -10,35 +10,11 @@
 //   needs no gaps filled. The CSV has a row per day and model that saw a request.
 import type { DailySpendData, SpendMetrics } from '../../../contracts/litellm/daily-activity.ts';
 import { formatMicroDollars } from '../../../contracts/routing/micro-dollars.ts';
-
-export interface UsageFigures {
-  /** USD, a decimal string to the micro-dollar. */
-  spend: string;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  requests: number;
-}
-
-export interface ModelUsage extends UsageFigures {
-  model: string;
-}
-
-export interface UsageDay extends UsageFigures {
-  /** YYYY-MM-DD, UTC. */
-  date: string;
-  models: ModelUsage[];
-}
-
-export interface UsageReport {
-  since: string;
-  until: string;
-  totals: UsageFigures;
-  /** The range per model, the most spent first. */
-  models: ModelUsage[];
-  /** Every day from `since` to `until`, oldest first. */
-  days: UsageDay[];
-}
+import type {
+  ModelUsage,
+  UsageFigures,
+  UsageReport,
+} from '../../../contracts/usage/usage-answer.ts';
 
 /** Figures being added up: spend in micro-dollars. */
 interface Tally {
