@@ -30,6 +30,7 @@
 //   BENCH_OPERATOR_MAIN=/path/to/other/operator/src/main.ts …   (another build, same bench)
 //   BENCH_OPERATOR_HEAP_MIB=0 …   (V8 sizes the operator's heap for this host, not for a pod)
 //   BENCH_OPERATOR_NODE_FLAGS='--trace-gc' …   (more Node flags for the operator)
+//   BENCH_OPERATOR_ENV='MALLOC_ARENA_MAX=8' …   (more environment for the operator)
 //   npm run bench -- operator-keys --profile   (the operator under --cpu-prof: its top
 //     functions and places during (b), from .bench/profiles/; also BENCH_OPERATOR_PROFILE=1)
 //
@@ -108,6 +109,20 @@ const OPERATOR_NODE_FLAGS = [
   ...(OPERATOR_HEAP_MIB > 0 ? [`--max-heap-size=${OPERATOR_HEAP_MIB}`] : []),
   ...(process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];
+/**
+ * The operator's environment beyond its configuration: as the image sets it (Containerfile:
+ * MALLOC_ARENA_MAX=2), then BENCH_OPERATOR_ENV, `NAME=value` space-separated
+ * (BENCH_OPERATOR_ENV=MALLOC_ARENA_MAX=8 for glibc's default on 2 CPUs).
+ */
+const OPERATOR_ENV: Record<string, string> = {
+  MALLOC_ARENA_MAX: '2',
+  ...Object.fromEntries(
+    (process.env.BENCH_OPERATOR_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
+};
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROFILE_DIR = fileURLToPath(new URL('../../.bench/profiles/', import.meta.url));
 const MODEL = 'granite-3-8b';
@@ -801,6 +816,7 @@ async function main(): Promise<number> {
         INSTALLATION_ID: run,
         ORPHAN_COLLECTION: 'off',
         LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? 'warn',
+        ...OPERATOR_ENV,
       },
     });
     stops.push(() => op.stop());
@@ -933,6 +949,7 @@ async function main(): Promise<number> {
         spendSyncIntervalMs: SPEND_MS,
         operatorMain: op.main,
         operatorNodeFlags: OPERATOR_NODE_FLAGS,
+        operatorEnv: OPERATOR_ENV,
       },
       results: { sequential: a, bulk: b, resync: c, profile },
     });

@@ -66,6 +66,7 @@ import {
   type DesiredKey,
 } from './litellm-key.ts';
 import { isOwnKey, keyInSync, type OwnedKeys } from './owned-keys.ts';
+import { spendFieldsOf, type SpendFields } from '../spend/spend-status.ts';
 import type { Team } from '../../../../crds/api/index.ts';
 import type { VirtualKeyStores } from './watches.ts';
 
@@ -105,6 +106,10 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
   /** The row observe read for the recorded key (a deleted one included). */
   #row: KeyRow | undefined;
   #material: KeyMaterial | undefined;
+  /** Hashes of values minted in this reconcile: LiteLLM cannot know them, so is not asked. */
+  readonly #mintedNow = new Set<string>();
+  /** Spend and budget of a key registered in this reconcile, as LiteLLM answered. */
+  #registered: SpendFields | undefined;
   #spend: { current?: KeySpend; previous?: KeySpend } = {};
   #policies: KeyPolicy[] = [];
   #outcome: KeyOutcome | undefined;
@@ -377,11 +382,14 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
     const { now, call, changes } = this.#context;
     const desired = this.#desired;
     const access = this.#access;
-    // The row observe read, when it was for this value; else LiteLLM is asked.
+    // The row observe read, when it was for this value; none for a value minted just now
+    // (it exists nowhere but in status and the Secret); else LiteLLM is asked.
     const observed =
       this.#found.kind === 'recorded' && this.#found.hash === material.hash
         ? this.#row
-        : await this.#deps.keys.observe(material.hash, call, { desired, now });
+        : this.#mintedNow.has(material.hash)
+          ? undefined
+          : await this.#deps.keys.observe(material.hash, call, { desired, now });
     if (observed && observed.status !== 'deleted') {
       if (!isOwnKey(observed, desired.owner)) {
         return { kind: 'waiting', reason: 'LiteLLMKeyConflict', message: KEY_CONFLICT_MESSAGE };
@@ -414,11 +422,14 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
         note: 'the key was deleted in LiteLLM; minted a new one into the Secret',
       });
     }
-    await this.#deps.keys.generate(
+    const row = await this.#deps.keys.generate(
       registered.hash,
       generateRequest(desired, registered.value, now),
       call,
     );
+    // A new key's spend is LiteLLM's 0 (and its budget what LiteLLM set up): status says so
+    // now, or the spend sync's next pass would write it for every new key.
+    this.#registered = spendFieldsOf(row);
     changes.push({
       reason: 'Registered',
       action: 'RegisterKey',
@@ -523,6 +534,7 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
       budgeted:
         this.#desired.limits.max_budget !== null || team?.spec.limits?.maxBudget !== undefined,
       budgetExceeded: current.budgetExceeded,
+      ...(this.#registered ? { registered: this.#registered } : {}),
     };
   }
 
@@ -530,6 +542,7 @@ export class KeyClient implements ExternalClient<VirtualKey, KeyObserved> {
 
   /** Records `material` in status, then writes it to the Secret. */
   async #mint(material: KeyMaterial): Promise<void> {
+    this.#mintedNow.add(material.hash);
     const written = await this.#deps.values.mint(this.#key, this.#layout, material, this.#secret);
     this.#key = written.key;
     this.#secret = written.secret;

@@ -3,7 +3,8 @@
 // has an Active subscription), when the key has an expiry, Expired, and when the key or its
 // team has a max budget, BudgetExceeded (what LiteLLM says; it leaves Ready alone, which is
 // about what the operator made, while a spent budget clears by itself when it resets). Other
-// fields and conditions (spend, written by another controller) are kept.
+// fields and conditions are kept: spend and budget are the spend sync's, except that a key
+// registered just now starts them over with LiteLLM's answer (spend 0).
 //
 // Status is also the record of the key values (keyId, lastRotatedAt, previousKey): written
 // before a value goes into the Secret (recordKeys), read back by recordedKeys. Tenants
@@ -18,6 +19,7 @@ import {
 import type { KeyAccess } from './key-access.ts';
 import type { BudgetExceeded } from './key-budget.ts';
 import type { PreviousKey, RecordedKeys } from './key-material.ts';
+import type { SpendFields } from '../spend/spend-status.ts';
 
 export const READY = 'Ready';
 export const MODELS_AVAILABLE = 'ModelsAvailable';
@@ -44,6 +46,12 @@ export interface KeyOutcome {
   budgeted?: boolean;
   /** The budget LiteLLM says is spent. */
   budgetExceeded?: BudgetExceeded;
+  /**
+   * Spend and budget of a key registered just now (LiteLLM's answer): status.spend and
+   * status.budget, which the spend sync owns otherwise, are the current key's, so they start
+   * over with it. Undefined: they are kept.
+   */
+  registered?: SpendFields;
 }
 
 export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): VirtualKeyStatus {
@@ -102,6 +110,9 @@ export function keyStatus(current: VirtualKey, outcome: KeyOutcome, now: Date): 
     lastRotatedAt: time(outcome.mintedAt),
     nextRotationAt: time(outcome.nextRotationAt),
     previousKey: previousKeyStatus(outcome.previous),
+    ...(outcome.registered
+      ? { spend: outcome.registered.spend, budget: outcome.registered.budget }
+      : {}),
     conditions,
   };
 }

@@ -10,7 +10,12 @@
 // written.
 import { findLiteLLMError } from '../../litellm/errors.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
-import type { GenerateKeyRequest, KeyRow, UpdateKeyRequest } from '../../litellm/schemas.ts';
+import type {
+  GenerateKeyRequest,
+  GenerateKeyResponse,
+  KeyRow,
+  UpdateKeyRequest,
+} from '../../litellm/schemas.ts';
 import { ownershipOf, type OwnerRef } from '../shared/ownership.ts';
 import type { KeySnapshot } from './key-snapshot.ts';
 import { keyUpdates, type DesiredKey } from './litellm-key.ts';
@@ -83,8 +88,13 @@ export class OwnedKeys {
   }
 
   /** Registers a key (`hash` is the hash of `request.key`). */
-  async generate(hash: string, request: GenerateKeyRequest, call: Call): Promise<void> {
-    await this.#written(hash, () => this.#litellm.generateKey(request, call));
+  /** Registers the key; returns LiteLLM's row of it. */
+  async generate(
+    hash: string,
+    request: GenerateKeyRequest,
+    call: Call,
+  ): Promise<GenerateKeyResponse> {
+    return this.#written(hash, () => this.#litellm.generateKey(request, call));
   }
 
   async update(hash: string, update: Omit<UpdateKeyRequest, 'key'>, call: Call): Promise<void> {
@@ -100,9 +110,9 @@ export class OwnedKeys {
   }
 
   /** A write, failed or not, after which the snapshot no longer vouches for the key. */
-  async #written(hash: string, write: () => Promise<unknown>): Promise<void> {
+  async #written<R>(hash: string, write: () => Promise<R>): Promise<R> {
     try {
-      await write();
+      return await write();
     } finally {
       this.#snapshot?.wrote(hash);
     }

@@ -156,6 +156,29 @@ describe('VirtualKeyReconciler against the fake client and the LiteLLM test serv
     expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Normal Minted']);
     expect(events[0]!.note).toContain('registered key');
     expect(kube.reads).toBe(0); // the cache said there is no Secret
+    // A value minted just now exists nowhere else: LiteLLM is not asked about it first.
+    expect(litellm.calls.snapshot().calls).toEqual({ 'POST /key/generate': 1 });
+    // A new key's spend is LiteLLM's 0, in the same status write, so the spend sync's next
+    // pass finds nothing to write for it.
+    expect(key()!.status?.spend).toBe('0');
+    expect(key()!.status?.budget).toBeUndefined();
+  });
+
+  it('starts status.spend and status.budget over with a key registered anew', async () => {
+    const { kube, key, value, reconcile } = bed();
+    const withBudget = { ...key()!, spec: { ...key()!.spec, limits: { maxBudget: '5' } } };
+    kube.seed(withBudget as VirtualKey);
+    await reconcile();
+    expect(key()!.status?.spend).toBe('0');
+    expect(key()!.status?.budget).toMatchObject({ maxBudget: '5', usedFraction: '0.0000' });
+    // LiteLLM deletes it (a member removed from the team): the fresh key starts at 0 again,
+    // whatever the spend sync had written for the old one.
+    const hash = hashKey(await value());
+    await kube.mergePatchStatus(VIRTUAL_KEY_RESOURCE, request, { status: { spend: '4.2' } });
+    litellm.store.archiveKeys([hash]);
+    await reconcile();
+    expect(hashKey(await value())).not.toBe(hash);
+    expect(key()!.status?.spend).toBe('0');
   });
 
   it('writes nothing anywhere once converged', async () => {
