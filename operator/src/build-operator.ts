@@ -34,7 +34,7 @@ import type { SpendCounterSink } from './controllers/spend/spend-counter-sink.ts
 import { selecting, VIRTUAL_KEY_TARGET, type KindSelectors } from './controllers/shared/kinds.ts';
 import { teamController } from './controllers/team/controller.ts';
 import { userController } from './controllers/user/controller.ts';
-import { virtualKeyController } from './controllers/virtual-key/controller.ts';
+import { keyResyncSnapshot, virtualKeyController } from './controllers/virtual-key/controller.ts';
 import { resolveInstallation } from './installation.ts';
 import { LiteLLMClient } from './litellm/client.ts';
 import type { MasterKeySource } from './litellm/config.ts';
@@ -239,6 +239,17 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
   /** The gateway's Redis (routing config, spend counters): one client for every part. */
   const gatewayRedis = (): Redis =>
     deps.redis ?? (ownRedis ??= createRoutingRedis(config.redisUrl, logger));
+  // A resync reads LiteLLM's keys in pages, not one /key/info each (key-snapshot.ts); the
+  // spend sync's listing of the same pages feeds it, so a resync lists nothing of its own.
+  const keySnapshot =
+    parts.has('virtual-keys') && (deps.keySnapshot ?? true)
+      ? keyResyncSnapshot({
+          litellm,
+          installationId,
+          resyncIntervalMs: config.resyncIntervalMs,
+          clock: deps.clock,
+        })
+      : undefined;
   if (parts.has('virtual-keys')) {
     const redis = gatewayRedis();
     const virtualKeys = manager.informers.informerFor<VirtualKey>(
@@ -262,8 +273,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
         teamLabelSelector: selectors.Team,
         clock: deps.clock,
         inventory,
-        // A resync reads LiteLLM's keys in pages, not one /key/info each (key-snapshot.ts).
-        keySnapshot: deps.keySnapshot ?? true,
+        keySnapshot,
       }),
     );
     const sync = routingSync({
@@ -321,6 +331,7 @@ export async function buildOperator(config: OperatorConfig, deps: OperatorDeps):
       recorder,
       alertThresholds: config.budgetAlertThresholds,
       alerts,
+      keySnapshot,
     });
     manager.add(new SingletonLoop(manager, sync), leaderOnly);
   }

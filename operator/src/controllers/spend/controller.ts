@@ -21,7 +21,7 @@ import {
 import type { AlertQueue } from './alerts/alert-outbox.ts';
 import type { SpendCounterSink } from './spend-counter-sink.ts';
 import { spendSyncMetrics } from './spend-metrics.ts';
-import { SPEND_SYNC, SpendSync } from './spend-sync.ts';
+import { SPEND_SYNC, SpendSync, type SpendSyncDeps } from './spend-sync.ts';
 
 export interface SpendSyncLoopDeps {
   manager: Pick<Manager, 'informers' | 'metrics' | 'log' | 'kube'>;
@@ -36,6 +36,8 @@ export interface SpendSyncLoopDeps {
   alertThresholds?: readonly number[];
   /** Webhook and e-mail delivery of budget alerts (alerts/alert-outbox.ts); default none. */
   alerts?: AlertQueue;
+  /** The VirtualKey controller's key snapshot, handed each pass's key listing. */
+  keySnapshot?: SpendSyncDeps['keySnapshot'];
 }
 
 export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
@@ -59,6 +61,7 @@ export function spendSync(deps: SpendSyncLoopDeps): SingletonLoopOptions {
     recorder: deps.recorder,
     alertThresholds: deps.alertThresholds,
     alerts: deps.alerts,
+    keySnapshot: deps.keySnapshot,
   });
   return {
     name: SPEND_SYNC,

@@ -19,6 +19,8 @@ export interface SpendSyncMetrics {
   errors: Counter<'stage'>;
   lastSuccess: Gauge;
   writes: Counter<'kind'>;
+  /** Passes that read LiteLLM (what a pass costs it: one listing per kind). */
+  reads: Counter;
   usedRatio: Gauge<'kind' | 'namespace' | 'name'>;
 }
 
@@ -37,6 +39,11 @@ export function spendSyncMetrics(registry: Registry): SpendSyncMetrics {
       lastSuccess: new Gauge({
         name: 'llmtenancy_spend_sync_last_success_timestamp_seconds',
         help: 'When the spend sync last read every spend from LiteLLM and wrote every change to status (Unix seconds)',
+        registers: [registry],
+      }),
+      reads: new Counter({
+        name: 'llmtenancy_spend_sync_reads_total',
+        help: 'Spend sync passes that read every key, team and user from LiteLLM',
         registers: [registry],
       }),
       writes: new Counter({

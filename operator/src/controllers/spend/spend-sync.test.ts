@@ -22,6 +22,8 @@ import { eventsIn, litellmClient, startLiteLLM } from '../shared/managed/reconci
 import { EventRecorder } from '../../runtime/events.ts';
 import type { SpendCounterSink, SpendFigures } from './spend-counter-sink.ts';
 import { spendSyncMetrics } from './spend-metrics.ts';
+import { KeySnapshot } from '../virtual-key/key-snapshot.ts';
+import { INSTALLATION_KEY } from '../shared/ownership.ts';
 import { SpendSync } from './spend-sync.ts';
 import type { BudgetAlert } from './alerts/budget-alert.ts';
 
@@ -71,6 +73,7 @@ function bed(
     snapshotStores?: boolean;
     alertThresholds?: readonly number[];
     now?: string;
+    keySnapshot?: KeySnapshot;
   } = {},
 ) {
   const kube = new FakeKubeClient({ objects });
@@ -109,6 +112,7 @@ function bed(
       recorder,
       alertThresholds: options.alertThresholds,
       alerts: { enqueue: (alert) => void alerts.push(alert) },
+      keySnapshot: options.keySnapshot,
     });
   const alerts: BudgetAlert[] = [];
   let sync = newSync();
@@ -360,6 +364,24 @@ describe('SpendSync', () => {
     expect(await run()).toMatchObject({ written: 0, unchanged: 10_000 });
     expect(litellm.calls.snapshot().total).toBeLessThanOrEqual(100);
   }, 60_000);
+
+  it('hands its key listing to the VirtualKey snapshot, so a resync lists nothing of its own', async () => {
+    litellm.store.newKey({
+      token: hashOf(1),
+      key_name: 'sk-...1',
+      metadata: { [INSTALLATION_KEY]: 'install-1' },
+    });
+    const snapshot = new KeySnapshot({
+      litellm: litellmClient(litellm),
+      installationId: 'install-1',
+      maxAgeMs: 60_000,
+    });
+    const { run } = bed([key('k1', hashOf(1))], { keySnapshot: snapshot });
+    await run();
+    litellm.calls.reset();
+    expect((await snapshot.row(hashOf(1)))?.token).toBe(hashOf(1));
+    expect(litellm.calls.snapshot().total).toBe(0);
+  });
 });
 
 describe('SpendSync budget alerts', () => {

@@ -26,6 +26,7 @@
 //   fails a pass.
 import type { Team, User, VirtualKey } from '../../../../crds/api/index.ts';
 import type { LiteLLMClient } from '../../litellm/client.ts';
+import type { KeySnapshot } from '../virtual-key/key-snapshot.ts';
 import type { ObjectStore } from '../../runtime/cache.ts';
 import type { EventRecorder, EventSpec } from '../../runtime/events.ts';
 import type { ResourceType } from '../../runtime/discovery.ts';
@@ -83,6 +84,11 @@ export interface SpendSyncDeps {
   alertThresholds?: readonly number[];
   /** Where budget alerts go after their status write (default: only Events). */
   alerts?: AlertQueue;
+  /**
+   * The VirtualKey controller's snapshot of LiteLLM's keys: each pass's key listing is handed
+   * to it, so a resync need not list the same pages again (key-snapshot.ts).
+   */
+  keySnapshot?: Pick<KeySnapshot, 'taking'>;
 }
 
 export interface SpendSyncResult {
@@ -136,8 +142,11 @@ export class SpendSync {
         resource: VIRTUAL_KEY_RESOURCE,
         objects: () => stores.keys.list(),
         idOf: (o) => (o as VirtualKey).status?.keyId,
-        readRows: async (signal) =>
-          byId(await litellm.listAllKeys({ signal, ...object }), (k) => k.token ?? undefined),
+        readRows: async (signal) => {
+          const list = () => litellm.listAllKeys({ signal, ...object });
+          const all = await (deps.keySnapshot ? deps.keySnapshot.taking(list) : list());
+          return byId(all, (k) => k.token ?? undefined);
+        },
       },
     ];
   }
@@ -164,6 +173,7 @@ export class SpendSync {
       return result;
     }
     result.read = true;
+    this.#deps.metrics.reads.inc();
     if (this.#outage) {
       this.#outage = false;
       this.#deps.log.info('LiteLLM answers again: spend sync resumed');

@@ -79,9 +79,10 @@ export interface VirtualKeyControllerDeps {
   inventory?: KeyInventory;
   /**
    * Observe converged keys from a snapshot of this installation's keys (GET /key/list in
-   * pages, at most once per resync interval) instead of one /key/info each. Default false.
+   * pages, at most once per resync interval) instead of one /key/info each: true, or the
+   * snapshot itself when another loop feeds it too (keyResyncSnapshot). Default false.
    */
-  keySnapshot?: boolean;
+  keySnapshot?: boolean | KeySnapshot;
   /**
    * Keys reconciled at once. Default 32: a new key's reconcile is four API-server writes and
    * two LiteLLM calls in a row, each mostly waiting (on etcd's commit, which batches
@@ -89,6 +90,18 @@ export interface VirtualKeyControllerDeps {
    */
   workers?: number;
   stopGracePeriodMs?: number;
+}
+
+/** The snapshot a VirtualKey controller built from `deps` observes converged keys from. */
+export function keyResyncSnapshot(
+  deps: Pick<VirtualKeyControllerDeps, 'litellm' | 'installationId' | 'resyncIntervalMs' | 'clock'>,
+): KeySnapshot {
+  return new KeySnapshot({
+    litellm: deps.litellm,
+    installationId: deps.installationId,
+    maxAgeMs: deps.resyncIntervalMs,
+    clock: deps.clock,
+  });
 }
 
 export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedControllerOptions {
@@ -117,14 +130,12 @@ export function virtualKeyController(deps: VirtualKeyControllerDeps): ManagedCon
     gatewayUrl: deps.gatewayUrl,
     resyncIntervalMs: deps.resyncIntervalMs,
     installationId: deps.installationId,
-    snapshot: deps.keySnapshot
-      ? new KeySnapshot({
-          litellm: deps.litellm,
-          installationId: deps.installationId,
-          maxAgeMs: deps.resyncIntervalMs,
-          clock: deps.clock,
-        })
-      : undefined,
+    snapshot:
+      deps.keySnapshot instanceof KeySnapshot
+        ? deps.keySnapshot
+        : deps.keySnapshot
+          ? keyResyncSnapshot(deps)
+          : undefined,
     secretWrites,
     clock: deps.clock,
   });

@@ -149,6 +149,35 @@ describe('KeySnapshot', () => {
     clock.advance(INTERVAL);
     expect(await snapshot.row('a')).toBeDefined();
   });
+
+  it("takes another loop's complete listing (the spend sync's) and lists nothing itself", async () => {
+    const { snapshot, clock, calls, litellm } = setup([row('a'), row('b')], 100);
+    const listed = await snapshot.taking(() => litellm.listAllKeys({ pageSize: 100 }));
+    expect(listed.map((r) => r.token)).toEqual(['a', 'b']);
+    expect(calls.list).toBe(1);
+    expect((await snapshot.row('a'))?.token).toBe('a');
+    expect(calls.list).toBe(1);
+    // Each pass of that loop keeps it fresh: a resync interval later, still no listing of its own.
+    clock.advance(INTERVAL);
+    await snapshot.taking(() => litellm.listAllKeys({ pageSize: 100 }));
+    clock.advance(INTERVAL);
+    expect(await snapshot.row('b')).toBeDefined();
+    expect(calls.list).toBe(2);
+    // A write after that listing began is still not vouched for.
+    snapshot.wrote('b');
+    expect(await snapshot.row('b')).toBeUndefined();
+  });
+
+  it('keeps its snapshot when the other loop’s listing fails, and passes the failure on', async () => {
+    const { snapshot, calls, litellm, fail } = setup([row('a')], 100);
+    await snapshot.row('a');
+    fail();
+    await expect(snapshot.taking(() => litellm.listAllKeys({ pageSize: 100 }))).rejects.toThrow(
+      'LiteLLM is down',
+    );
+    expect(await snapshot.row('a')).toBeDefined();
+    expect(calls.list).toBe(2);
+  });
 });
 
 describe('keyInSync', () => {

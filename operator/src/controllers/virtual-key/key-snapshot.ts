@@ -16,6 +16,9 @@
 // the leader only, so only the leader lists. A failed listing is not retried for a while;
 // reads go live meanwhile.
 //
+// The spend sync lists the same rows every pass (every minute by default): it hands its listing
+// over (`taking`), so with it on, a resync lists nothing of its own.
+//
 // Consequence: a change made in LiteLLM behind the operator's back is corrected at the first
 // resync that sees a snapshot taken after it, within two resync intervals instead of one; the
 // spend the gateway's budget check reads from the row is as old as the snapshot.
@@ -80,6 +83,18 @@ export class KeySnapshot {
     return this.#rows.get(hash);
   }
 
+  /**
+   * Runs another loop's listing of every key (the spend sync's) and takes it as the snapshot
+   * when it completes and began after the current one: that loop reads the same pages anyway.
+   * Returns the listing as it came, for that loop's own use.
+   */
+  async taking(list: () => Promise<KeyRow[]>): Promise<KeyRow[]> {
+    const startedAt = this.#clock.now();
+    const all = await list();
+    if (this.#takenAt === undefined || startedAt > this.#takenAt) this.#replace(all, startedAt);
+    return all;
+  }
+
   /** The operator (just) wrote this key: its row, if any, no longer tells how it is. */
   wrote(hash: string): void {
     this.#writtenAt.set(hash, this.#clock.now());
@@ -97,19 +112,26 @@ export class KeySnapshot {
   /** Reads every page; the new snapshot replaces the old one only when all were read. */
   async #take(signal: AbortSignal | undefined): Promise<void> {
     const startedAt = this.#clock.now();
-    const rows = new Map<string, KeyRow>();
+    let all: KeyRow[];
     try {
-      const all = await this.#litellm.listAllKeys({
+      all = await this.#litellm.listAllKeys({
         pageSize: this.#pageSize,
         signal,
         object: 'the VirtualKey snapshot',
       });
-      for (const row of all) {
-        if (installationOf(row.metadata) === this.#installation) rows.set(row.token!, row);
-      }
     } catch (err) {
       this.#retryAt = this.#clock.now() + Math.min(RETRY_AFTER_FAILURE_MS, this.#maxAgeMs);
       throw err;
+    }
+    this.#replace(all, startedAt);
+  }
+
+  /** This installation's rows of a complete listing begun at `startedAt`, as the snapshot. */
+  #replace(all: readonly KeyRow[], startedAt: number): void {
+    const rows = new Map<string, KeyRow>();
+    for (const row of all) {
+      if (row.token && installationOf(row.metadata) === this.#installation)
+        rows.set(row.token, row);
     }
     this.#rows = rows;
     this.#takenAt = startedAt;
