@@ -34,6 +34,8 @@ export interface TransportRequest {
   impersonate?: Record<string, string | string[]>;
 }
 
+export type AnswerListener = (request: TransportRequest, statusCode: number | undefined) => void;
+
 export type TransportResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
 
 /** How long TLS files (and client-node's token files) are trusted before being read again. */
@@ -60,6 +62,7 @@ export class KubeTransport {
   #connections = 0;
   #requests = 0;
   readonly #observers = new Set<(method: Method, path: string) => void>();
+  readonly #answered = new Set<AnswerListener>();
 
   private constructor(kc: KubeConfig) {
     this.#kc = kc;
@@ -91,6 +94,16 @@ export class KubeTransport {
     return () => this.#observers.delete(observer);
   }
 
+  /**
+   * Calls `listener` once each request from now on has its answer's status line (a watch: when
+   * its stream opens), or has failed without one (`statusCode` undefined: refused, network
+   * error, aborted). For metrics. Returns the unsubscribe.
+   */
+  onAnswered(listener: AnswerListener): () => void {
+    this.#answered.add(listener);
+    return () => this.#answered.delete(listener);
+  }
+
   /** The API server's URL, as the kubeconfig names it. */
   get server(): string {
     const cluster = this.#kc.getCurrentCluster();
@@ -99,6 +112,18 @@ export class KubeTransport {
   }
 
   async send(request: TransportRequest): Promise<TransportResponse> {
+    if (this.#answered.size === 0) return this.#send(request);
+    let statusCode: number | undefined;
+    try {
+      const response = await this.#send(request);
+      statusCode = response.statusCode;
+      return response;
+    } finally {
+      for (const listener of this.#answered) listener(request, statusCode);
+    }
+  }
+
+  async #send(request: TransportRequest): Promise<TransportResponse> {
     const url = new URL(this.server + request.path);
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));

@@ -164,6 +164,26 @@ describe('Manager', () => {
     expect(metrics).toContain('controller_runtime_max_concurrent_reconciles{controller="team"} 2');
     expect(metrics).toMatch(/workqueue_adds_total\{name="team"\} 3/);
     expect(metrics).toContain('workqueue_depth{name="team"} 0');
+    // What it asked of the API server, counted on its side with the server's labels: the
+    // cache's list and watch, the three status writes (the same KubeConfig), and the Lease.
+    const kubeRequests = (labels: string) =>
+      Number(
+        new RegExp(`^llmtenancy_kube_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    const teamsLabels = 'group="llmtenancy.dev",resource="teams"';
+    expect(kubeRequests(`verb="list",${teamsLabels},subresource="",code="200"`)).toBe(1);
+    expect(kubeRequests(`verb="watch",${teamsLabels},subresource="",code="200"`)).toBeGreaterThan(
+      0,
+    );
+    expect(kubeRequests(`verb="update",${teamsLabels},subresource="status",code="200"`)).toBe(3);
+    expect(
+      kubeRequests(
+        'verb="create",group="coordination.k8s.io",resource="leases",subresource="",code="201"',
+      ),
+    ).toBe(1);
+    expect(metrics).not.toContain(name); // no object's name becomes a label value
 
     const configLogs = lines.filter((l) => l.msg === 'effective configuration');
     expect(configLogs).toHaveLength(1);

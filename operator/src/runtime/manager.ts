@@ -28,8 +28,10 @@ import { Controller, type ControllerOptions } from './controller.ts';
 import { enqueueMapped, enqueueObject, type UpdatePredicate } from './event-handlers.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import { InformerFactory, type InformerDefaults, type InformerTarget } from './informer-factory.ts';
+import { KubeTransport } from '../../../contracts/kube/kube-transport.ts';
 import { HttpKubeClient, type KubeClient } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
+import { countKubeRequests } from './kube-request-metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { runtimeMetrics, type RuntimeMetrics } from './metrics.ts';
 import { WriteFence } from './write-fence.ts';
@@ -307,6 +309,11 @@ export class Manager {
       ? (election.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`)
       : undefined;
     this.#logConfiguration(identity);
+    // The informers' and writers' transport, and the fenced KubeConfig's (its own pool).
+    const uncount = countKubeRequests(
+      [KubeTransport.of(this.#options.kubeConfig), KubeTransport.of(this.#kubeConfig)],
+      this.metrics.registry,
+    );
     try {
       if (this.#options.healthPort !== false) {
         this.#health = await startHealthServer({
@@ -371,6 +378,7 @@ export class Manager {
         await this.#runnables.stop(false, stopReason(signal));
       }
       await this.informers.stop();
+      uncount();
       await this.#health?.close();
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);

@@ -116,6 +116,25 @@ describe('KeySnapshot', () => {
     expect(calls.list).toBe(3);
   });
 
+  it('keeps of each row only the fields the operator reads, and keys still in sync', async () => {
+    const extra = {
+      litellm_budget_table: { max_budget: 5 },
+      model_spend: { granite: 0.1 },
+      object_permission: { vector_stores: [] },
+    };
+    const { snapshot, keys, calls } = setup([
+      row('a', { spend: 0.25, ...extra } as Partial<KeyRow>),
+    ]);
+    const kept = await snapshot.row('a');
+    expect(kept).toMatchObject({ token: 'a', spend: 0.25, models: ['granite'] });
+    expect(kept).not.toHaveProperty('litellm_budget_table');
+    expect(kept).not.toHaveProperty('model_spend');
+    expect(kept).not.toHaveProperty('object_permission');
+    // What is kept is enough to vouch for the key: no /key/info.
+    expect(await keys.observe('a', call, { desired, now: NOW })).toBe(kept);
+    expect(calls.info).toBe(0);
+  });
+
   it('lists once for the reconciles asking at the same time, and again once it is too old', async () => {
     const { snapshot, calls, clock } = setup([row('a'), row('b')], 100);
     await Promise.all([snapshot.row('a'), snapshot.row('b'), snapshot.row('x')]);

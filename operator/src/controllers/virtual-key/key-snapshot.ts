@@ -19,13 +19,29 @@
 // The spend sync lists the same rows every pass (every minute by default): it hands its listing
 // over (`taking`), so with it on, a resync lists nothing of its own.
 //
+// A row keeps only the fields KeyRow names (knownFields): what owned-keys.ts compares and the
+// spend it reports; LiteLLM's other fields are dropped, not held for every key.
+//
 // Consequence: a change made in LiteLLM behind the operator's back is corrected at the first
 // resync that sees a snapshot taken after it, within two resync intervals instead of one; the
 // spend the gateway's budget check reads from the row is as old as the snapshot.
 import type { LiteLLMClient } from '../../litellm/client.ts';
-import type { KeyRow } from '../../litellm/schemas.ts';
+import { KeyRow } from '../../litellm/schemas.ts';
 import { systemClock, type Clock } from '../../runtime/clock.ts';
 import { installationOf } from '../shared/ownership.ts';
+
+/** The fields of a key row the operator reads (KeyRow's); a row LiteLLM sends has many more. */
+const KNOWN_FIELDS = Object.keys(KeyRow.shape) as (keyof KeyRow)[];
+
+/**
+ * `row` with only the fields the operator reads: LiteLLM 1.x sends some forty per key (its
+ * budget table, permissions, per-model spend…), which at 10,000 keys is memory held for nothing.
+ */
+function knownFields(row: KeyRow): KeyRow {
+  const kept: Record<string, unknown> = {};
+  for (const field of KNOWN_FIELDS) if (row[field] !== undefined) kept[field] = row[field];
+  return kept as KeyRow;
+}
 
 /** /key/list's largest page (CONTRACT-VERIFIED.md › GET /key/list). */
 const PAGE_SIZE = 100;
@@ -131,7 +147,7 @@ export class KeySnapshot {
     const rows = new Map<string, KeyRow>();
     for (const row of all) {
       if (row.token && installationOf(row.metadata) === this.#installation)
-        rows.set(row.token, row);
+        rows.set(row.token, knownFields(row));
     }
     this.#rows = rows;
     this.#takenAt = startedAt;
