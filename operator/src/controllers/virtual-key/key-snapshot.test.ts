@@ -135,6 +135,21 @@ describe('KeySnapshot', () => {
     expect(calls.info).toBe(0);
   });
 
+  it('keeps the row it holds when a later listing shows it unchanged, and drops keys gone', async () => {
+    const { snapshot, clock } = setup([]);
+    const listed = (rows: KeyRow[]) => snapshot.taking(() => Promise.resolve(rows));
+    await listed([row('a'), row('b', { spend: 1 }), row('c')]);
+    const [a, b] = [await snapshot.row('a'), await snapshot.row('b')];
+    clock.advance(1_000);
+    await listed([row('a'), row('b', { spend: 2 })]);
+    expect(await snapshot.row('a')).toBe(a); // the same object: nothing new to hold
+    const changed = await snapshot.row('b');
+    expect(changed).not.toBe(b);
+    expect(changed?.spend).toBe(2);
+    expect(await snapshot.row('c')).toBeUndefined();
+    expect(snapshot.size).toBe(2);
+  });
+
   it('lists once for the reconciles asking at the same time, and again once it is too old', async () => {
     const { snapshot, calls, clock } = setup([row('a'), row('b')], 100);
     await Promise.all([snapshot.row('a'), snapshot.row('b'), snapshot.row('x')]);
