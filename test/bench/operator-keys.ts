@@ -30,6 +30,7 @@
 //   BENCH_OPERATOR_MAIN=/path/to/other/operator/src/main.ts …   (another build, same bench)
 //   BENCH_OPERATOR_HEAP_MIB=0 …   (V8 sizes the operator's heap for this host, not for a pod)
 //   BENCH_OPERATOR_NODE_FLAGS='--trace-gc' …   (more Node flags for the operator)
+//   BENCH_OPERATOR_CHART_FLAGS=0 …   (without the chart's --optimize-for-size)
 //   BENCH_OPERATOR_ENV='MALLOC_ARENA_MAX=8' …   (more environment for the operator)
 //   npm run bench -- operator-keys --profile   (the operator under --cpu-prof: its top
 //     functions and places during (b), from .bench/profiles/; also BENCH_OPERATOR_PROFILE=1)
@@ -104,8 +105,15 @@ const PROFILE = process.argv.includes('--profile') || process.env.BENCH_OPERATOR
  * gives it the pod's sizing; BENCH_OPERATOR_HEAP_MIB=0 leaves V8 to size for the host.
  */
 const OPERATOR_HEAP_MIB = Number(process.env.BENCH_OPERATOR_HEAP_MIB ?? 259);
-/** More Node flags for the operator, space-separated. */
+/**
+ * Node's flags for the operator: the chart's (operator-deployment.yaml runs it with
+ * --optimize-for-size; BENCH_OPERATOR_CHART_FLAGS=0 leaves them out, to see what they do), the
+ * pod's heap sizing, then BENCH_OPERATOR_NODE_FLAGS, space-separated.
+ */
+const CHART_NODE_FLAGS =
+  process.env.BENCH_OPERATOR_CHART_FLAGS === '0' ? [] : ['--optimize-for-size'];
 const OPERATOR_NODE_FLAGS = [
+  ...CHART_NODE_FLAGS,
   ...(OPERATOR_HEAP_MIB > 0 ? [`--max-heap-size=${OPERATOR_HEAP_MIB}`] : []),
   ...(process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];

@@ -95,6 +95,7 @@ interface Container {
   readinessProbe?: unknown;
   livenessProbe?: unknown;
   volumeMounts?: { name: string; mountPath: string }[];
+  args?: string[];
 }
 interface PodSpec {
   securityContext?: Record<string, unknown>;
@@ -224,6 +225,8 @@ describe('the Helm chart', () => {
       expect(env.LITELLM_MASTER_KEY).toBeUndefined();
       expect(env.LITELLM_MASTER_KEY_FILE).toBe('/var/run/llm-tenancy/litellm/master-key');
       expect(env.LEADER_ELECTION).toBe('true');
+      // The image's entrypoint is node: V8 sized for memory, then the operator's script.
+      expect(container.args).toEqual(['--optimize-for-size', 'operator/src/main.ts']);
       expect(container.volumeMounts).toContainEqual(
         expect.objectContaining({
           name: 'litellm-master-key',
