@@ -34,7 +34,11 @@ export interface TransportRequest {
   impersonate?: Record<string, string | string[]>;
 }
 
-export type AnswerListener = (request: TransportRequest, statusCode: number | undefined) => void;
+/**
+ * Told of a request once it has its answer's status line (a watch: when its stream opens), or
+ * failed without one (`statusCode` undefined: refused before sending, network error, aborted).
+ */
+export type RequestObserver = (request: TransportRequest, statusCode: number | undefined) => void;
 
 export type TransportResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
 
@@ -61,8 +65,7 @@ export class KubeTransport {
   #checkedAt = 0;
   #connections = 0;
   #requests = 0;
-  readonly #observers = new Set<(method: Method, path: string) => void>();
-  readonly #answered = new Set<AnswerListener>();
+  readonly #observers = new Set<RequestObserver>();
 
   private constructor(kc: KubeConfig) {
     this.#kc = kc;
@@ -86,22 +89,12 @@ export class KubeTransport {
   }
 
   /**
-   * Calls `observer` with the method and path (no query) of every request from now on, for
-   * tests and benches that count what reaches the API server. Returns the unsubscribe.
+   * Calls `observer` with every request from now on, once it is answered (or failed), for
+   * metrics, tests and benches that count what reaches the API server. Returns the unsubscribe.
    */
-  observe(observer: (method: Method, path: string) => void): () => void {
+  observe(observer: RequestObserver): () => void {
     this.#observers.add(observer);
     return () => this.#observers.delete(observer);
-  }
-
-  /**
-   * Calls `listener` once each request from now on has its answer's status line (a watch: when
-   * its stream opens), or has failed without one (`statusCode` undefined: refused, network
-   * error, aborted). For metrics. Returns the unsubscribe.
-   */
-  onAnswered(listener: AnswerListener): () => void {
-    this.#answered.add(listener);
-    return () => this.#answered.delete(listener);
   }
 
   /** The API server's URL, as the kubeconfig names it. */
@@ -112,14 +105,14 @@ export class KubeTransport {
   }
 
   async send(request: TransportRequest): Promise<TransportResponse> {
-    if (this.#answered.size === 0) return this.#send(request);
+    if (this.#observers.size === 0) return this.#send(request);
     let statusCode: number | undefined;
     try {
       const response = await this.#send(request);
       statusCode = response.statusCode;
       return response;
     } finally {
-      for (const listener of this.#answered) listener(request, statusCode);
+      for (const observer of this.#observers) observer(request, statusCode);
     }
   }
 
@@ -135,7 +128,6 @@ export class KubeTransport {
     const dispatcher = material.dispatcher ?? context.getDispatcher();
     if (!dispatcher) throw new Error(`no dispatcher for ${this.server}`);
     this.#requests++;
-    for (const observer of this.#observers) observer(request.method, request.path);
     return dispatcher.request({
       origin: url.origin,
       path: url.pathname + url.search,

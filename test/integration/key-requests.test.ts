@@ -58,7 +58,7 @@ describe('a new VirtualKey', () => {
   it('costs 5 API requests: finalizer, 2 status writes, the Secret, one Event; no Secret GET', async () => {
     const seen: string[] = [];
     const inNamespace = `/namespaces/${namespace}/`;
-    const stop = KubeTransport.of(kc).observe((method, path) => {
+    const stop = KubeTransport.of(kc).observe(({ method, path }) => {
       if (!path.includes(inNamespace)) return;
       // "POST secrets", "PUT virtualkeys/status": the collection or object, less its name.
       const [resource, , subresource] = path.split(inNamespace)[1]!.split('/');

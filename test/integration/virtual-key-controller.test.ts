@@ -509,7 +509,7 @@ describe('VirtualKey controller', () => {
     const version = (await objects.getKey(namespace, 'app'))!.metadata.resourceVersion;
     // What the operator sends the API server about this namespace (its watches are cluster-wide).
     const requests: string[] = [];
-    const unobserve = KubeTransport.of(kc).observe((method, path) => {
+    const unobserve = KubeTransport.of(kc).observe(({ method, path }) => {
       if (path.includes(`/namespaces/${namespace}/`)) requests.push(`${method} ${path}`);
     });
     await new Promise((resolve) => setTimeout(resolve, 3_500));

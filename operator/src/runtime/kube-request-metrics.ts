@@ -42,7 +42,7 @@ export function countKubeRequests(
 ): () => void {
   const counter = requestsCounter(registry);
   const unsubscribes = [...new Set(transports)].map((transport) =>
-    transport.onAnswered((request, statusCode) => {
+    transport.observe((request, statusCode) => {
       counter.inc({
         ...requestLabels(request),
         code: statusCode === undefined ? '<error>' : String(statusCode),
@@ -68,7 +68,7 @@ export interface RequestLabels {
 export function requestLabels(
   request: Pick<TransportRequest, 'method' | 'path' | 'query'>,
 ): RequestLabels {
-  const segments = request.path.split('?')[0]!.split('/').filter(Boolean);
+  const segments = request.path.split('/').filter(Boolean);
   let group: string;
   let rest: string[];
   if (segments[0] === 'api' && segments.length >= 3) {
